@@ -1,0 +1,187 @@
+// Package store defines the state of axonflow-sync behind one interface,
+// State, and the typed errors every backend returns. Backends live in
+// sub-packages (store/redisstore, store/sqlitestore); store/storetest is the
+// conformance suite every backend passes.
+//
+// scimserver, sync and cmd import this package; it imports only mapping and
+// the standard library, never HTTP or Okta code.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/axonflow/axonflow-sync/mapping"
+)
+
+// ErrNotFound is returned when a tenant, token, user or group does not exist
+// in the tenant asked about.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrVersionMismatch is returned by an update whose expected version is not
+// the stored one (a concurrent writer won); callers re-read and retry.
+var ErrVersionMismatch = errors.New("store: version mismatch")
+
+// ErrUnavailable wraps backend failures (connection refused, timeouts) so
+// callers can answer 503 instead of 500. Check with errors.Is.
+var ErrUnavailable = errors.New("store: unavailable")
+
+// ConflictError is returned when a write would break a uniqueness rule of the
+// tenant: Attr is "userName", "externalId" or "displayName", Value the
+// offending value as given.
+type ConflictError struct {
+	Attr  string
+	Value string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("store: %s %q is already taken", e.Attr, e.Value)
+}
+
+// UnknownMembersError is returned when a membership change names user ids
+// that do not exist in the tenant; nothing was changed.
+type UnknownMembersError struct{ IDs []string }
+
+func (e *UnknownMembersError) Error() string {
+	return "store: unknown member ids: " + strings.Join(e.IDs, ", ")
+}
+
+// Tenant is one AxonFlow tenant: the unit of isolation.
+type Tenant struct {
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+}
+
+// Token is a SCIM bearer token of one tenant. Only the SHA-256 hash of the
+// secret is stored (hex, lower case), plus a short display prefix.
+type Token struct {
+	ID         string    `json:"id"`
+	Tenant     string    `json:"tenant"`
+	Name       string    `json:"name"`
+	Prefix     string    `json:"prefix"`
+	Hash       string    `json:"-"`
+	Created    time.Time `json:"created"`
+	ExpiresAt  time.Time `json:"expiresAt,omitzero"`  // zero: never
+	LastUsedAt time.Time `json:"lastUsedAt,omitzero"` // zero: never used
+	RevokedAt  time.Time `json:"revokedAt,omitzero"`  // zero: not revoked
+}
+
+// Valid reports whether the token may authenticate at time now.
+func (t *Token) Valid(now time.Time) bool {
+	return t.RevokedAt.IsZero() && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
+}
+
+// Index names an indexed attribute for FindUser / FindGroup.
+type Index string
+
+// Indexed attributes. UserName and DisplayName are case-insensitive
+// (mapping.FoldKey); ExternalID is exact.
+const (
+	IndexUserName    Index = "userName"
+	IndexExternalID  Index = "externalId"
+	IndexDisplayName Index = "displayName"
+)
+
+// GroupChange is one atomic change of a group: optionally new attributes,
+// then membership deltas. Apply order: Attrs; if ReplaceMembers, the member
+// set becomes Members; then Remove; then Add. A user id must not be in both
+// Add and Remove (callers fold PATCH operations into net deltas).
+type GroupChange struct {
+	Attrs          mapping.Attrs // nil: unchanged
+	OktaID         *string       // nil: unchanged
+	ExpectVersion  int64         // 0: any version
+	ReplaceMembers bool
+	Members        []string
+	Add            []string
+	Remove         []string
+	// At is the time written to LastModified if anything changed.
+	At time.Time
+}
+
+// Page is a slice of a tenant's users or groups in creation order.
+// Offset is 0-based; Total counts all resources of that type in the tenant.
+type Page[T any] struct {
+	Items []T
+	Total int
+}
+
+// State is everything axonflow-sync keeps. Every method is safe for
+// concurrent use by many goroutines and by several processes (replicas)
+// sharing one backend. Every method that changes more than one record does
+// so atomically: indexes and records never disagree, and a failed call
+// changes nothing. Errors: ErrNotFound, ErrVersionMismatch, *ConflictError,
+// *UnknownMembersError, or an error wrapping ErrUnavailable.
+type State interface {
+	// Ping checks that the backend is reachable.
+	Ping(ctx context.Context) error
+	// Close releases connections.
+	Close() error
+
+	// EnsureTenant creates the tenant if it does not exist; created says
+	// whether it did.
+	EnsureTenant(ctx context.Context, id string, at time.Time) (created bool, err error)
+	// ListTenants returns all tenants ordered by id.
+	ListTenants(ctx context.Context) ([]Tenant, error)
+
+	// CreateToken stores a new token (its tenant must exist).
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token whose secret hashes to hash, or ErrNotFound.
+	TokenByHash(ctx context.Context, hash string) (Token, error)
+	// ListTokens returns the tenant's tokens ordered by creation time.
+	ListTokens(ctx context.Context, tenant string) ([]Token, error)
+	// RevokeToken marks a token revoked at the given time (idempotent:
+	// an already revoked token keeps its first revocation time).
+	RevokeToken(ctx context.Context, tenant, tokenID string, at time.Time) error
+	// SetTokenExpiry sets a token's expiry time (zero: never).
+	SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time) error
+	// TouchToken records that a token was used at the given time.
+	TouchToken(ctx context.Context, tenant, tokenID string, at time.Time) error
+
+	// CreateUser stores a new user. The caller sets ID, Attrs, Origin,
+	// Created and LastModified; the store sets Version to 1. userName
+	// (case-insensitive) and externalId (exact, when set) must be unique in
+	// the tenant, else *ConflictError.
+	CreateUser(ctx context.Context, tenant string, u *mapping.User) error
+	// GetUser returns one user or ErrNotFound.
+	GetUser(ctx context.Context, tenant, id string) (*mapping.User, error)
+	// GetUsers returns the users that exist among ids, in the order of ids.
+	GetUsers(ctx context.Context, tenant string, ids []string) ([]*mapping.User, error)
+	// UpdateUser replaces a user's Attrs (and LastModified) if its stored
+	// version equals expectVersion (0: any), re-indexing userName and
+	// externalId atomically; on success u.Version is the new version.
+	UpdateUser(ctx context.Context, tenant string, u *mapping.User, expectVersion int64) error
+	// DeleteUser removes a user and its memberships.
+	DeleteUser(ctx context.Context, tenant, id string) error
+	// FindUser returns the id of the user whose indexed attribute (userName
+	// or externalId) equals value, or ErrNotFound.
+	FindUser(ctx context.Context, tenant string, idx Index, value string) (string, error)
+	// ListUsers returns up to limit users from the 0-based offset in creation order.
+	ListUsers(ctx context.Context, tenant string, offset, limit int) (Page[*mapping.User], error)
+	// UserGroups returns, for each of uids, the ids of the groups it belongs to.
+	UserGroups(ctx context.Context, tenant string, uids []string) (map[string][]string, error)
+
+	// CreateGroup stores a new group with its initial members (all must
+	// exist, else *UnknownMembersError). displayName (case-insensitive) and
+	// externalId (exact, when set) must be unique, else *ConflictError.
+	CreateGroup(ctx context.Context, tenant string, g *mapping.Group, members []string) error
+	// GetGroup returns one group (without members) or ErrNotFound.
+	GetGroup(ctx context.Context, tenant, id string) (*mapping.Group, error)
+	// GetGroups returns the groups that exist among ids, in the order of ids.
+	GetGroups(ctx context.Context, tenant string, ids []string) ([]*mapping.Group, error)
+	// UpdateGroup applies one GroupChange atomically and returns the group
+	// after it. Version and LastModified change only if attributes or
+	// members actually changed. Added ids must exist (*UnknownMembersError).
+	UpdateGroup(ctx context.Context, tenant, id string, c GroupChange) (*mapping.Group, error)
+	// DeleteGroup removes a group and its memberships.
+	DeleteGroup(ctx context.Context, tenant, id string) error
+	// FindGroup returns the id of the group whose indexed attribute
+	// (displayName or externalId) equals value, or ErrNotFound.
+	FindGroup(ctx context.Context, tenant string, idx Index, value string) (string, error)
+	// ListGroups returns up to limit groups from the 0-based offset in creation order.
+	ListGroups(ctx context.Context, tenant string, offset, limit int) (Page[*mapping.Group], error)
+	// GroupMembers returns the user ids of a group's members (any order).
+	GroupMembers(ctx context.Context, tenant, id string) ([]string, error)
+}
