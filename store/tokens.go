@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// TokenPrefix starts every SCIM token secret: scim_<43 base64url chars>.
+const TokenPrefix = "scim_"
+
+// HashToken returns the lower-case hex SHA-256 of a token secret: the only
+// form in which a secret is stored.
+func HashToken(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// DisplayPrefix is the part of a secret that may be shown to operators
+// (scim_ plus 6 characters), enough to tell tokens apart and no more.
+func DisplayPrefix(secret string) string {
+	if len(secret) > len(TokenPrefix)+6 {
+		return secret[:len(TokenPrefix)+6]
+	}
+	return secret
+}
+
+// IssueToken creates the tenant if new and a token for it, valid from now
+// for ttl (0: no expiry). It returns the secret (shown once, never stored)
+// and the stored Token. Errors are the State's.
+func IssueToken(ctx context.Context, st State, tenant, name string, ttl time.Duration, now time.Time) (string, Token, error) {
+	if _, err := st.EnsureTenant(ctx, tenant, now); err != nil {
+		return "", Token{}, err
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", Token{}, fmt.Errorf("store: generating a token: %w", err)
+	}
+	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	var id [8]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", Token{}, fmt.Errorf("store: generating a token id: %w", err)
+	}
+	t := Token{
+		ID:      "tok_" + hex.EncodeToString(id[:]),
+		Tenant:  tenant,
+		Name:    name,
+		Prefix:  DisplayPrefix(secret),
+		Hash:    HashToken(secret),
+		Created: now.UTC(),
+	}
+	if ttl > 0 {
+		t.ExpiresAt = now.Add(ttl).UTC()
+	}
+	if err := st.CreateToken(ctx, t); err != nil {
+		return "", Token{}, err
+	}
+	return secret, t, nil
+}
