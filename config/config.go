@@ -1,0 +1,180 @@
+package config
+
+import (
+	"sort"
+	"time"
+)
+
+// Config is the merged, defaulted and validated configuration of the daemon.
+// Load returns it; its fields are never empty where a default exists.
+type Config struct {
+	// ConfigFile is the path of the YAML file that was read, "" if none.
+	ConfigFile string
+	// Listen is the host:port of the SCIM API (base path /scim/v2).
+	Listen string
+	// AdminListen is the host:port of the admin API.
+	AdminListen string
+	// RedisURL is a redis:// or rediss:// URL; "" selects the embedded
+	// SQLite store under DataDir.
+	RedisURL string
+	// RedisTimeout is the deadline of one Redis command.
+	RedisTimeout time.Duration
+	// DataDir is the directory of the embedded SQLite store.
+	DataDir string
+	// AdminToken is the bearer token of the admin API; "" disables the
+	// admin API. It is a secret: String and GoString redact it.
+	AdminToken string
+	// ShutdownTimeout bounds graceful shutdown after SIGTERM.
+	ShutdownTimeout time.Duration
+	// Log configures logging.
+	Log LogConfig
+	// Tenants holds the per-tenant settings by tenant id; never nil.
+	Tenants map[string]TenantConfig
+	// Source says where each global setting came from, by YAML key
+	// ("listen", "redis.url", ...) plus "config" for the file path:
+	// "default", "file PATH", "env NAME" or "flag --NAME". It is meant for
+	// diagnostics such as the doctor command.
+	Source map[string]string
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json or console.
+	Format string `yaml:"format"`
+}
+
+// TenantConfig holds the settings of one tenant, from the YAML file's
+// tenants.<id> block.
+type TenantConfig struct {
+	// Okta is the tenant's Okta connection; nil if the tenant has none (it is
+	// then provisioned by SCIM push only and cannot be reconciled).
+	Okta *OktaConfig `yaml:"okta,omitempty"`
+	// Reconcile configures the periodic Okta-to-AxonFlow reconciliation.
+	Reconcile ReconcileConfig `yaml:"reconcile"`
+	// Roles maps Okta groups to AxonFlow roles.
+	Roles RolesConfig `yaml:"roles"`
+}
+
+// OktaConfig is how one tenant reaches the Okta management API. Exactly one
+// of APIToken and OAuth is set.
+type OktaConfig struct {
+	// OrgURL is the Okta org, e.g. https://acme.okta.com, without a path or
+	// trailing slash.
+	OrgURL string `yaml:"orgURL"`
+	// AppID is the id of the AxonFlow app in Okta.
+	AppID string `yaml:"appID"`
+	// APIToken is an Okta SSWS API token. It is a secret: String and
+	// GoString redact it.
+	APIToken string `yaml:"apiToken,omitempty"`
+	// OAuth configures OAuth 2.0 private-key-JWT client credentials instead
+	// of an API token.
+	OAuth *OAuthConfig `yaml:"oauth,omitempty"`
+	// AllowInsecureHTTP permits an http:// OrgURL; only for local fakes.
+	AllowInsecureHTTP bool `yaml:"allowInsecureHTTP,omitempty"`
+	// PushGroups lists the Okta groups pushed to AxonFlow.
+	PushGroups []string `yaml:"pushGroups,omitempty"`
+}
+
+// OAuthConfig is an Okta OAuth 2.0 service app using private-key JWT.
+type OAuthConfig struct {
+	// ClientID is the service app's client id.
+	ClientID string `yaml:"clientID"`
+	// PrivateKeyFile is the path of the PEM private key; it is not read here.
+	PrivateKeyFile string `yaml:"privateKeyFile"`
+	// KeyID is the kid of the key registered in Okta; optional.
+	KeyID string `yaml:"keyID,omitempty"`
+	// Scopes are the requested scopes; default okta.apps.read,
+	// okta.groups.read, okta.users.read.
+	Scopes []string `yaml:"scopes"`
+}
+
+// ReconcileConfig configures reconciliation of one tenant.
+type ReconcileConfig struct {
+	// Schedule is a standard five-field cron spec or a descriptor such as
+	// "@every 1h" or "@hourly", as accepted by
+	// github.com/robfig/cron/v3.ParseStandard (schedulers must parse it the
+	// same way). "" means no scheduled reconciliation.
+	Schedule string `yaml:"schedule,omitempty"`
+	// Mode is "report" (default: only report drift) or "correct".
+	Mode string `yaml:"mode"`
+	// MaxChanges is the most changes one correcting run may make before it
+	// stops; default 50.
+	MaxChanges int `yaml:"maxChanges"`
+	// MaxChangePercent is the most changes one correcting run may make, as
+	// a percentage (0..100) of the tenant's resources; default 10.
+	MaxChangePercent int `yaml:"maxChangePercent"`
+}
+
+// RolesConfig maps Okta groups to AxonFlow roles.
+type RolesConfig struct {
+	// Default is the role of a user in no mapped group: one of owner,
+	// admin, policy_admin, developer, viewer, or "none" for no role;
+	// default "viewer".
+	Default string `yaml:"default"`
+	// Mappings map a group to a role.
+	Mappings []RoleMapping `yaml:"mappings,omitempty"`
+}
+
+// RoleMapping gives the members of an Okta group an AxonFlow role.
+type RoleMapping struct {
+	// Group is the Okta group name.
+	Group string `yaml:"group"`
+	// Role is one of owner, admin, policy_admin, developer, viewer.
+	Role string `yaml:"role"`
+}
+
+// Reconcile modes.
+const (
+	// ModeReport only reports drift.
+	ModeReport = "report"
+	// ModeCorrect corrects drift, within the change limits.
+	ModeCorrect = "correct"
+)
+
+// RoleNone as RolesConfig.Default gives unmapped users no role.
+const RoleNone = "none"
+
+// roles lists the AxonFlow roles a group may map to, highest first.
+var roles = []string{"owner", "admin", "policy_admin", "developer", "viewer"}
+
+// defaultOAuthScopes are the scopes requested when oauth.scopes is absent.
+var defaultOAuthScopes = []string{"okta.apps.read", "okta.groups.read", "okta.users.read"}
+
+// TenantIDs returns the ids of c.Tenants in ascending order.
+func (c Config) TenantIDs() []string {
+	ids := make([]string, 0, len(c.Tenants))
+	for id := range c.Tenants {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Error is a configuration problem. Key is the YAML key path of the setting
+// ("redis.url", "tenants.acme.okta.appID"; "config" for the file itself),
+// Msg what is wrong, and Source, if not "", where the bad value came from
+// ("env AXONFLOW_SYNC_REDIS_URL", "flag --redis-url", "file PATH").
+type Error struct {
+	// Key is the YAML key path of the offending setting.
+	Key string
+	// Msg says what is wrong with it.
+	Msg string
+	// Source is where the value came from, or "" if unknown.
+	Source string
+}
+
+// Error formats e as "config: KEY: MSG", followed by " (from SOURCE)" when
+// the source is known.
+func (e *Error) Error() string {
+	s := "config: "
+	if e.Key != "" {
+		s += e.Key + ": "
+	}
+	s += e.Msg
+	if e.Source != "" {
+		s += " (from " + e.Source + ")"
+	}
+	return s
+}

@@ -1,0 +1,50 @@
+// Package config loads, merges and validates the configuration of the
+// axonflow-sync daemon into one typed, defaulted Config.
+//
+// # Sources and precedence
+//
+// Every global setting comes from, highest first: a command-line flag that
+// was set explicitly, an environment variable that is non-empty, a key of the
+// optional YAML file, and a built-in default. The YAML file is named by
+// --config or, if that flag is not set, by AXONFLOW_SYNC_CONFIG; with neither,
+// no file is read. Names (a contract: scripts and manifests rely on them):
+//
+//	env                             YAML key          flag                default
+//	AXONFLOW_SYNC_CONFIG            -                 --config            ""
+//	AXONFLOW_SYNC_LISTEN            listen            --listen            127.0.0.1:8080
+//	AXONFLOW_SYNC_ADMIN_LISTEN      adminListen       --admin-listen      127.0.0.1:9090
+//	AXONFLOW_SYNC_REDIS_URL         redis.url         --redis-url         "" (embedded SQLite)
+//	AXONFLOW_SYNC_DATA_DIR          dataDir           --data-dir          ./data
+//	AXONFLOW_SYNC_ADMIN_TOKEN       adminToken        --admin-token       "" (admin API off)
+//	AXONFLOW_SYNC_LOG_LEVEL         log.level         --log-level         info
+//	AXONFLOW_SYNC_LOG_FORMAT        log.format        --log-format        json
+//	AXONFLOW_SYNC_REDIS_TIMEOUT     redis.timeout     --redis-timeout     2s
+//	AXONFLOW_SYNC_SHUTDOWN_TIMEOUT  shutdownTimeout   --shutdown-timeout  25s
+//
+// Per-tenant settings (Okta connection, reconciliation, role mapping) are
+// read from the YAML file only, under tenants.<id>; see TenantConfig.
+//
+// # YAML file
+//
+// Unknown keys are an error naming the key, so a typo never silently does
+// nothing. In YAML string values, ${NAME} is replaced by the environment
+// variable NAME; a referenced variable that is unset or empty is an error
+// naming the key. $${ stands for a literal ${. Nothing else is expanded
+// ($NAME stays as written), and values from flags or environment variables
+// are never expanded.
+//
+// # Errors
+//
+// Every problem is reported as a *Error whose Key is the YAML key path of the
+// offending setting (for example redis.url or
+// tenants.acme.okta.orgURL), also when the value came from a flag or an
+// environment variable; cmd prints it and exits with status 2.
+//
+// # Who imports it
+//
+// Only cmd imports this package. scimserver, sync and the stores take plain
+// values (addresses, durations, per-tenant settings) from cmd and never see a
+// Config. The package does no I/O besides reading the YAML file: files named
+// in it, such as oauth.privateKeyFile, are returned as paths, unread and
+// unresolved (relative paths are relative to the working directory).
+package config

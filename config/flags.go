@@ -1,0 +1,88 @@
+package config
+
+import "flag"
+
+// setting describes one global setting: its YAML key, environment variable,
+// flag name, default and flag usage. The names are a contract.
+type setting struct {
+	key, env, flag, def, usage string
+}
+
+// keyConfig is the Source and Error key of the config file path.
+const keyConfig = "config"
+
+// configSetting names the YAML file; it has no YAML key of its own.
+var configSetting = setting{keyConfig, "AXONFLOW_SYNC_CONFIG", "config", "",
+	"path of the optional YAML config file"}
+
+// settings are the global settings in the order they are validated.
+var settings = []setting{
+	{"listen", "AXONFLOW_SYNC_LISTEN", "listen", "127.0.0.1:8080",
+		"SCIM API listen address, host:port (base path /scim/v2)"},
+	{"adminListen", "AXONFLOW_SYNC_ADMIN_LISTEN", "admin-listen", "127.0.0.1:9090",
+		"admin API listen address, host:port"},
+	{"redis.url", "AXONFLOW_SYNC_REDIS_URL", "redis-url", "",
+		"Redis URL, redis:// or rediss://; empty uses the embedded SQLite store in the data directory"},
+	{"redis.timeout", "AXONFLOW_SYNC_REDIS_TIMEOUT", "redis-timeout", "2s",
+		"deadline of one Redis command"},
+	{"dataDir", "AXONFLOW_SYNC_DATA_DIR", "data-dir", "./data",
+		"directory of the embedded SQLite store"},
+	{"adminToken", "AXONFLOW_SYNC_ADMIN_TOKEN", "admin-token", "",
+		"bearer token of the admin API; empty disables it (prefer the environment variable: flags show in process lists)"},
+	{"log.level", "AXONFLOW_SYNC_LOG_LEVEL", "log-level", "info",
+		"log level: debug, info, warn or error"},
+	{"log.format", "AXONFLOW_SYNC_LOG_FORMAT", "log-format", "json",
+		"log format: json or console"},
+	{"shutdownTimeout", "AXONFLOW_SYNC_SHUTDOWN_TIMEOUT", "shutdown-timeout", "25s",
+		"graceful shutdown deadline"},
+}
+
+// Flags holds the values of the global flags of one FlagSet and whether
+// each was set explicitly; a flag that was not set does not override the
+// environment, the YAML file or the default. Create it with RegisterFlags.
+// The zero value and nil mean "no flag set".
+type Flags struct {
+	vals map[string]*flagValue // by setting key
+}
+
+// flagValue is a string flag that remembers whether it was set.
+type flagValue struct {
+	s   string
+	set bool
+}
+
+// String returns the value (the default until set); it is safe on nil.
+func (v *flagValue) String() string {
+	if v == nil {
+		return ""
+	}
+	return v.s
+}
+
+// Set records an explicit value.
+func (v *flagValue) Set(s string) error {
+	v.s, v.set = s, true
+	return nil
+}
+
+// RegisterFlags adds the global flags (--config, --listen, --admin-listen,
+// --redis-url, --data-dir, --admin-token, --log-level, --log-format,
+// --redis-timeout, --shutdown-timeout) to fs, typically a subcommand's
+// FlagSet, and returns where their values land after fs.Parse.
+func RegisterFlags(fs *flag.FlagSet) *Flags {
+	f := &Flags{vals: make(map[string]*flagValue, len(settings)+1)}
+	for _, s := range append([]setting{configSetting}, settings...) {
+		v := &flagValue{s: s.def}
+		f.vals[s.key] = v
+		fs.Var(v, s.flag, s.usage+" (env "+s.env+")")
+	}
+	return f
+}
+
+// lookup returns the flag value of setting key if it was set explicitly.
+func (f *Flags) lookup(key string) (string, bool) {
+	if f == nil || f.vals[key] == nil || !f.vals[key].set {
+		return "", false
+	}
+	return f.vals[key].s, true
+}

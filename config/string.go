@@ -1,0 +1,167 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// redacted replaces a non-empty secret in dumps; an empty one stays empty so
+// that "not set" remains visible.
+const redacted = "[REDACTED]"
+
+// redact returns redacted for a non-empty secret s, else "".
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// redactURL hides the password of a URL such as redis://:pw@host.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return redacted
+		}
+		return s
+	}
+	return u.Redacted() // password as xxxxx
+}
+
+// redacted returns a copy of o with APIToken redacted.
+func (o OktaConfig) redacted() OktaConfig {
+	o.APIToken = redact(o.APIToken)
+	return o
+}
+
+// redacted returns a deep-enough copy of c with AdminToken, the Redis
+// password and every tenant's apiToken redacted.
+func (c Config) redacted() Config {
+	c.AdminToken = redact(c.AdminToken)
+	c.RedisURL = redactURL(c.RedisURL)
+	ts := make(map[string]TenantConfig, len(c.Tenants))
+	for id, t := range c.Tenants {
+		if t.Okta != nil {
+			o := t.Okta.redacted()
+			t.Okta = &o
+		}
+		ts[id] = t
+	}
+	c.Tenants = ts
+	return c
+}
+
+// dumpConfig is the YAML shape of Config.String.
+type dumpConfig struct {
+	Listen      string `yaml:"listen"`
+	AdminListen string `yaml:"adminListen"`
+	Redis       struct {
+		URL     string `yaml:"url"`
+		Timeout string `yaml:"timeout"`
+	} `yaml:"redis"`
+	DataDir         string                  `yaml:"dataDir"`
+	AdminToken      string                  `yaml:"adminToken"`
+	Log             LogConfig               `yaml:"log"`
+	ShutdownTimeout string                  `yaml:"shutdownTimeout"`
+	Tenants         map[string]TenantConfig `yaml:"tenants,omitempty"`
+}
+
+// String returns the effective configuration as YAML in the file's format,
+// each global setting commented with its source, with adminToken and every
+// apiToken replaced by [REDACTED] and the Redis URL's password by xxxxx.
+func (c Config) String() string {
+	r := c.redacted()
+	d := dumpConfig{
+		Listen:          r.Listen,
+		AdminListen:     r.AdminListen,
+		DataDir:         r.DataDir,
+		AdminToken:      r.AdminToken,
+		Log:             r.Log,
+		ShutdownTimeout: r.ShutdownTimeout.String(),
+		Tenants:         r.Tenants,
+	}
+	d.Redis.URL, d.Redis.Timeout = r.RedisURL, r.RedisTimeout.String()
+	var n yaml.Node
+	if err := n.Encode(d); err != nil {
+		return "# config: cannot encode: " + err.Error()
+	}
+	for key, src := range c.Source {
+		if v := lookupNode(&n, key); v != nil {
+			v.LineComment = src
+		}
+	}
+	if c.ConfigFile != "" {
+		n.HeadComment = "config file " + c.ConfigFile + " (" + c.Source[keyConfig] + ")"
+	}
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return "# config: cannot encode: " + err.Error()
+	}
+	_ = enc.Close()
+	return b.String()
+}
+
+// GoString is String, so that %#v does not reveal secrets either.
+func (c Config) GoString() string { return c.String() }
+
+// lookupNode returns the value node of dotted key path in mapping n.
+func lookupNode(n *yaml.Node, path string) *yaml.Node {
+	for _, k := range strings.Split(path, ".") {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+				break
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}
+
+// String returns o as one line of YAML with apiToken redacted.
+func (o OktaConfig) String() string {
+	var n yaml.Node
+	if err := n.Encode(o.redacted()); err != nil {
+		return "{}"
+	}
+	setFlow(&n)
+	b, err := yaml.Marshal(&n)
+	if err != nil {
+		return "{}"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// GoString returns o in Go syntax with apiToken redacted.
+func (o OktaConfig) GoString() string {
+	type plain OktaConfig // no methods: no recursion
+	r := o.redacted()
+	s := fmt.Sprintf("%#v", plain(r))
+	if r.OAuth != nil { // show the OAuth settings, not a pointer
+		s = strings.Replace(s, fmt.Sprintf("(*config.OAuthConfig)(%p)", r.OAuth), fmt.Sprintf("&%#v", *r.OAuth), 1)
+	}
+	return strings.Replace(s, "config.plain", "config.OktaConfig", 1)
+}
+
+// setFlow makes n and its children flow style, for one-line output.
+func setFlow(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		n.Style |= yaml.FlowStyle
+	}
+	for _, c := range n.Content {
+		setFlow(c)
+	}
+}

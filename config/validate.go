@@ -1,0 +1,208 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// tenantIDPattern is what a tenant id looks like. Ids are embedded in Redis
+// hash tags, so braces and other punctuation are excluded.
+var tenantIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// validate checks the merged global settings vals (by key) and the tenants,
+// and stores the parsed durations and normalised values in cfg.
+func validate(cfg *Config, vals map[string]string) error {
+	for _, s := range settings {
+		v := vals[s.key]
+		fail := func(format string, a ...any) error {
+			return &Error{Key: s.key, Msg: fmt.Sprintf(format, a...), Source: cfg.Source[s.key]}
+		}
+		switch s.key {
+		case "listen", "adminListen":
+			if msg := checkHostPort(v); msg != "" {
+				return fail("%s", msg)
+			}
+			if s.key == "adminListen" && v == cfg.Listen && !strings.HasSuffix(v, ":0") {
+				return fail("must differ from listen (%s)", cfg.Listen)
+			}
+		case "redis.url":
+			if v == "" {
+				break
+			}
+			if !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+				return fail("must start with redis:// or rediss://")
+			}
+			// The URL may hold a password: never echo it.
+			u, err := url.Parse(v)
+			if err != nil {
+				return fail("must be a valid URL")
+			}
+			if u.Host == "" {
+				return fail("must name a host")
+			}
+		case "redis.timeout", "shutdownTimeout":
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fail("must be a duration such as 2s or 1m30s, got %q", v)
+			}
+			if d <= 0 {
+				return fail("must be positive, got %q", v)
+			}
+			if s.key == "redis.timeout" {
+				cfg.RedisTimeout = d
+			} else {
+				cfg.ShutdownTimeout = d
+			}
+		case "dataDir":
+			if v == "" {
+				return fail("must not be empty")
+			}
+		case "log.level":
+			if !slices.Contains([]string{"debug", "info", "warn", "error"}, v) {
+				return fail("must be one of debug, info, warn, error; got %q", v)
+			}
+		case "log.format":
+			if !slices.Contains([]string{"json", "console"}, v) {
+				return fail("must be one of json, console; got %q", v)
+			}
+		}
+	}
+	for _, id := range cfg.TenantIDs() {
+		t, err := validateTenant(id, cfg.Tenants[id])
+		if err != nil {
+			err.(*Error).Source = "file " + cfg.ConfigFile
+			return err
+		}
+		cfg.Tenants[id] = t
+	}
+	return nil
+}
+
+// checkHostPort returns why addr is not a listen address, or "".
+func checkHostPort(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("must be host:port, got %q", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("must be host:port with a numeric port 0-65535, got %q", addr)
+	}
+	return ""
+}
+
+// validateTenant checks tenant id and its settings t and returns t with
+// normalised values. Keys in errors are tenants.<id>.<key>.
+func validateTenant(id string, t TenantConfig) (TenantConfig, error) {
+	p := "tenants." + id
+	fail := func(key, format string, a ...any) (TenantConfig, error) {
+		return TenantConfig{}, &Error{Key: joinKey(p, key), Msg: fmt.Sprintf(format, a...)}
+	}
+	if !tenantIDPattern.MatchString(id) {
+		return fail("", "tenant id must match %s", tenantIDPattern)
+	}
+
+	if t.Okta == nil {
+		if t.Reconcile.Schedule != "" {
+			return fail("reconcile.schedule", "needs an okta block to reconcile against")
+		}
+	} else {
+		o := *t.Okta
+		if o.OrgURL == "" {
+			return fail("okta.orgURL", "must not be empty")
+		}
+		u, err := url.Parse(o.OrgURL)
+		if err != nil {
+			return fail("okta.orgURL", "must be a URL such as https://acme.okta.com, got %q", o.OrgURL)
+		}
+		switch {
+		case u.Scheme == "https":
+		case u.Scheme == "http" && o.AllowInsecureHTTP:
+		case u.Scheme == "http":
+			return fail("okta.orgURL", "must be https:// (http:// only with allowInsecureHTTP: true), got %q", o.OrgURL)
+		default:
+			return fail("okta.orgURL", "must be an https:// URL, got %q", o.OrgURL)
+		}
+		if u.Host == "" || u.Opaque != "" {
+			return fail("okta.orgURL", "must name a host, got %q", o.OrgURL)
+		}
+		if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+			return fail("okta.orgURL", "must be only scheme and host, without path, query or credentials, got %q", o.OrgURL)
+		}
+		o.OrgURL = u.Scheme + "://" + u.Host
+		if o.AppID == "" {
+			return fail("okta.appID", "must not be empty")
+		}
+		if (o.APIToken == "") == (o.OAuth == nil) {
+			return fail("okta", "must set exactly one of apiToken or oauth")
+		}
+		if o.OAuth != nil {
+			a := *o.OAuth
+			if a.ClientID == "" {
+				return fail("okta.oauth.clientID", "must not be empty")
+			}
+			if a.PrivateKeyFile == "" {
+				return fail("okta.oauth.privateKeyFile", "must not be empty")
+			}
+			if len(a.Scopes) == 0 {
+				return fail("okta.oauth.scopes", "must not be empty (omit the key for the default scopes)")
+			}
+			for i, s := range a.Scopes {
+				if strings.TrimSpace(s) == "" {
+					return fail(fmt.Sprintf("okta.oauth.scopes[%d]", i), "must not be empty")
+				}
+			}
+			a.Scopes = slices.Clone(a.Scopes)
+			o.OAuth = &a
+		}
+		for i, g := range o.PushGroups {
+			if strings.TrimSpace(g) == "" {
+				return fail(fmt.Sprintf("okta.pushGroups[%d]", i), "must not be empty")
+			}
+		}
+		t.Okta = &o
+	}
+
+	r := t.Reconcile
+	if r.Schedule != "" {
+		if _, err := cron.ParseStandard(r.Schedule); err != nil {
+			return fail("reconcile.schedule", "must be a cron spec or descriptor such as \"@every 1h\": %v", err)
+		}
+	}
+	if r.Mode != ModeReport && r.Mode != ModeCorrect {
+		return fail("reconcile.mode", "must be one of report, correct; got %q", r.Mode)
+	}
+	if r.MaxChanges < 0 {
+		return fail("reconcile.maxChanges", "must be >= 0, got %d", r.MaxChanges)
+	}
+	if r.MaxChangePercent < 0 || r.MaxChangePercent > 100 {
+		return fail("reconcile.maxChangePercent", "must be between 0 and 100, got %d", r.MaxChangePercent)
+	}
+
+	if t.Roles.Default != RoleNone && !slices.Contains(roles, t.Roles.Default) {
+		return fail("roles.default", "must be one of %s, none; got %q", strings.Join(roles, ", "), t.Roles.Default)
+	}
+	groups := map[string]bool{}
+	for i, m := range t.Roles.Mappings {
+		mp := fmt.Sprintf("roles.mappings[%d]", i)
+		if strings.TrimSpace(m.Group) == "" {
+			return fail(mp+".group", "must not be empty")
+		}
+		if groups[m.Group] {
+			return fail(mp+".group", "group %q is mapped more than once", m.Group)
+		}
+		groups[m.Group] = true
+		if !slices.Contains(roles, m.Role) {
+			return fail(mp+".role", "must be one of %s; got %q", strings.Join(roles, ", "), m.Role)
+		}
+	}
+	t.Roles.Mappings = slices.Clone(t.Roles.Mappings)
+	return t, nil
+}
