@@ -1,0 +1,123 @@
+package scimserver
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// Authentication failure reasons, reported in the 401 detail, the
+// Event.AuthFail field and metrics.
+const (
+	AuthMissing   = "missing"
+	AuthScheme    = "scheme"
+	AuthMalformed = "malformed"
+	AuthUnknown   = "unknown"
+	AuthExpired   = "expired"
+	AuthRevoked   = "revoked"
+)
+
+// authenticate resolves the bearer token of r (RFC 6750 §2.1; the scheme
+// name is case-insensitive) to its tenant. It returns the token or a reason
+// and a human detail.
+func (s *Server) authenticate(r *http.Request) (store.Token, string, string, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return store.Token{}, AuthMissing, "missing Authorization header; send \"Authorization: Bearer scim_...\"", nil
+	}
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return store.Token{}, AuthScheme, "the Authorization header must use the Bearer scheme: \"Bearer scim_...\"", nil
+	}
+	cred = strings.TrimSpace(cred)
+	if s2, _, ok := strings.Cut(cred, " "); ok && strings.EqualFold(s2, "Bearer") {
+		return store.Token{}, AuthMalformed, "\"Bearer\" appears twice in the Authorization header; enter it once", nil
+	}
+	if cred == "" || strings.ContainsAny(cred, " \t") {
+		return store.Token{}, AuthMalformed, "the bearer token is malformed", nil
+	}
+	hash := store.HashToken(cred)
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	tok, err := s.st.TokenByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Token{}, AuthUnknown, "the bearer token is not known; create one with \"axonflow-sync token create --tenant ID\"", nil
+	}
+	if err != nil {
+		return store.Token{}, "", "", err
+	}
+	if subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(hash)) != 1 {
+		return store.Token{}, AuthUnknown, "the bearer token is not known", nil
+	}
+	now := s.now()
+	if !tok.RevokedAt.IsZero() {
+		return store.Token{}, AuthRevoked, "the bearer token " + tok.Prefix + "... was revoked at " + tok.RevokedAt.UTC().Format(time.RFC3339) + "; create a new one", nil
+	}
+	if !tok.ExpiresAt.IsZero() && !now.Before(tok.ExpiresAt) {
+		return store.Token{}, AuthExpired, "the bearer token " + tok.Prefix + "... expired at " + tok.ExpiresAt.UTC().Format(time.RFC3339) + "; create a new one", nil
+	}
+	s.touch(r, tok, now)
+	return tok, "", "", nil
+}
+
+// touch writes lastUsedAt at most once per TouchInterval per token.
+func (s *Server) touch(r *http.Request, tok store.Token, now time.Time) {
+	s.touchMu.Lock()
+	last, seen := s.touched[tok.ID]
+	if !seen {
+		last = tok.LastUsedAt
+	}
+	due := now.Sub(last) >= s.touchInt
+	if due {
+		s.touched[tok.ID] = now
+	}
+	s.touchMu.Unlock()
+	if !due {
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if err := s.st.TouchToken(ctx, tok.Tenant, tok.ID, now); err != nil {
+		s.log.Warn().Err(err).Str("token_id", tok.ID).Msg("recording token use failed")
+	}
+}
+
+// authed wraps a handler with bearer authentication; the token's tenant
+// scopes everything the handler does.
+func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rc := getReqCtx(r)
+		rc.ev.Resource = resource
+		tok, reason, detail, err := s.authenticate(r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if reason != "" {
+			rc.ev.AuthFail = reason
+			w.Header().Set("WWW-Authenticate", `Bearer realm="SCIM"`)
+			s.failStatus(w, r, http.StatusUnauthorized, "", detail)
+			return
+		}
+		rc.tenant, rc.token = tok.Tenant, tok
+		rc.ev.Tenant, rc.ev.TokenID = tok.Tenant, tok.ID
+		w.Header().Set("X-AxonFlow-Tenant", tok.Tenant)
+		h(w, r)
+	}
+}
+
+// discovery wraps an unauthenticated, read-only discovery handler.
+func (s *Server) discovery(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		getReqCtx(r).ev.Resource = "discovery"
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.methodNotAllowed(w, r, "GET")
+			return
+		}
+		h(w, r)
+	}
+}

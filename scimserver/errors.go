@@ -1,0 +1,100 @@
+package scimserver
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// ContentType is the media type of every response body (RFC 7644 §3.1).
+const ContentType = "application/scim+json"
+
+type errorBody struct {
+	Schemas  []string `json:"schemas"`
+	Status   string   `json:"status"`
+	ScimType string   `json:"scimType,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+}
+
+// writeError writes an RFC 7644 §3.12 error body with status as a string.
+func writeError(w http.ResponseWriter, status int, scimType, detail string) {
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Del("ETag")
+	w.Header().Del("Location")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(errorBody{
+		Schemas:  []string{mapping.SchemaError},
+		Status:   strconv.Itoa(status),
+		ScimType: scimType,
+		Detail:   detail,
+	})
+}
+
+// fail renders err as a SCIM error: mapping and store errors get their
+// status and scimType, an unreachable store 503 with Retry-After, anything
+// else 500 (logged with the request id).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	rc := getReqCtx(r)
+	status, scimType, detail := 500, "", "internal error; see the server log for request id "+rc.id
+	var me *mapping.Error
+	var ce *store.ConflictError
+	var ue *store.UnknownMembersError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &me):
+		status, scimType, detail = me.Status, me.ScimType, me.Detail
+	case errors.As(err, &ce):
+		status, scimType, detail = 409, mapping.ScimUniqueness, ce.Attr+" \""+ce.Value+"\" is already in use in this tenant"
+	case errors.As(err, &ue):
+		ids := ue.IDs
+		more := ""
+		if len(ids) > 10 {
+			ids, more = ids[:10], " and more"
+		}
+		status, scimType, detail = 400, mapping.ScimInvalidValue, "no user with id "+strings.Join(ids, ", ")+more+" in this tenant; nothing was changed"
+	case errors.As(err, &mbe):
+		status, detail = 413, "request body is larger than "+strconv.FormatInt(mbe.Limit, 10)+" bytes"
+	case errors.Is(err, store.ErrNotFound):
+		status, detail = 404, "resource not found"
+	case errors.Is(err, store.ErrVersionMismatch):
+		status, scimType, detail = 409, "", "the resource changed concurrently; retry the request"
+	case isUnavailable(err):
+		status, detail = 503, "the directory store is unavailable; retry later"
+		w.Header().Set("Retry-After", "1")
+	}
+	if status >= 500 {
+		s.log.Error().Err(err).Str("request_id", rc.id).Str("tenant", rc.tenant).Msg("scim request failed")
+	}
+	rc.ev.ScimType, rc.ev.Detail = scimType, detail
+	writeError(w, status, scimType, detail)
+}
+
+// failStatus renders a SCIM error with an explicit status.
+func (s *Server) failStatus(w http.ResponseWriter, r *http.Request, status int, scimType, detail string) {
+	rc := getReqCtx(r)
+	rc.ev.ScimType, rc.ev.Detail = scimType, detail
+	writeError(w, status, scimType, detail)
+}
+
+// writeJSON writes a 2xx SCIM JSON body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", ContentType)
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.failStatus(w, r, 404, "", "no SCIM endpoint at "+r.URL.Path+"; resources are "+BasePath+"/Users and "+BasePath+"/Groups")
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	s.failStatus(w, r, 405, "", r.Method+" is not supported on "+r.URL.Path+" (allowed: "+allow+")")
+}

@@ -1,0 +1,361 @@
+package scimserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+func (s *Server) groups(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.listGroups(w, r)
+	case http.MethodPost:
+		s.createGroup(w, r)
+	default:
+		s.methodNotAllowed(w, r, "GET, POST")
+	}
+}
+
+func (s *Server) group(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.getGroup(w, r)
+	case http.MethodPut:
+		s.replaceGroup(w, r)
+	case http.MethodPatch:
+		s.patchGroup(w, r)
+	case http.MethodDelete:
+		s.deleteGroup(w, r)
+	default:
+		s.methodNotAllowed(w, r, "GET, PUT, PATCH, DELETE")
+	}
+}
+
+// renderGroup renders g, loading its members unless the projection
+// excludes them.
+func (s *Server) renderGroup(ctx context.Context, tenant, base string, g *mapping.Group, proj mapping.Projection) (map[string]any, error) {
+	var refs []mapping.Ref
+	if !proj.Excludes("members") {
+		ids, err := s.st.GroupMembers(ctx, tenant, g.ID)
+		if err != nil {
+			return nil, err
+		}
+		refs = make([]mapping.Ref, len(ids))
+		for i, id := range ids {
+			refs[i] = mapping.Ref{ID: id}
+		}
+	}
+	return proj.Apply(mapping.GroupType, mapping.GroupResource(g, base, refs)), nil
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	id := r.PathValue("id")
+	rc.ev.ResourceID = id
+	proj, err := projectionOf(mapping.GroupType, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	g, err := s.st.GetGroup(ctx, rc.tenant, id)
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "Group", id))
+		return
+	}
+	rc.ev.Name = g.DisplayName()
+	res, err := s.renderGroup(ctx, rc.tenant, baseURL(r), g, proj)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", mapping.ETag(g.Version))
+	writeJSON(w, 200, res)
+}
+
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attrs, members, _, err := mapping.DecodeGroup(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.now().UTC()
+	g := &mapping.Group{ID: uuid.NewString(), Attrs: attrs, Origin: mapping.OriginOktaPush, Created: now, LastModified: now}
+	rc.ev.Name, rc.ev.ResourceID = g.DisplayName(), g.ID
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if err := s.st.CreateGroup(ctx, rc.tenant, g, members); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc.ev.Changed = true
+	base := baseURL(r)
+	refs := make([]mapping.Ref, len(members))
+	for i, id := range members {
+		refs[i] = mapping.Ref{ID: id}
+	}
+	w.Header().Set("Location", base+"/Groups/"+g.ID)
+	w.Header().Set("ETag", mapping.ETag(g.Version))
+	writeJSON(w, http.StatusCreated, mapping.GroupResource(g, base, refs))
+}
+
+// replaceGroup is PUT /Groups/{id}: attributes replaced; members replaced
+// when the body has a members attribute, and left alone when it has none
+// (so a PUT that only renames never empties a large group).
+func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	id := r.PathValue("id")
+	rc.ev.ResourceID = id
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	cur, err := s.st.GetGroup(ctx, rc.tenant, id)
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "Group", id))
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attrs, members, membersGiven, err := mapping.DecodeGroup(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc.ev.Name = (&mapping.Group{Attrs: attrs}).DisplayName()
+	c := store.GroupChange{At: s.now().UTC(), ReplaceMembers: membersGiven, Members: members}
+	if !attrs.Equal(cur.Attrs) {
+		c.Attrs = attrs
+	}
+	g, err := s.st.UpdateGroup(ctx, rc.tenant, id, c)
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "Group", id))
+		return
+	}
+	rc.ev.Changed = g.Version != cur.Version
+	proj, err := projectionOf(mapping.GroupType, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.renderGroup(ctx, rc.tenant, baseURL(r), g, proj)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", mapping.ETag(g.Version))
+	writeJSON(w, 200, res)
+}
+
+// patchGroup applies a PatchOp as one atomic store change: attribute
+// changes plus net member deltas, so its cost follows the delta, not the
+// group size. It answers 204, or 200 with the group when the request asks
+// for attributes (RFC 7644 §3.5.2).
+func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	id := r.PathValue("id")
+	rc.ev.ResourceID = id
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	cur, err := s.st.GetGroup(ctx, rc.tenant, id)
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "Group", id))
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ops, err := mapping.DecodePatch(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	members := func() ([]string, error) { return s.st.GroupMembers(ctx, rc.tenant, id) }
+	var g *mapping.Group
+	for attempt := 0; ; attempt++ {
+		rc.ev.Name = cur.DisplayName()
+		attrs, delta, err := mapping.ApplyGroupPatch(cur.Attrs, id, ops, members)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		c := store.GroupChange{At: s.now().UTC(), ReplaceMembers: delta.Replace, Members: delta.Members, Add: delta.Add, Remove: delta.Remove}
+		if !attrs.Equal(cur.Attrs) {
+			// Attribute changes were computed from this version: guard them.
+			c.Attrs, c.ExpectVersion = attrs, cur.Version
+		}
+		if c.Attrs == nil && !delta.Changed() {
+			g = cur
+			break
+		}
+		g, err = s.st.UpdateGroup(ctx, rc.tenant, id, c)
+		if err == nil {
+			rc.ev.Changed = g.Version != cur.Version
+			break
+		}
+		if !errors.Is(err, store.ErrVersionMismatch) || attempt >= maxUpdateRetries {
+			s.fail(w, r, notFoundAs(err, "Group", id))
+			return
+		}
+		if cur, err = s.st.GetGroup(ctx, rc.tenant, id); err != nil {
+			s.fail(w, r, notFoundAs(err, "Group", id))
+			return
+		}
+	}
+	q := r.URL.Query()
+	if q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
+		w.Header().Set("ETag", mapping.ETag(g.Version))
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	proj, err := projectionOf(mapping.GroupType, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.renderGroup(ctx, rc.tenant, baseURL(r), g, proj)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", mapping.ETag(g.Version))
+	writeJSON(w, 200, res)
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	id := r.PathValue("id")
+	rc.ev.ResourceID = id
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if err := s.st.DeleteGroup(ctx, rc.tenant, id); err != nil {
+		s.fail(w, r, notFoundAs(err, "Group", id))
+		return
+	}
+	rc.ev.Changed = true
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// listGroups answers GET /Groups like listUsers: displayName/externalId/id
+// eq from an index, other filters by scan, members loaded only when the
+// response or the filter needs them.
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	p, err := parseList(mapping.GroupType, r.URL.Query())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	base := baseURL(r)
+	full := mapping.Projection{}
+	if p.filter == "" {
+		page, err := s.st.ListGroups(ctx, rc.tenant, p.startIndex-1, p.count)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		res := make([]map[string]any, len(page.Items))
+		for i, g := range page.Items {
+			if res[i], err = s.renderGroup(ctx, rc.tenant, base, g, p.proj); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		writeList(w, mapping.GroupType, listParams{startIndex: p.startIndex, count: p.count}, res, page.Total)
+		return
+	}
+	expr, match, err := mapping.ParseFilter(mapping.GroupType, p.filter)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Members are loaded for matching only when the filter mentions them.
+	evalProj := p.proj
+	if referencesAttr(expr, "members") {
+		evalProj = full
+	}
+	var matched []*mapping.Group
+	test := func(g *mapping.Group) error {
+		res, err := s.renderGroup(ctx, rc.tenant, base, g, evalProjFor(evalProj))
+		if err != nil {
+			return err
+		}
+		if match(res) {
+			matched = append(matched, g)
+		}
+		return nil
+	}
+	if attr, val, ok := indexedEq(mapping.GroupType, expr); ok {
+		id := val
+		if attr != "id" {
+			id, err = s.st.FindGroup(ctx, rc.tenant, store.Index(attr), val)
+		}
+		var g *mapping.Group
+		if err == nil {
+			g, err = s.st.GetGroup(ctx, rc.tenant, id)
+		}
+		if err == nil {
+			err = test(g)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.fail(w, r, err)
+			return
+		}
+	} else {
+		for off := 0; ; off += scanPage {
+			page, err := s.st.ListGroups(ctx, rc.tenant, off, scanPage)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			for _, g := range page.Items {
+				if err := test(g); err != nil {
+					s.fail(w, r, err)
+					return
+				}
+			}
+			if len(page.Items) < scanPage {
+				break
+			}
+		}
+	}
+	total := len(matched)
+	from := min(p.startIndex-1, total)
+	matched = matched[from:min(total, from+p.count)]
+	res := make([]map[string]any, len(matched))
+	for i, g := range matched {
+		if res[i], err = s.renderGroup(ctx, rc.tenant, base, g, p.proj); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	writeList(w, mapping.GroupType, listParams{startIndex: p.startIndex, count: p.count}, res, total)
+}
+
+// evalProjFor returns the projection used to render a group for filter
+// evaluation: members are skipped unless the filter needs them.
+func evalProjFor(p mapping.Projection) mapping.Projection {
+	if p.IsZero() {
+		return p
+	}
+	ex, _ := mapping.ParseProjection(mapping.GroupType, "", "members")
+	return ex
+}

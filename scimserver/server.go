@@ -1,0 +1,262 @@
+// Package scimserver is the SCIM 2.0 service provider Okta provisions
+// (RFC 7644): bearer-token authentication that resolves a tenant, routing on
+// net/http.ServeMux under /scim/v2, discovery endpoints, Users and Groups
+// handlers, and SCIM error rendering. It reaches state only through the
+// store.State interface and SCIM semantics only through package mapping.
+//
+// cmd imports it to serve; tests and the load benchmark import it to build
+// handlers. It must not import sync or config.
+package scimserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	gosync "sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// BasePath is where the SCIM API is mounted.
+const BasePath = "/scim/v2"
+
+// Defaults for Options.
+const (
+	DefaultMaxBodyBytes       = 1 << 20 // 1 MiB; larger bodies get 413
+	DefaultTouchInterval      = time.Minute
+	DefaultMaxResults         = 1000 // the most resources one list response holds
+	DefaultPageSize           = 100  // count when the client gives none
+	maxUpdateRetries          = 10
+	defaultStoreOpTimeoutSecs = 10
+)
+
+// Options configures a Server. Store is required; zero values elsewhere
+// take the defaults above.
+type Options struct {
+	Store  store.State
+	Logger zerolog.Logger
+	// MaxBodyBytes caps request bodies (bytes); larger gets 413.
+	MaxBodyBytes int64
+	// TouchInterval is the least time between two lastUsedAt writes of one
+	// token, so a busy Okta does not turn reads into writes.
+	TouchInterval time.Duration
+	// Now returns the current time (tests may fix it).
+	Now func() time.Time
+	// Observer, if set, is told about each request (metrics, provisioning log).
+	Observer Observer
+}
+
+// Observer receives one event per SCIM request after it completes.
+type Observer interface {
+	ObserveSCIM(ev Event)
+}
+
+// Event describes one completed SCIM request. It never carries a token or
+// a request body.
+type Event struct {
+	RequestID  string
+	Tenant     string // "" when authentication failed
+	TokenID    string
+	Method     string
+	Resource   string // "Users", "Groups", "discovery", "other"
+	ResourceID string
+	Name       string // userName or displayName when known
+	Status     int
+	ScimType   string
+	Detail     string // error detail, for rejected requests
+	AuthFail   string // reason when Status is 401/429 from authentication
+	Duration   time.Duration
+	Changed    bool // whether the request changed stored state
+}
+
+// Server serves the SCIM API. Create one with New.
+type Server struct {
+	st       store.State
+	log      zerolog.Logger
+	maxBody  int64
+	touchInt time.Duration
+	now      func() time.Time
+	obs      Observer
+	mux      *http.ServeMux
+
+	touchMu gosync.Mutex
+	touched map[string]time.Time // token id → last lastUsedAt write
+}
+
+
+// New returns a Server for opts. It panics only if opts.Store is nil
+// (a programming error).
+func New(opts Options) *Server {
+	if opts.Store == nil {
+		panic("scimserver: Options.Store is required")
+	}
+	s := &Server{
+		st:       opts.Store,
+		log:      opts.Logger,
+		maxBody:  opts.MaxBodyBytes,
+		touchInt: opts.TouchInterval,
+		now:      opts.Now,
+		obs:      opts.Observer,
+		touched:  map[string]time.Time{},
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.touchInt <= 0 {
+		s.touchInt = DefaultTouchInterval
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc(BasePath+"/ServiceProviderConfig", s.discovery(s.serviceProviderConfig))
+	m.HandleFunc(BasePath+"/ResourceTypes", s.discovery(s.resourceTypes))
+	m.HandleFunc(BasePath+"/ResourceTypes/{name}", s.discovery(s.resourceType))
+	m.HandleFunc(BasePath+"/Schemas", s.discovery(s.schemas))
+	m.HandleFunc(BasePath+"/Schemas/{id}", s.discovery(s.schema))
+	m.HandleFunc(BasePath+"/Users", s.authed("Users", s.users))
+	m.HandleFunc(BasePath+"/Users/{id}", s.authed("Users", s.user))
+	m.HandleFunc(BasePath+"/Groups", s.authed("Groups", s.groups))
+	m.HandleFunc(BasePath+"/Groups/{id}", s.authed("Groups", s.group))
+	m.HandleFunc(BasePath+"/", s.authed("other", s.notFound))
+	m.HandleFunc(BasePath, s.authed("other", s.notFound))
+	s.mux = m
+}
+
+// ServeHTTP implements http.Handler. Paths are normalised first (repeated
+// and trailing slashes removed) so /scim/v2//Users and /scim/v2/Users/
+// behave like /scim/v2/Users; panics become a 500 SCIM error.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := r.Header.Get("X-Request-Id")
+	if reqID == "" || len(reqID) > 128 {
+		reqID = newRequestID()
+	}
+	rw := &recorder{ResponseWriter: w, status: 200}
+	rw.Header().Set("X-Request-Id", reqID)
+	rc := &reqCtx{id: reqID, ev: Event{RequestID: reqID, Method: r.Method, Resource: "other"}}
+	r = r.WithContext(context.WithValue(r.Context(), reqCtxKey{}, rc))
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error().Str("request_id", reqID).Interface("panic", p).Str("path", r.URL.Path).Msg("panic in SCIM handler")
+			if !rw.wrote {
+				writeError(rw, http.StatusInternalServerError, "", "internal error; see the server log for request id "+reqID)
+			}
+		}
+		rc.ev.Status = rw.status
+		rc.ev.Duration = time.Since(start)
+		lvl := zerolog.InfoLevel
+		if rw.status >= 500 {
+			lvl = zerolog.ErrorLevel
+		}
+		e := s.log.WithLevel(lvl).Str("request_id", reqID).Str("method", r.Method).
+			Str("path", r.URL.Path).Int("status", rw.status).Dur("duration", rc.ev.Duration)
+		if rc.ev.Tenant != "" {
+			e = e.Str("tenant", rc.ev.Tenant)
+		}
+		if rc.ev.ScimType != "" {
+			e = e.Str("scim_type", rc.ev.ScimType)
+		}
+		if rc.ev.Detail != "" && rw.status >= 400 {
+			e = e.Str("detail", rc.ev.Detail)
+		}
+		e.Msg("scim request")
+		if s.obs != nil {
+			s.obs.ObserveSCIM(rc.ev)
+		}
+	}()
+	r.URL.Path = cleanPath(r.URL.Path)
+	r.URL.RawPath = ""
+	s.mux.ServeHTTP(rw, r)
+}
+
+// cleanPath collapses repeated slashes and drops a trailing slash.
+func cleanPath(p string) string {
+	if !strings.Contains(p, "//") && (len(p) <= 1 || p[len(p)-1] != '/') {
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	prevSlash := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '/' {
+			if prevSlash {
+				continue
+			}
+			prevSlash = true
+		} else {
+			prevSlash = false
+		}
+		b.WriteByte(c)
+	}
+	out := b.String()
+	if len(out) > 1 && out[len(out)-1] == '/' {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type reqCtxKey struct{}
+
+// reqCtx carries per-request facts from handlers to the logging wrapper.
+type reqCtx struct {
+	id     string
+	tenant string
+	token  store.Token
+	ev     Event
+}
+
+func getReqCtx(r *http.Request) *reqCtx {
+	rc, _ := r.Context().Value(reqCtxKey{}).(*reqCtx)
+	if rc == nil {
+		rc = &reqCtx{}
+	}
+	return rc
+}
+
+// recorder remembers the status written.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// storeCtx bounds a store call so a hung backend cannot hold a worker.
+func storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), defaultStoreOpTimeoutSecs*time.Second)
+}
+
+// isUnavailable reports whether err means the store could not be reached.
+func isUnavailable(err error) bool {
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
+}

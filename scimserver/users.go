@@ -1,0 +1,426 @@
+package scimserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/mapping/filter"
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// scanPage is how many resources a filter scan reads per store call.
+const scanPage = 500
+
+func (s *Server) users(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.listUsers(w, r)
+	case http.MethodPost:
+		s.createUser(w, r)
+	default:
+		s.methodNotAllowed(w, r, "GET, POST")
+	}
+}
+
+func (s *Server) user(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.getUser(w, r)
+	case http.MethodPut:
+		s.replaceUser(w, r)
+	case http.MethodPatch:
+		s.patchUser(w, r)
+	case http.MethodDelete:
+		s.deleteUser(w, r)
+	default:
+		s.methodNotAllowed(w, r, "GET, PUT, PATCH, DELETE")
+	}
+}
+
+// renderUsers renders users with their readOnly groups (two batched store
+// calls for the whole list).
+func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*mapping.User) ([]map[string]any, error) {
+	out := make([]map[string]any, len(users))
+	if len(users) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	memberOf, err := s.st.UserGroups(ctx, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	var gids []string
+	seen := map[string]bool{}
+	for _, l := range memberOf {
+		for _, g := range l {
+			if !seen[g] {
+				seen[g] = true
+				gids = append(gids, g)
+			}
+		}
+	}
+	names := map[string]string{}
+	if len(gids) > 0 {
+		groups, err := s.st.GetGroups(ctx, tenant, gids)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			names[g.ID] = g.DisplayName()
+		}
+	}
+	for i, u := range users {
+		var refs []mapping.Ref
+		for _, g := range memberOf[u.ID] {
+			if n, ok := names[g]; ok {
+				refs = append(refs, mapping.Ref{ID: g, Display: n})
+			}
+		}
+		out[i] = mapping.UserResource(u, base, refs)
+	}
+	return out, nil
+}
+
+func (s *Server) renderUser(ctx context.Context, tenant, base string, u *mapping.User) (map[string]any, error) {
+	l, err := s.renderUsers(ctx, tenant, base, []*mapping.User{u})
+	if err != nil {
+		return nil, err
+	}
+	return l[0], nil
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	id := r.PathValue("id")
+	rc.ev.ResourceID = id
+	proj, err := projectionOf(mapping.UserType, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	u, err := s.st.GetUser(ctx, rc.tenant, id)
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "User", id))
+		return
+	}
+	rc.ev.Name = u.UserName()
+	res, err := s.renderUser(ctx, rc.tenant, baseURL(r), u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", mapping.ETag(u.Version))
+	writeJSON(w, 200, proj.Apply(mapping.UserType, res))
+}
+
+// notFoundAs turns store.ErrNotFound into a 404 naming the resource.
+func notFoundAs(err error, kind, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &mapping.Error{Status: 404, Detail: kind + " " + id + " not found"}
+	}
+	return err
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attrs, err := mapping.DecodeUser(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.now().UTC()
+	u := &mapping.User{ID: uuid.NewString(), Attrs: attrs, Origin: mapping.OriginOktaPush, Created: now, LastModified: now}
+	rc.ev.Name, rc.ev.ResourceID = u.UserName(), u.ID
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if err := s.st.CreateUser(ctx, rc.tenant, u); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc.ev.Changed = true
+	base := baseURL(r)
+	w.Header().Set("Location", base+"/Users/"+u.ID)
+	w.Header().Set("ETag", mapping.ETag(u.Version))
+	writeJSON(w, http.StatusCreated, mapping.UserResource(u, base, nil))
+}
+
+func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	id := r.PathValue("id")
+	rc.ev.ResourceID = id
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	cur, err := s.st.GetUser(ctx, rc.tenant, id)
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "User", id))
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attrs, err := mapping.DecodeUser(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc.ev.Name = (&mapping.User{Attrs: attrs}).UserName()
+	if !attrs.Equal(cur.Attrs) {
+		next := *cur
+		next.Attrs, next.LastModified = attrs, s.now().UTC()
+		if err := s.st.UpdateUser(ctx, rc.tenant, &next, 0); err != nil {
+			s.fail(w, r, notFoundAs(err, "User", id))
+			return
+		}
+		cur = &next
+		rc.ev.Changed = true
+	}
+	s.respondUser(w, r, ctx, cur)
+}
+
+func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, ctx context.Context, u *mapping.User) {
+	rc := getReqCtx(r)
+	res, err := s.renderUser(ctx, rc.tenant, baseURL(r), u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	proj, err := projectionOf(mapping.UserType, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", mapping.ETag(u.Version))
+	writeJSON(w, 200, proj.Apply(mapping.UserType, res))
+}
+
+// patchUser applies a PatchOp atomically: read, apply in memory, write
+// with the read version; a concurrent change makes it re-read and re-apply.
+// A no-op PATCH writes nothing (meta.lastModified unchanged).
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	id := r.PathValue("id")
+	rc.ev.ResourceID = id
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	cur, err := s.st.GetUser(ctx, rc.tenant, id)
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "User", id))
+		return
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ops, err := mapping.DecodePatch(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for attempt := 0; ; attempt++ {
+		rc.ev.Name = cur.UserName()
+		attrs, err := mapping.ApplyUserPatch(cur.Attrs, id, ops)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if attrs.Equal(cur.Attrs) {
+			break
+		}
+		next := *cur
+		next.Attrs, next.LastModified = attrs, s.now().UTC()
+		err = s.st.UpdateUser(ctx, rc.tenant, &next, cur.Version)
+		if err == nil {
+			cur = &next
+			rc.ev.Changed = true
+			break
+		}
+		if !errors.Is(err, store.ErrVersionMismatch) || attempt >= maxUpdateRetries {
+			s.fail(w, r, notFoundAs(err, "User", id))
+			return
+		}
+		if cur, err = s.st.GetUser(ctx, rc.tenant, id); err != nil {
+			s.fail(w, r, notFoundAs(err, "User", id))
+			return
+		}
+	}
+	s.respondUser(w, r, ctx, cur)
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	id := r.PathValue("id")
+	rc.ev.ResourceID = id
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	if err := s.st.DeleteUser(ctx, rc.tenant, id); err != nil {
+		s.fail(w, r, notFoundAs(err, "User", id))
+		return
+	}
+	rc.ev.Changed = true
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// indexedEq returns the attribute and value of an `eq` comparison that an
+// index can answer (userName or externalId for Users; displayName or
+// externalId for Groups; id for both), looking through "and" so that
+// `userName eq "x" and active eq true` still uses the index.
+func indexedEq(rt *mapping.ResourceType, e filter.Expr) (attr, value string, ok bool) {
+	switch x := e.(type) {
+	case *filter.Compare:
+		if x.Op != filter.Eq || x.Value.Kind != filter.KindString || x.Path.Sub != "" {
+			return "", "", false
+		}
+		if x.Path.URN != "" && !strings.EqualFold(x.Path.URN, rt.Schema.ID) {
+			return "", "", false
+		}
+		for _, name := range []string{"id", "externalId", "userName", "displayName"} {
+			if strings.EqualFold(x.Path.Name, name) {
+				if (name == "userName" && rt != mapping.UserType) || (name == "displayName" && rt != mapping.GroupType) {
+					return "", "", false
+				}
+				return name, x.Value.Str, true
+			}
+		}
+	case *filter.Logical:
+		if x.And {
+			if a, v, ok := indexedEq(rt, x.Left); ok {
+				return a, v, true
+			}
+			return indexedEq(rt, x.Right)
+		}
+	}
+	return "", "", false
+}
+
+// referencesAttr reports whether a filter mentions top-level attribute name.
+func referencesAttr(e filter.Expr, name string) bool {
+	switch x := e.(type) {
+	case *filter.Compare:
+		return strings.EqualFold(x.Path.Name, name)
+	case *filter.ValuePath:
+		return strings.EqualFold(x.Path.Name, name)
+	case *filter.Logical:
+		return referencesAttr(x.Left, name) || referencesAttr(x.Right, name)
+	case *filter.Not:
+		return referencesAttr(x.X, name)
+	}
+	return false
+}
+
+// listUsers answers GET /Users (RFC 7644 §3.4.2): without a filter, a page
+// of the tenant's users in creation order; an indexable eq filter is one
+// index lookup; any other filter scans the tenant in creation order.
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	rc := getReqCtx(r)
+	p, err := parseList(mapping.UserType, r.URL.Query())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx, cancel := storeCtx(r)
+	defer cancel()
+	base := baseURL(r)
+	if p.filter == "" {
+		page, err := s.st.ListUsers(ctx, rc.tenant, p.startIndex-1, p.count)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		res, err := s.renderUsers(ctx, rc.tenant, base, page.Items)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeList(w, mapping.UserType, p, res, page.Total)
+		return
+	}
+	expr, match, err := mapping.ParseFilter(mapping.UserType, p.filter)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var matched []map[string]any
+	if attr, val, ok := indexedEq(mapping.UserType, expr); ok {
+		id := val
+		if attr != "id" {
+			id, err = s.st.FindUser(ctx, rc.tenant, store.Index(attr), val)
+		}
+		var u *mapping.User
+		if err == nil {
+			u, err = s.st.GetUser(ctx, rc.tenant, id)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.fail(w, r, err)
+			return
+		}
+		if u != nil {
+			res, err := s.renderUser(ctx, rc.tenant, base, u)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if match(res) {
+				matched = append(matched, res)
+			}
+		}
+	} else {
+		for off := 0; ; off += scanPage {
+			page, err := s.st.ListUsers(ctx, rc.tenant, off, scanPage)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			res, err := s.renderUsers(ctx, rc.tenant, base, page.Items)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			for _, m := range res {
+				if match(m) {
+					matched = append(matched, m)
+				}
+			}
+			if len(page.Items) < scanPage {
+				break
+			}
+		}
+	}
+	writeList(w, mapping.UserType, p, pageOf(matched, p), len(matched))
+}
+
+// pageOf slices the 1-based page [startIndex, startIndex+count) of all.
+func pageOf(all []map[string]any, p listParams) []map[string]any {
+	from := p.startIndex - 1
+	if from >= len(all) {
+		return nil
+	}
+	return all[from:min(len(all), from+p.count)]
+}
+
+// writeList writes a ListResponse (RFC 7644 §3.4.2) with integer counts
+// and a Resources array that is never null.
+func writeList(w http.ResponseWriter, rt *mapping.ResourceType, p listParams, res []map[string]any, total int) {
+	list := make([]any, len(res))
+	for i, m := range res {
+		list[i] = p.proj.Apply(rt, m)
+	}
+	writeJSON(w, 200, listResponse(list, total, p.startIndex))
+}
