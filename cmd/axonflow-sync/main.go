@@ -1,0 +1,145 @@
+// Command axonflow-sync keeps the AxonFlow identity directory in step with
+// Okta: it serves the SCIM 2.0 API Okta provisions (serve), manages the
+// per-tenant SCIM tokens (token), and runs operator tools.
+//
+// This package only wires the others together: config → store →
+// scimserver/sync. Nothing imports it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/config"
+	"github.com/axonflow/axonflow-sync/store"
+	"github.com/axonflow/axonflow-sync/store/redisstore"
+	"github.com/axonflow/axonflow-sync/store/sqlitestore"
+)
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFail   = 1
+	exitConfig = 2 // bad configuration or usage
+)
+
+const usage = `axonflow-sync keeps the AxonFlow identity directory in step with Okta.
+
+Usage:
+  axonflow-sync serve                         run the SCIM API and the admin listener
+  axonflow-sync token create --tenant ID [--name N] [--expires-in 720h]
+  axonflow-sync token list   --tenant ID [--output json]
+  axonflow-sync token revoke --tenant ID TOKEN_ID
+  axonflow-sync help
+
+Global flags (every subcommand; each also has an environment variable and a YAML key):
+  --config FILE        AXONFLOW_SYNC_CONFIG         YAML configuration file
+  --listen ADDR        AXONFLOW_SYNC_LISTEN         SCIM API address (default 127.0.0.1:8080)
+  --admin-listen ADDR  AXONFLOW_SYNC_ADMIN_LISTEN   admin/health address (default 127.0.0.1:9090)
+  --redis-url URL      AXONFLOW_SYNC_REDIS_URL      redis:// or rediss:// store (default: embedded)
+  --data-dir DIR       AXONFLOW_SYNC_DATA_DIR       embedded store directory (default ./data)
+  --log-level LEVEL    AXONFLOW_SYNC_LOG_LEVEL      debug, info, warn, error
+  --log-format FORMAT  AXONFLOW_SYNC_LOG_FORMAT     json or console
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// env is how the command reads its environment (os.Getenv in production).
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := env{stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitConfig
+	}
+	switch args[0] {
+	case "serve":
+		ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return e.serve(ctx, args[1:])
+	case "token":
+		return e.token(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "axonflow-sync: unknown command %q\n\n%s", args[0], usage)
+	return exitConfig
+}
+
+// parse parses a subcommand's flags plus the global ones and loads the
+// configuration. A config error is printed naming its key; the caller
+// returns exitConfig.
+func (e env) parse(fs *flag.FlagSet, args []string) (*config.Config, bool) {
+	fs.SetOutput(e.stderr)
+	gf := config.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, false
+	}
+	cfg, err := config.Load(gf, e.getenv)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
+		return nil, false
+	}
+	return cfg, true
+}
+
+// newLogger builds the zerolog logger the configuration asks for.
+func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(cfg.Log.Level)
+	if err != nil {
+		lvl = zerolog.InfoLevel
+	}
+	if cfg.Log.Format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// DBFile is the embedded store's file name inside the data directory.
+const DBFile = "axonflow-sync.db"
+
+// openStore opens the store the configuration selects: Redis when a Redis
+// URL is set, else the embedded SQLite file in the data directory.
+func openStore(ctx context.Context, cfg *config.Config, log zerolog.Logger) (store.State, string, error) {
+	if cfg.RedisURL != "" {
+		st, err := redisstore.Open(ctx, cfg.RedisURL, redisstore.Options{Timeout: cfg.RedisTimeout})
+		if err != nil {
+			return nil, "", fmt.Errorf("opening the Redis store (redis.url): %w", err)
+		}
+		return st, "redis " + redactURL(cfg.RedisURL), nil
+	}
+	path := filepath.Join(cfg.DataDir, DBFile)
+	st, err := sqlitestore.Open(ctx, path, log)
+	if err != nil {
+		return nil, "", fmt.Errorf("opening the embedded store (dataDir %s): %w", cfg.DataDir, err)
+	}
+	return st, "embedded " + path, nil
+}
+
+// redactURL hides a password in a Redis URL.
+func redactURL(u string) string {
+	at := strings.LastIndexByte(u, '@')
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	return u[:scheme+3] + "xxxxx" + u[at:]
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/axonflow/axonflow-sync/scimserver"
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// HTTP server limits (seconds, bytes): slow clients cannot hold workers.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+func (e env) serve(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, ok := e.parse(fs, args)
+	if !ok {
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "axonflow-sync serve: unexpected argument %q\n", fs.Arg(0))
+		return exitConfig
+	}
+	log := newLogger(cfg, e.stderr)
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	st, desc, err := openStore(openCtx, cfg, log)
+	cancel()
+	if err != nil {
+		log.Error().Err(err).Msg("cannot open the store")
+		return exitFail
+	}
+	defer st.Close()
+
+	if tenants, err := st.ListTenants(ctx); err == nil && len(tenants) == 0 {
+		log.Warn().Msg("no tenants yet: create a tenant and its SCIM token with: axonflow-sync token create --tenant YOUR_TENANT --name okta")
+	}
+
+	scim := scimserver.New(scimserver.Options{Store: st, Logger: log})
+	apiMux := http.NewServeMux()
+	apiMux.Handle(scimserver.BasePath+"/", scim)
+	apiMux.Handle(scimserver.BasePath, scim)
+	admin := http.NewServeMux()
+	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	admin.HandleFunc("GET /readyz", readyz(st))
+
+	servers := []*http.Server{
+		newHTTPServer(cfg.Listen, apiMux),
+		newHTTPServer(cfg.AdminListen, admin),
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			key := []string{"listen", "adminListen"}[i]
+			log.Error().Err(err).Str("key", key).Msg("cannot listen")
+			return exitFail
+		}
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	log.Info().Str("scim", "http://"+cfg.Listen+scimserver.BasePath).Str("admin", "http://"+cfg.AdminListen).
+		Str("store", desc).Msg("axonflow-sync serving")
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		log.Error().Err(err).Msg("listener failed")
+		return exitFail
+	}
+	log.Info().Dur("timeout", cfg.ShutdownTimeout).Msg("shutting down: draining in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	code := exitOK
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Error().Err(err).Msg("graceful shutdown incomplete")
+			code = exitFail
+		}
+	}
+	log.Info().Msg("stopped")
+	return code
+}
+
+func newHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
+
+// readyz answers 200 when the store answers a ping within 2 s, else 503.
+func readyz(st store.State) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		if err := st.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			msg := "store unreachable"
+			if !errors.Is(err, store.ErrUnavailable) {
+				msg = "store check failed"
+			}
+			_, _ = fmt.Fprintf(w, `{"status":"unavailable","reason":%q}`+"\n", msg)
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
+	}
+}

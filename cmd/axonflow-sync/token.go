@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"regexp"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+var tenantRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+func (e env) token(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, "usage: axonflow-sync token create|list|revoke --tenant ID ...\n")
+		return exitConfig
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
+	tenant := fs.String("tenant", "", "tenant id (lower-case letters, digits, - and _)")
+	var name, output string
+	var expiresIn time.Duration
+	switch sub {
+	case "create":
+		fs.StringVar(&name, "name", "okta", "a label for the token, e.g. okta-prod")
+		fs.DurationVar(&expiresIn, "expires-in", 0, "lifetime, e.g. 720h (default: no expiry)")
+	case "list":
+		fs.StringVar(&output, "output", "table", "table or json")
+	case "revoke":
+	default:
+		fmt.Fprintf(e.stderr, "axonflow-sync token: unknown subcommand %q (create, list, revoke)\n", sub)
+		return exitConfig
+	}
+	cfg, ok := e.parse(fs, args)
+	if !ok {
+		return exitConfig
+	}
+	if !tenantRE.MatchString(*tenant) {
+		fmt.Fprintf(e.stderr, "axonflow-sync token %s: --tenant must match %s\n", sub, tenantRE)
+		return exitConfig
+	}
+	if expiresIn < 0 {
+		fmt.Fprintln(e.stderr, "axonflow-sync token create: --expires-in must be positive")
+		return exitConfig
+	}
+	if output != "" && output != "table" && output != "json" {
+		fmt.Fprintln(e.stderr, "axonflow-sync token list: --output must be table or json")
+		return exitConfig
+	}
+	if sub == "revoke" && fs.NArg() != 1 {
+		fmt.Fprintln(e.stderr, "usage: axonflow-sync token revoke --tenant ID TOKEN_ID")
+		return exitConfig
+	}
+	if sub != "revoke" && fs.NArg() != 0 {
+		fmt.Fprintf(e.stderr, "axonflow-sync token %s: unexpected argument %q\n", sub, fs.Arg(0))
+		return exitConfig
+	}
+	log := newLogger(cfg, e.stderr).Level(zerolog.WarnLevel)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	st, _, err := openStore(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
+		return exitFail
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	switch sub {
+	case "create":
+		secret, _, err := store.IssueToken(ctx, st, *tenant, name, expiresIn, now)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "axonflow-sync token create: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintln(e.stdout, secret)
+		return exitOK
+	case "list":
+		toks, err := st.ListTokens(ctx, *tenant)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "axonflow-sync token list: %v\n", err)
+			return exitFail
+		}
+		if output == "json" {
+			if toks == nil {
+				toks = []store.Token{}
+			}
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(toks)
+			return exitOK
+		}
+		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+		for _, t := range toks {
+			fmt.Fprintf(tw, "%s\t%s\t%s...\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, when(t.Created, "-"),
+				when(t.ExpiresAt, "never"), when(t.LastUsedAt, "never"), when(t.RevokedAt, "-"))
+		}
+		_ = tw.Flush()
+		return exitOK
+	default: // revoke
+		id := fs.Arg(0)
+		if err := st.RevokeToken(ctx, *tenant, id, now); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				fmt.Fprintf(e.stderr, "axonflow-sync token revoke: tenant %s has no token %s (see: axonflow-sync token list --tenant %s)\n", *tenant, id, *tenant)
+				return exitFail
+			}
+			fmt.Fprintf(e.stderr, "axonflow-sync token revoke: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintf(e.stderr, "revoked %s\n", id)
+		return exitOK
+	}
+}
+
+func when(t time.Time, zero string) string {
+	if t.IsZero() {
+		return zero
+	}
+	return t.UTC().Format(time.RFC3339)
+}
