@@ -8,9 +8,11 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/axonflow-sync ./cmd/axonflow-sync
+RUN mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /src/bin/axonflow-sync /usr/local/bin/axonflow-sync
+COPY --from=build --chown=65532:65532 /out/data /data
 # Container defaults: listen on all interfaces; embedded store under /data
 # (mount a volume) unless AXONFLOW_SYNC_REDIS_URL is set.
 ENV AXONFLOW_SYNC_LISTEN=0.0.0.0:8080 \

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/axonflow/axonflow-sync/internal/testredis"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "axonflow-sync-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "axonflow-sync")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := testredis.Main(m)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freeAddr returns a free loopback host:port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// cli runs the binary with env (on top of a clean environment) and returns
+// stdout, stderr and the exit code.
+func cli(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+type daemon struct {
+	cmd    *exec.Cmd
+	api    string
+	admin  string
+	stderr *safeBuf
+	done   chan error
+}
+
+type safeBuf struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func newSafeBuf() *safeBuf { b := &safeBuf{mu: make(chan struct{}, 1)}; return b }
+func (b *safeBuf) Write(p []byte) (int, error) {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.Write(p)
+}
+func (b *safeBuf) String() string {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.String()
+}
+
+// startServe starts `axonflow-sync serve` and waits for /healthz.
+func startServe(t *testing.T, env []string) *daemon {
+	t.Helper()
+	d := &daemon{api: freeAddr(t), admin: freeAddr(t), stderr: newSafeBuf(), done: make(chan error, 1)}
+	d.cmd = exec.Command(binary, "serve")
+	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "AXONFLOW_SYNC_LISTEN=" + d.api, "AXONFLOW_SYNC_ADMIN_LISTEN=" + d.admin}, env...)
+	d.cmd.Stderr = d.stderr
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = d.cmd.Process.Kill()
+		<-d.done
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + d.admin + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return d
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not become healthy; log:\n%s", d.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func scimReq(t *testing.T, method, url, token, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/scim+json; charset=utf-8")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+const userBody = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"%s","name":{"givenName":"Ada","familyName":"Okafor"},"emails":[{"primary":true,"value":"%s","type":"work"}],"active":true}`
+
+func TestBadConfigExits2NamingKey(t *testing.T) {
+	cases := []struct {
+		env  []string
+		args []string
+		key  string
+	}{
+		{[]string{"AXONFLOW_SYNC_REDIS_URL=http://localhost:6379"}, []string{"serve"}, "redis.url"},
+		{[]string{"AXONFLOW_SYNC_LISTEN=nonsense"}, []string{"serve"}, "listen"},
+		{nil, []string{"serve", "--log-level", "loud"}, "log.level"},
+		{[]string{"AXONFLOW_SYNC_CONFIG=/does/not/exist.yaml"}, []string{"token", "list", "--tenant", "acme"}, "exist.yaml"},
+	}
+	for _, c := range cases {
+		_, stderr, code := cli(t, append(c.env, "AXONFLOW_SYNC_DATA_DIR="+t.TempDir()), c.args...)
+		if code != exitConfig {
+			t.Errorf("%v %v: exit %d, want 2; stderr %s", c.env, c.args, code, stderr)
+		}
+		if !strings.Contains(stderr, c.key) {
+			t.Errorf("%v %v: stderr %q does not name %q", c.env, c.args, stderr, c.key)
+		}
+	}
+	if _, _, code := cli(t, nil, "frobnicate"); code != exitConfig {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+}
+
+func TestTokenLifecycleWhileServing(t *testing.T) {
+	for _, backend := range []string{"embedded", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			var env []string
+			tenant := "acme"
+			if backend == "redis" {
+				env = []string{"AXONFLOW_SYNC_REDIS_URL=" + testredis.URL(t)}
+				tenant = fmt.Sprintf("acme-%d", time.Now().UnixNano())
+			} else {
+				env = []string{"AXONFLOW_SYNC_DATA_DIR=" + t.TempDir()}
+			}
+			d := startServe(t, env)
+			if backend == "embedded" && !strings.Contains(d.stderr.String(), "axonflow-sync token create --tenant") {
+				t.Errorf("serve on an empty store does not log the token command:\n%s", d.stderr.String())
+			}
+			// A second process creates a token while serve runs.
+			out, stderr, code := cli(t, env, "token", "create", "--tenant", tenant, "--name", "okta-prod", "--expires-in", "720h")
+			if code != 0 {
+				t.Fatalf("token create: exit %d: %s", code, stderr)
+			}
+			tok := strings.TrimSpace(out)
+			if !strings.HasPrefix(tok, "scim_") || strings.Count(out, "\n") != 1 {
+				t.Fatalf("token create printed %q, want only the token", out)
+			}
+			base := "http://" + d.api + "/scim/v2"
+			resp, body := scimReq(t, "POST", base+"/Users", tok, fmt.Sprintf(userBody, "ada@example.com", "ada@example.com"))
+			if resp.StatusCode != 201 {
+				t.Fatalf("POST /Users with the new token: %d %s", resp.StatusCode, body)
+			}
+			if got := resp.Header.Get("X-AxonFlow-Tenant"); got != tenant {
+				t.Errorf("X-AxonFlow-Tenant = %q, want %q", got, tenant)
+			}
+			out, stderr, code = cli(t, env, "token", "list", "--tenant", tenant, "--output", "json")
+			if code != 0 {
+				t.Fatalf("token list: exit %d: %s", code, stderr)
+			}
+			var toks []map[string]any
+			if err := json.Unmarshal([]byte(out), &toks); err != nil || len(toks) != 1 {
+				t.Fatalf("token list json: %v %q", err, out)
+			}
+			for _, k := range []string{"id", "name", "prefix", "created", "expiresAt", "lastUsedAt"} {
+				if _, ok := toks[0][k]; !ok {
+					t.Errorf("token list json lacks %q: %v", k, toks[0])
+				}
+			}
+			if strings.Contains(out, tok) || strings.Contains(out, tok[5:]) {
+				t.Fatal("token list shows the secret")
+			}
+			id := toks[0]["id"].(string)
+			if _, stderr, code := cli(t, env, "token", "revoke", "--tenant", tenant, id); code != 0 {
+				t.Fatalf("token revoke: %d %s", code, stderr)
+			}
+			resp, body = scimReq(t, "GET", base+"/Users", tok, "")
+			if resp.StatusCode != 401 || !strings.Contains(string(body), "revoked") {
+				t.Fatalf("revoked token: %d %s", resp.StatusCode, body)
+			}
+			if _, _, code := cli(t, env, "token", "revoke", "--tenant", "other", id); code == 0 {
+				t.Fatal("revoking another tenant's token id succeeded")
+			}
+			if strings.Contains(d.stderr.String(), tok) {
+				t.Fatal("the token secret appears in the server log")
+			}
+		})
+	}
+}
+
+// TestSIGTERMDrains starts a request whose body is still being sent, sends
+// SIGTERM, finishes the body, and expects the request to complete and the
+// process to exit 0.
+func TestSIGTERMDrains(t *testing.T) {
+	dataDir := t.TempDir()
+	env := []string{"AXONFLOW_SYNC_DATA_DIR=" + dataDir}
+	out, stderr, code := cli(t, env, "token", "create", "--tenant", "acme")
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, stderr)
+	}
+	tok := strings.TrimSpace(out)
+	d := startServe(t, env)
+
+	conn, err := net.Dial("tcp", d.api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := fmt.Sprintf(userBody, "drain@example.com", "drain@example.com")
+	head := fmt.Sprintf("POST /scim/v2/Users HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/scim+json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", d.api, tok, len(body))
+	if _, err := io.WriteString(conn, head+body[:10]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the server is now reading the body
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := io.WriteString(conn, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(status, "201") {
+		t.Fatalf("in-flight request during shutdown: %q %v\nlog:\n%s", status, err, d.stderr.String())
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("serve exited with %v after SIGTERM; log:\n%s", err, d.stderr.String())
+		}
+		d.done <- nil // for the cleanup
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not exit after SIGTERM")
+	}
+	// New connections are refused after shutdown.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if c, err := (&net.Dialer{}).DialContext(ctx, "tcp", d.api); err == nil {
+		c.Close()
+		t.Fatal("listener still accepting after shutdown")
+	}
+}
+
+func TestReadyzFollowsStore(t *testing.T) {
+	srv := testredis.Start(t)
+	d := startServe(t, []string{"AXONFLOW_SYNC_REDIS_URL=" + srv.URL(), "AXONFLOW_SYNC_REDIS_TIMEOUT=500ms"})
+	get := func() int {
+		resp, err := http.Get("http://" + d.admin + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := get(); c != 200 {
+		t.Fatalf("readyz with Redis up: %d", c)
+	}
+	srv.Stop()
+	if c := get(); c != 503 {
+		t.Fatalf("readyz with Redis down: %d, want 503", c)
+	}
+	resp, err := http.Get("http://" + d.admin + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz with Redis down: %v %v (process is up: want 200)", resp, err)
+	}
+	resp.Body.Close()
+}
