@@ -255,6 +255,7 @@ func (s *Server) stopLocked() {
 	if s.cmd == nil {
 		return
 	}
+	resume(s.cmd.Process) // a paused server cannot act on SIGINT
 	s.cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-s.done:
@@ -263,6 +264,34 @@ func (s *Server) stopLocked() {
 		<-s.done
 	}
 	s.cmd, s.done = nil, nil
+}
+
+// Pause freezes the server process (SIGSTOP) without closing its socket:
+// connections succeed or hang but nothing is answered, as with an overloaded
+// or partitioned server. Resume undoes it; Stop resumes before stopping.
+// Neither does anything when the server is stopped. On systems without
+// SIGSTOP they fail the test.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		if err := pause(s.cmd.Process); err != nil {
+			t.Fatalf("testredis: pause: %v", err)
+		}
+	}
+}
+
+// Resume continues a server frozen by Pause (SIGCONT).
+func (s *Server) Resume(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		if err := resume(s.cmd.Process); err != nil {
+			t.Fatalf("testredis: resume: %v", err)
+		}
+	}
 }
 
 // Restart stops the server if it runs and starts it again on the same port

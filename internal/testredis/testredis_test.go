@@ -53,3 +53,16 @@ func TestStartArgs(t *testing.T) {
 		t.Log("no log output captured")
 	}
 }
+
+func TestPauseResume(t *testing.T) {
+	s := Start(t)
+	s.Pause(t)
+	if err := ping(s.Addr(), 2e8); err == nil {
+		t.Fatal("PING answered while paused")
+	}
+	s.Resume(t)
+	if err := ping(s.Addr(), 1e9); err != nil {
+		t.Fatalf("PING after Resume: %v", err)
+	}
+	s.Pause(t) // Stop (via Cleanup) must cope with a paused server
+}

@@ -1,0 +1,348 @@
+// Package redisstore implements store.State on Redis (github.com/redis/go-redis/v9),
+// for deployments that run several axonflow-sync replicas against one shared
+// state. cmd wires it in; scimserver and sync use it only through store.State.
+// It imports store, mapping and go-redis, nothing else of this module.
+//
+// # Key layout
+//
+// Every key starts with Options.KeyPrefix (default none). All keys of one
+// tenant carry the Redis Cluster hash tag {tenant}, so they live in one hash
+// slot and every multi-key change is one Lua script (EVALSHA) that Redis runs
+// atomically, on a single server or on a Cluster alike. T is the tenant id
+// with '%', '{' and '}' percent-escaped (and "" written as "%"), so no tenant
+// id can break the hash tag or make two tenants share a key.
+//
+//	tenants                       HASH tenant id → created        (registry for ListTenants; global)
+//	t:{T}:tenant                  HASH created                     (the tenant itself; scripts check it)
+//	t:{T}:seq                     STRING counter                   (creation sequence of users and groups)
+//	t:{T}:user:<id>               HASH doc origin created lm v un ex
+//	t:{T}:users                   ZSET id → seq                    (stable paging; Total = ZCARD)
+//	t:{T}:idx:userName            HASH FoldKey(userName) → id
+//	t:{T}:idx:externalId:user     HASH externalId → id
+//	t:{T}:group:<id>              HASH doc origin created lm v okta dn ex
+//	t:{T}:groups                  ZSET id → seq
+//	t:{T}:idx:displayName         HASH FoldKey(displayName) → id
+//	t:{T}:idx:externalId:group    HASH externalId → id
+//	t:{T}:members:<gid>           SET user ids                     (changed by SADD/SREM deltas)
+//	t:{T}:memberof:<uid>          SET group ids                    (back-reference of members)
+//	t:{T}:tokens                  HASH token id → secret hash      (ListTokens, id → hash)
+//	tokens:<sha256hex>            HASH tenant id name prefix created exp used revoked   (global)
+//
+// Record fields: doc is the JSON of mapping.Attrs (decoded with UseNumber, so
+// numbers come back as json.Number); created and lm (lastModified) are UTC
+// RFC 3339 with nanoseconds; v is the version; un, dn (folded) and ex are the
+// index values the record is filed under, so scripts re-index without
+// decoding JSON. Empty userName/displayName/externalId values are not indexed.
+//
+// Every key a script touches is passed in KEYS (computed in Go), so the scripts
+// also run on Redis Cluster, which routes EVALSHA by its keys and rejects keys of
+// other slots. Where the keys depend on data (the groups of a user being
+// deleted, the members of a group being deleted or replaced), the store reads
+// the set first and the script verifies that it was given every key it needs;
+// if another writer changed the set in between, the script changes nothing
+// and the store retries (optimistic, bounded).
+//
+// Token records are global because the tenant is unknown until the token is
+// resolved; a token lives in two slots (tokens:<hash> and t:{T}:tokens), so
+// CreateToken writes the tenant's index first and the record second. A crash
+// in between leaves an id in t:{T}:tokens without a record, which
+// authenticates nothing and which ListTokens skips.
+//
+// # Round trips
+//
+// One round trip is one network exchange (a command, a pipeline or an
+// EVALSHA; the very first EVALSHA of a script on a server adds one EVAL).
+//
+//	Ping, GetUser, GetGroup, FindUser, FindGroup, TokenByHash, ListTenants   1
+//	GetUsers, GetGroups, UserGroups, GroupMembers                          1 (pipelined)
+//	CreateUser, UpdateUser, CreateGroup, UpdateGroup (deltas)              1 script
+//	EnsureTenant                                                           1 (2 the first time a lost registry entry is repaired)
+//	UpdateGroup with ReplaceMembers, DeleteUser, DeleteGroup               2 (SMEMBERS + script; +2 per retry)
+//	ListUsers, ListGroups, ListTokens                                      2
+//	CreateToken, RevokeToken, SetTokenExpiry, TouchToken                   2
+//
+// # Errors and timeouts
+//
+// Every method runs under a deadline of Options.Timeout (on top of the
+// caller's context). Connection failures, timeouts, a closed client and
+// transient server states (LOADING, READONLY, CLUSTERDOWN, TRYAGAIN,
+// MASTERDOWN, BUSY, OOM, ...) are returned wrapping store.ErrUnavailable
+// (errors.Is works, and the cause stays in the chain); a missing record is
+// store.ErrNotFound. go-redis retries some failed commands; a write whose reply
+// was lost may thus run twice: creates recognise their own replay and succeed,
+// membership deltas are idempotent, and an UpdateUser replay bumps the version
+// once more (or reports ErrVersionMismatch when a version was expected).
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// DefaultTimeout is the deadline of one store call when Options.Timeout is 0.
+const DefaultTimeout = 2 * time.Second
+
+// maxRetries bounds the optimistic retries of DeleteUser, DeleteGroup and
+// UpdateGroup with ReplaceMembers when a concurrent writer changes the set
+// they read.
+const maxRetries = 16
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// Timeout is the deadline of every store call (all its round trips
+	// together); 0 means DefaultTimeout (2 s). Open also uses it as the
+	// dial timeout.
+	Timeout time.Duration
+	// KeyPrefix is prepended to every key (default none), e.g. "axf:" to
+	// share one Redis database with other applications. It must not contain
+	// '{' or '}' (that would move the Cluster hash tag).
+	KeyPrefix string
+}
+
+// Store is a store.State on Redis. It is safe for concurrent use by many
+// goroutines and by many processes sharing one Redis.
+type Store struct {
+	c       redis.UniversalClient
+	timeout time.Duration
+	prefix  string
+}
+
+var _ store.State = (*Store)(nil)
+
+// Open connects to the Redis at url ("redis://[user:pass@]host:port/db" or
+// "rediss://..." for TLS; see redis.ParseURL for query options), checks it
+// with PING and returns a Store. The client honours context deadlines
+// (ContextTimeoutEnabled) and dials with Options.Timeout. Errors: a malformed
+// URL or an invalid Options (plain error), an unreachable server (wrapping
+// store.ErrUnavailable). One round trip.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	ro, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: %w", err)
+	}
+	ro.ContextTimeoutEnabled = true
+	if ro.DialTimeout == 0 {
+		ro.DialTimeout = opts.timeout()
+	}
+	s := New(redis.NewClient(ro), opts)
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// New returns a Store on an existing client: a *redis.Client, a
+// *redis.ClusterClient (every script keeps to one slot, so Cluster works as
+// is) or a Sentinel failover client (redis.NewFailoverClient); a *redis.Ring
+// is untested. The client should have ContextTimeoutEnabled set so that
+// Options.Timeout bounds every call. New makes no round trip. The Store owns
+// the client: Close closes it. New panics if opts.KeyPrefix contains '{' or
+// '}' or opts.Timeout is negative (programming errors).
+func New(client redis.UniversalClient, opts Options) *Store {
+	if err := opts.validate(); err != nil {
+		panic(err)
+	}
+	return &Store{c: client, timeout: opts.timeout(), prefix: opts.KeyPrefix}
+}
+
+func (o Options) validate() error {
+	if strings.ContainsAny(o.KeyPrefix, "{}") {
+		return fmt.Errorf("redisstore: KeyPrefix %q must not contain '{' or '}'", o.KeyPrefix)
+	}
+	if o.Timeout < 0 {
+		return fmt.Errorf("redisstore: negative Timeout %v", o.Timeout)
+	}
+	return nil
+}
+
+func (o Options) timeout() time.Duration {
+	if o.Timeout == 0 {
+		return DefaultTimeout
+	}
+	return o.Timeout
+}
+
+// Client returns the underlying client (for health checks and tests).
+func (s *Store) Client() redis.UniversalClient { return s.c }
+
+// Ping checks that Redis answers (one round trip). Errors wrap
+// store.ErrUnavailable.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return wrap(s.c.Ping(ctx).Err())
+}
+
+// Close closes the client and its connections. Calls after Close fail with
+// errors wrapping store.ErrUnavailable.
+func (s *Store) Close() error { return s.c.Close() }
+
+// op returns ctx bounded by the store's timeout.
+func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// wrap maps a go-redis error to the store's error contract: nil stays nil,
+// redis.Nil becomes store.ErrNotFound, server replies that describe a
+// permanent problem (a script bug, WRONGTYPE, NOPERM, ...) stay plain errors,
+// and everything else (network, timeouts, closed client, transient server
+// states) wraps store.ErrUnavailable with the cause still in the chain.
+func wrap(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, redis.Nil):
+		return store.ErrNotFound
+	}
+	var re redis.Error
+	if errors.As(err, &re) && !transient(re) {
+		return fmt.Errorf("redisstore: %w", err)
+	}
+	return fmt.Errorf("%w: redis: %w", store.ErrUnavailable, err)
+}
+
+// transient reports whether a server error reply means "try again later".
+func transient(err redis.Error) bool {
+	msg := strings.TrimPrefix(err.Error(), "ERR ")
+	for _, p := range []string{"LOADING", "READONLY", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN",
+		"BUSY", "OOM", "NOREPLICAS", "MOVED", "ASK", "max number of clients"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// keys builds the keys of one tenant.
+type keys struct{ base string } // prefix + "t:{T}:"
+
+func (s *Store) tk(tenant string) keys {
+	return keys{base: s.prefix + "t:{" + tag(tenant) + "}:"}
+}
+
+// tag escapes a tenant id for use inside a hash tag: '%', '{' and '}' are
+// percent-encoded, and "" (which would make an empty tag, i.e. no tag) is
+// written as "%", which no escaped id can be.
+func tag(tenant string) string {
+	if tenant == "" {
+		return "%"
+	}
+	if !strings.ContainsAny(tenant, "%{}") {
+		return tenant
+	}
+	r := strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
+	return r.Replace(tenant)
+}
+
+func (k keys) tenant() string                { return k.base + "tenant" }
+func (k keys) seq() string                   { return k.base + "seq" }
+func (k keys) user(id string) string         { return k.base + "user:" + id }
+func (k keys) users() string                 { return k.base + "users" }
+func (k keys) idxUserName() string           { return k.base + "idx:userName" }
+func (k keys) idxUserExternalID() string     { return k.base + "idx:externalId:user" }
+func (k keys) group(id string) string        { return k.base + "group:" + id }
+func (k keys) groups() string                { return k.base + "groups" }
+func (k keys) idxDisplayName() string        { return k.base + "idx:displayName" }
+func (k keys) idxGroupExternalID() string    { return k.base + "idx:externalId:group" }
+func (k keys) members(gid string) string     { return k.base + "members:" + gid }
+func (k keys) memberof(uid string) string    { return k.base + "memberof:" + uid }
+func (k keys) tokens() string                { return k.base + "tokens" }
+func (s *Store) tenantsKey() string          { return s.prefix + "tenants" }
+func (s *Store) tokenKey(hash string) string { return s.prefix + "tokens:" + hash }
+
+// Time encoding: UTC RFC 3339 with nanoseconds; "" is the zero time.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("redisstore: bad stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// scriptResult splits a script reply {status, ...} into status and rest.
+func scriptResult(v any) (string, []any, error) {
+	a, ok := v.([]any)
+	if !ok || len(a) == 0 {
+		return "", nil, fmt.Errorf("redisstore: unexpected script reply %T", v)
+	}
+	st, ok := a[0].(string)
+	if !ok {
+		return "", nil, fmt.Errorf("redisstore: unexpected script status %T", a[0])
+	}
+	return st, a[1:], nil
+}
+
+// errRetry is the internal status of a script that was not given every key
+// it needs because a concurrent writer changed a set in between.
+var errRetry = errors.New("redisstore: concurrent change, retry")
+
+// statusErr maps the common script statuses to errors. conflict values
+// supplies the value of a conflicting attribute for the ConflictError.
+func statusErr(st string, rest []any, values map[string]string) error {
+	switch st {
+	case "OK":
+		return nil
+	case "NOTFOUND":
+		return store.ErrNotFound
+	case "VERSION":
+		return store.ErrVersionMismatch
+	case "RETRY":
+		return errRetry
+	case "CONFLICT":
+		attr, _ := rest[0].(string)
+		return &store.ConflictError{Attr: attr, Value: values[attr]}
+	case "UNKNOWN":
+		var ids []string
+		if len(rest) > 0 {
+			if l, ok := rest[0].([]any); ok {
+				for _, x := range l {
+					if s, ok := x.(string); ok {
+						ids = append(ids, s)
+					}
+				}
+			}
+		}
+		return &store.UnknownMembersError{IDs: ids}
+	}
+	return fmt.Errorf("redisstore: unexpected script status %q", st)
+}
+
+// str returns a reply element as a string ("" for nil).
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// num returns a reply element (integer or decimal string) as an int64.
+func num(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case string:
+		n, _ := strconv.ParseInt(x, 10, 64)
+		return n
+	}
+	return 0
+}
