@@ -24,16 +24,16 @@ type Op uint8
 
 // Comparison operators. Pr (present) takes no value.
 const (
-	Eq Op = iota + 1
-	Ne
-	Co
-	Sw
-	Ew
-	Pr
-	Gt
-	Ge
-	Lt
-	Le
+	Eq Op = iota + 1 // "eq": equal
+	Ne               // "ne": not equal
+	Co               // "co": contains
+	Sw               // "sw": starts with
+	Ew               // "ew": ends with
+	Pr               // "pr": present (has a non-empty value)
+	Gt               // "gt": greater than
+	Ge               // "ge": greater than or equal to
+	Lt               // "lt": less than
+	Le               // "le": less than or equal to
 )
 
 // ValueKind says which JSON type a comparison value has.
@@ -41,10 +41,10 @@ type ValueKind uint8
 
 // Kinds of comparison value (RFC 7644 §3.4.2.2 compValue).
 const (
-	KindString ValueKind = iota + 1
-	KindNumber
-	KindBool
-	KindNull
+	KindString ValueKind = iota + 1 // JSON string; Value.Str is decoded
+	KindNumber                      // JSON number; Value.Str is its literal text
+	KindBool                        // true or false; in Value.Bool
+	KindNull                        // null
 )
 
 // Value is a comparison value. Str holds the decoded string for
