@@ -1,0 +1,402 @@
+package oktasource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/okta/okta-sdk-golang/v2/okta"
+	"github.com/okta/okta-sdk-golang/v2/okta/query"
+)
+
+// Page sizes requested per listing.
+const (
+	appUsersPageSize     = 500 // Okta maximum
+	appGroupsPageSize    = 200 // Okta maximum
+	groupMembersPageSize = 200 // Okta's recommendation; 1000 times out on big groups
+	groupSearchPageSize  = 200
+)
+
+// AppUser is one user assigned to the app (Okta: Application User,
+// GET /api/v1/apps/{appId}/users,
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/ApplicationUsers/).
+type AppUser struct {
+	// ID is the Okta user id ("00u…").
+	ID string
+	// ExternalID is the id in the downstream app once Okta provisioned the
+	// user (e.g. our SCIM id); empty before.
+	ExternalID string
+	// Scope is USER (assigned directly) or GROUP (through a group).
+	Scope string
+	// Status is the app user status: ACTIVE, INACTIVE, PROVISIONED,
+	// DEPROVISIONED, SUSPENDED, STAGED, PENDING, …
+	Status string
+	// SyncState is the provisioning sync state (SYNCHRONIZED, DISABLED, …).
+	SyncState string
+	// UserName is credentials.userName, the app username (usually the login).
+	UserName string
+	// Profile is the app user profile (attributes per the app's schema).
+	Profile map[string]any
+	// Login, Email, FirstName, LastName and UserStatus come from the embedded
+	// Okta user; they are empty unless Config.ExpandAppUsers.
+	Login, Email, FirstName, LastName, UserStatus string
+}
+
+// GroupSource says why a group is in scope.
+type GroupSource string
+
+const (
+	// SourceApp: the group is assigned to the app.
+	SourceApp GroupSource = "app"
+	// SourcePush: the group is only listed in PullOptions.PushGroups.
+	SourcePush GroupSource = "push"
+)
+
+// Group is an Okta group (Okta: Group, GET /api/v1/groups/{groupId}).
+type Group struct {
+	ID          string
+	Name        string // profile.name
+	Description string // profile.description
+	Type        string // OKTA_GROUP, APP_GROUP or BUILT_IN
+	// Source is SourceApp for groups assigned to the app (even when also
+	// pushed), SourcePush for push-only groups, empty from GetGroup and
+	// FindGroupByName.
+	Source GroupSource
+	// Pushed is true when the group was requested in PullOptions.PushGroups.
+	Pushed bool
+}
+
+// Member is a user in a group (Okta: GET /api/v1/groups/{groupId}/users).
+type Member struct {
+	ID        string // Okta user id
+	Status    string // Okta user status (ACTIVE, SUSPENDED, DEPROVISIONED, …)
+	Login     string
+	Email     string
+	FirstName string
+	LastName  string
+}
+
+// pageAll reads a cursor-paged listing to its end. first fetches page one;
+// later pages follow the next link, each decoded into a newly allocated slice
+// (decoding into a reused slice overwrites earlier pages' items). It stops with
+// an IncompleteError on any failure, on a repeated cursor and at the page cap.
+func pageAll[T any](ctx context.Context, c *Client, listing string,
+	first func(context.Context) ([]*T, *okta.Response, error), each func(*T)) error {
+	items, resp, err := first(ctx)
+	pages, n := 0, 0
+	seen := map[string]bool{}
+	for {
+		if err != nil {
+			return c.incomplete(ctx, listing, pages, n, resp, err)
+		}
+		pages++
+		c.stats.pages.Add(1)
+		for _, it := range items {
+			if it != nil {
+				each(it)
+				n++
+			}
+		}
+		if resp == nil || !resp.HasNextPage() {
+			c.log.Debug().Str("listing", listing).Int("pages", pages).Int("items", n).Msg("okta listing complete")
+			return nil
+		}
+		key := cursorKey(resp.NextPage)
+		if resp.NextPage == resp.Self || seen[key] {
+			return &IncompleteError{Listing: listing, Reason: ReasonRepeatedCursor, Pages: pages, Items: n,
+				Err: fmt.Errorf("next link %q was already followed", resp.NextPage)}
+		}
+		seen[key] = true
+		if pages >= c.cfg.PageCap {
+			return &IncompleteError{Listing: listing, Reason: ReasonPageCap, Pages: pages, Items: n,
+				Err: fmt.Errorf("more than %d pages (Config.PageCap)", c.cfg.PageCap)}
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return c.incomplete(ctx, listing, pages, n, nil, cerr)
+		}
+		var page []*T // a new slice for every page
+		resp, err = resp.Next(ctx, &page)
+		items = page
+	}
+}
+
+// cursorKey identifies a next link by its `after` cursor, or by the whole
+// link when it has none.
+func cursorKey(next string) string {
+	if u, err := url.Parse(next); err == nil {
+		if a := u.Query().Get("after"); a != "" {
+			return "after=" + a
+		}
+	}
+	return next
+}
+
+// incomplete classifies a failed request into an IncompleteError.
+func (c *Client) incomplete(ctx context.Context, listing string, pages, items int, resp *okta.Response, err error) *IncompleteError {
+	redactURLs(err)
+	ie := &IncompleteError{Listing: listing, Pages: pages, Items: items, Err: err}
+	var re *RequestError
+	var oe *okta.Error
+	switch {
+	case ctx.Err() != nil:
+		ie.Reason = ReasonCanceled
+	case errors.As(err, &re):
+		ie.StatusCode, ie.ErrorCode, ie.RequestID, ie.Attempts = re.StatusCode, re.ErrorCode, re.RequestID, re.Attempts
+		switch {
+		case re.StatusCode == http.StatusTooManyRequests:
+			ie.Reason = ReasonRateLimited
+		case re.StatusCode >= 500:
+			ie.Reason = ReasonServerError
+		case re.StatusCode != 0:
+			ie.Reason = reasonForStatus(re.StatusCode)
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			ie.Reason = ReasonCanceled
+		default:
+			ie.Reason = ReasonTransport
+		}
+	case resp != nil && resp.Response != nil && resp.StatusCode >= 400:
+		ie.StatusCode = resp.StatusCode
+		ie.RequestID = resp.Header.Get("X-Okta-Request-Id")
+		ie.Attempts = 1
+		if errors.As(err, &oe) {
+			ie.ErrorCode = oe.ErrorCode
+		}
+		ie.Reason = reasonForStatus(resp.StatusCode)
+	case errors.As(err, new(net.Error)):
+		ie.Reason = ReasonTransport
+	case errors.As(err, &oe):
+		// An Okta error without an API response comes from the OAuth token
+		// request the SDK makes before the API call.
+		ie.Reason = ReasonUnauthorized
+		ie.ErrorCode = oe.ErrorMessage
+		ie.Err = fmt.Errorf("OAuth token request failed: %w", err)
+	default:
+		ie.Reason = ReasonBadResponse
+	}
+	c.log.Warn().Err(ie).Str("listing", listing).Str("reason", string(ie.Reason)).Msg("okta read incomplete")
+	return ie
+}
+
+// redactURLs removes query strings from the URLs of *url.Error values in
+// err's chain: the SDK sends the OAuth client assertion (a signed credential)
+// in the token request's query string, and errors end up in logs.
+func redactURLs(err error) {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ue, ok := e.(*url.Error); ok {
+			if i := strings.IndexByte(ue.URL, '?'); i >= 0 {
+				ue.URL = ue.URL[:i] + "?[redacted]"
+			}
+		}
+	}
+}
+
+func reasonForStatus(code int) Reason {
+	switch {
+	case code == http.StatusUnauthorized:
+		return ReasonUnauthorized
+	case code == http.StatusForbidden:
+		return ReasonForbidden
+	case code == http.StatusNotFound:
+		return ReasonNotFound
+	case code == http.StatusTooManyRequests:
+		return ReasonRateLimited
+	case code >= 500:
+		return ReasonServerError
+	default:
+		return ReasonBadRequest
+	}
+}
+
+func str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func obj(m map[string]any, k string) map[string]any {
+	o, _ := m[k].(map[string]any)
+	return o
+}
+
+// ListAppUsers returns every user assigned to the app, directly or through a
+// group (Okta: GET /api/v1/apps/{appId}/users, limit 500, expand=user when
+// Config.ExpandAppUsers), sorted by id. Each page is one API call. Errors are
+// *IncompleteError; no partial list is returned.
+func (c *Client) ListAppUsers(ctx context.Context) ([]AppUser, error) {
+	listing := "app users of app " + c.cfg.AppID
+	qopts := []query.ParamOptions{query.WithLimit(appUsersPageSize)}
+	if c.cfg.ExpandAppUsers {
+		qopts = append(qopts, query.WithExpand("user"))
+	}
+	qp := query.NewQueryParams(qopts...)
+	var out []AppUser
+	err := pageAll(ctx, c, listing,
+		func(ctx context.Context) ([]*okta.AppUser, *okta.Response, error) {
+			return c.sdk.Application.ListApplicationUsers(ctx, c.cfg.AppID, qp)
+		},
+		func(u *okta.AppUser) { out = append(out, convertAppUser(u)) })
+	if err != nil {
+		return nil, err
+	}
+	return dedupe(c, listing, out, func(u AppUser) string { return u.ID }), nil
+}
+
+func convertAppUser(u *okta.AppUser) AppUser {
+	au := AppUser{ID: u.Id, ExternalID: u.ExternalId, Scope: u.Scope, Status: u.Status, SyncState: u.SyncState}
+	if u.Credentials != nil {
+		au.UserName = u.Credentials.UserName
+	}
+	au.Profile, _ = u.Profile.(map[string]any)
+	if emb, ok := u.Embedded.(map[string]any); ok {
+		if user := obj(emb, "user"); user != nil {
+			au.UserStatus = str(user, "status")
+			p := obj(user, "profile")
+			au.Login, au.Email, au.FirstName, au.LastName = str(p, "login"), str(p, "email"), str(p, "firstName"), str(p, "lastName")
+		}
+	}
+	return au
+}
+
+// dedupe sorts items by id and drops repeated ids (Okta may return an item
+// twice when the listing changes while it is paged), logging how many.
+func dedupe[T any](c *Client, listing string, items []T, id func(T) string) []T {
+	slices.SortStableFunc(items, func(a, b T) int { return strings.Compare(id(a), id(b)) })
+	out := slices.CompactFunc(items, func(a, b T) bool { return id(a) == id(b) })
+	if d := len(items) - len(out); d > 0 {
+		c.log.Warn().Str("listing", listing).Int("duplicates", d).Msg("okta listing returned duplicate ids; kept the first")
+	}
+	return out
+}
+
+// ListAppGroups returns the groups assigned to the app with their names
+// (Okta: GET /api/v1/apps/{appId}/groups?expand=group, limit 200), sorted by
+// id, Source SourceApp. A group whose _embedded.group is missing costs one
+// GetGroup call. Errors are *IncompleteError.
+func (c *Client) ListAppGroups(ctx context.Context) ([]Group, error) {
+	listing := "group assignments of app " + c.cfg.AppID
+	qp := query.NewQueryParams(query.WithLimit(appGroupsPageSize), query.WithExpand("group"))
+	var out []Group
+	var missing []string
+	err := pageAll(ctx, c, listing,
+		func(ctx context.Context) ([]*okta.ApplicationGroupAssignment, *okta.Response, error) {
+			return c.sdk.Application.ListApplicationGroupAssignments(ctx, c.cfg.AppID, qp)
+		},
+		func(a *okta.ApplicationGroupAssignment) {
+			emb, _ := a.Embedded.(map[string]any)
+			g := obj(emb, "group")
+			if g == nil {
+				missing = append(missing, a.Id)
+				return
+			}
+			p := obj(g, "profile")
+			out = append(out, Group{ID: a.Id, Name: str(p, "name"), Description: str(p, "description"),
+				Type: str(g, "type"), Source: SourceApp})
+		})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range missing {
+		g, err := c.GetGroup(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		g.Source = SourceApp
+		out = append(out, *g)
+	}
+	return dedupe(c, listing, out, func(g Group) string { return g.ID }), nil
+}
+
+// ListGroupMembers returns the members of a group (Okta: GET
+// /api/v1/groups/{groupId}/users, limit 200), sorted by id. Errors are
+// *IncompleteError (ReasonNotFound for an unknown group).
+func (c *Client) ListGroupMembers(ctx context.Context, groupID string) ([]Member, error) {
+	listing := "members of group " + groupID
+	if !oktaIDRE.MatchString(groupID) {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("not an Okta id")}
+	}
+	qp := query.NewQueryParams(query.WithLimit(groupMembersPageSize))
+	var out []Member
+	err := pageAll(ctx, c, listing,
+		func(ctx context.Context) ([]*okta.User, *okta.Response, error) {
+			return c.sdk.Group.ListGroupUsers(ctx, groupID, qp)
+		},
+		func(u *okta.User) {
+			m := Member{ID: u.Id, Status: u.Status}
+			if u.Profile != nil {
+				p := map[string]any(*u.Profile)
+				m.Login, m.Email, m.FirstName, m.LastName = str(p, "login"), str(p, "email"), str(p, "firstName"), str(p, "lastName")
+			}
+			out = append(out, m)
+		})
+	if err != nil {
+		return nil, err
+	}
+	return dedupe(c, listing, out, func(m Member) string { return m.ID }), nil
+}
+
+func convertGroup(g *okta.Group) *Group {
+	out := &Group{ID: g.Id, Type: g.Type}
+	if g.Profile != nil {
+		out.Name, out.Description = g.Profile.Name, g.Profile.Description
+	}
+	return out
+}
+
+// GetGroup reads one group (Okta: GET /api/v1/groups/{groupId}). Errors are
+// *IncompleteError (ReasonNotFound for an unknown id).
+func (c *Client) GetGroup(ctx context.Context, groupID string) (*Group, error) {
+	listing := "group " + groupID
+	if !oktaIDRE.MatchString(groupID) {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("not an Okta id")}
+	}
+	g, resp, err := c.sdk.Group.GetGroup(ctx, groupID)
+	if err != nil {
+		return nil, c.incomplete(ctx, listing, 0, 0, resp, err)
+	}
+	if g == nil || g.Id == "" {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonBadResponse, Err: errors.New("empty group in response")}
+	}
+	return convertGroup(g), nil
+}
+
+// FindGroupByName returns the one group whose name equals name, ignoring
+// case (Okta: GET /api/v1/groups?q=name, a prefix search, limit 200, all pages
+// read). No match is ReasonNotFound; several matches are ReasonAmbiguous; both
+// and any read failure are *IncompleteError. Prefer ids: names are not unique
+// in Okta and can be renamed.
+func (c *Client) FindGroupByName(ctx context.Context, name string) (*Group, error) {
+	listing := fmt.Sprintf("group named %q", name)
+	if strings.TrimSpace(name) == "" {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("empty group name")}
+	}
+	qp := query.NewQueryParams(query.WithQ(name), query.WithLimit(groupSearchPageSize))
+	var matches []*Group
+	err := pageAll(ctx, c, listing,
+		func(ctx context.Context) ([]*okta.Group, *okta.Response, error) {
+			return c.sdk.Group.ListGroups(ctx, qp)
+		},
+		func(g *okta.Group) {
+			if g.Profile != nil && strings.EqualFold(g.Profile.Name, name) {
+				matches = append(matches, convertGroup(g))
+			}
+		})
+	if err != nil {
+		return nil, err
+	}
+	switch len(matches) {
+	case 0:
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonNotFound, Err: errors.New("no group has this name")}
+	case 1:
+		return matches[0], nil
+	}
+	ids := make([]string, len(matches))
+	for i, g := range matches {
+		ids[i] = g.ID + " (" + g.Name + ")"
+	}
+	return nil, &IncompleteError{Listing: listing, Reason: ReasonAmbiguous,
+		Err: fmt.Errorf("%d groups match: %s; configure the group id instead", len(matches), strings.Join(ids, ", "))}
+}
