@@ -41,6 +41,10 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("store: %s %q is already taken", e.Attr, e.Value)
 }
 
+// ErrLeaseLost is returned by RenewLease when the caller no longer holds the
+// lease: it expired, another owner acquired it, or it was released.
+var ErrLeaseLost = errors.New("store: lease lost")
+
 // UnknownMembersError is returned when a membership change names user ids
 // that do not exist in the tenant; nothing was changed.
 type UnknownMembersError struct{ IDs []string }
@@ -184,4 +188,49 @@ type State interface {
 	ListGroups(ctx context.Context, tenant string, offset, limit int) (Page[*mapping.Group], error)
 	// GroupMembers returns the user ids of a group's members (any order).
 	GroupMembers(ctx context.Context, tenant, id string) ([]string, error)
+}
+
+// Leases are named, expiring, per-tenant locks that coordinate work across
+// replicas sharing one backend (the reconciler holds the lease "reconcile"
+// of a tenant while it runs). A lease is held by one owner (an opaque token
+// unique to the holder, e.g. host/pid/run id) until it expires or is
+// released. Expiry uses the backend's clock (Redis server time; the local
+// clock of the host for the embedded store).
+type Leases interface {
+	// AcquireLease takes the lease name of tenant for owner for ttl (> 0)
+	// if it is free or expired, or extends it if owner already holds it.
+	// acquired says whether owner holds it now; holder is the owner that
+	// holds it (owner itself when acquired). An error means nothing is
+	// known about the lease.
+	AcquireLease(ctx context.Context, tenant, name, owner string, ttl time.Duration) (acquired bool, holder string, err error)
+	// RenewLease extends owner's lease to ttl (> 0) from now. It returns
+	// ErrLeaseLost when owner does not hold the lease any more (expired,
+	// taken by another owner, or released).
+	RenewLease(ctx context.Context, tenant, name, owner string, ttl time.Duration) error
+	// ReleaseLease frees the lease if owner holds it; releasing a lease
+	// that owner does not hold changes nothing and is not an error.
+	ReleaseLease(ctx context.Context, tenant, name, owner string) error
+}
+
+// RunRecord is one stored reconcile run: its id, start time and report
+// (Data, the JSON the reconciler produced; the store treats it as opaque
+// bytes).
+type RunRecord struct {
+	ID        string
+	StartedAt time.Time
+	Data      []byte
+}
+
+// Runs keeps the latest reconcile run reports of each tenant.
+type Runs interface {
+	// SaveRun stores r in tenant, replacing a stored run with the same ID,
+	// then deletes the tenant's oldest runs (by StartedAt, ties by ID) so
+	// that at most keep (>= 1) remain, all in one atomic change. r.ID must
+	// not be empty.
+	SaveRun(ctx context.Context, tenant string, r RunRecord, keep int) error
+	// ListRuns returns up to limit (<= 0: all) of the tenant's runs, newest
+	// StartedAt first (ties: greater ID first).
+	ListRuns(ctx context.Context, tenant string, limit int) ([]RunRecord, error)
+	// GetRun returns one run of the tenant or ErrNotFound.
+	GetRun(ctx context.Context, tenant, id string) (RunRecord, error)
 }

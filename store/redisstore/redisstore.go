@@ -26,6 +26,9 @@
 //	t:{T}:members:<gid>           SET user ids                     (changed by SADD/SREM deltas)
 //	t:{T}:memberof:<uid>          SET group ids                    (back-reference of members)
 //	t:{T}:tokens                  HASH token id → secret hash      (ListTokens, id → hash)
+//	t:{T}:lease:<name>            STRING owner token, PX ttl       (AcquireLease: SET NX PX; renew/release: compare in Lua)
+//	t:{T}:runs                    ZSET run id → startedAt µs       (reconcile runs, newest = highest score)
+//	t:{T}:runs:data               HASH run id → "startedAt report-JSON"
 //	tokens:<sha256hex>            HASH tenant id name prefix created exp used revoked   (global)
 //
 // Record fields: doc is the JSON of mapping.Attrs (decoded with UseNumber, so
@@ -60,6 +63,8 @@
 //	UpdateGroup with ReplaceMembers, DeleteUser, DeleteGroup               2 (SMEMBERS + script; +2 per retry)
 //	ListUsers, ListGroups, ListTokens                                      2
 //	CreateToken, RevokeToken, SetTokenExpiry, TouchToken                   2
+//	AcquireLease, RenewLease, ReleaseLease, SaveRun, GetRun                1 (SaveRun: 1 script, trims too)
+//	ListRuns                                                               2
 //
 // # Errors and timeouts
 //

@@ -1,6 +1,7 @@
 // Package storetest is the conformance suite every store.State backend
 // passes: Run executes one subtest per behaviour of the interface contract
-// (tenants, tokens, users, groups, memberships, concurrency, scale), and the
+// (tenants, tokens, users, groups, memberships, concurrency, scale,
+// leases, reconcile run records), and the
 // Benchmark* helpers measure the hot paths the same way for every backend.
 //
 // Only backend tests import it (store/sqlitestore, store/redisstore and any
@@ -73,6 +74,11 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"ConcurrentUpdateGroup", testConcurrentUpdateGroup},
 		{"ConcurrentDeleteUserAddMember", testConcurrentDeleteUserAddMember},
 		{"LargeGroup", testLargeGroup},
+		{"LeaseLifecycle", testLeaseLifecycle},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"LeaseConcurrentAcquire", testLeaseConcurrentAcquire},
+		{"Runs", testRuns},
+		{"RunsConcurrentSave", testRunsConcurrentSave},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
