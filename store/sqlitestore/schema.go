@@ -1,0 +1,115 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are the schema changes in order: migrations[i] takes the
+// schema from version i to version i+1. Append only; never edit a released
+// step.
+var migrations = []string{
+	// 1: initial schema.
+	`
+CREATE TABLE tenants (
+	id      TEXT PRIMARY KEY,
+	created INTEGER            -- Unix ns UTC
+) WITHOUT ROWID;
+
+CREATE TABLE tokens (
+	tenant       TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+	id           TEXT NOT NULL,
+	name         TEXT NOT NULL,
+	prefix       TEXT NOT NULL,
+	hash         TEXT NOT NULL UNIQUE, -- hex SHA-256 of the secret
+	created      INTEGER,
+	expires_at   INTEGER,              -- NULL: never
+	last_used_at INTEGER,              -- NULL: never used
+	revoked_at   INTEGER,              -- NULL: not revoked
+	PRIMARY KEY (tenant, id)
+);
+
+CREATE TABLE scim_users (
+	seq           INTEGER PRIMARY KEY, -- creation order
+	tenant        TEXT NOT NULL,
+	id            TEXT NOT NULL,
+	user_name_key TEXT NOT NULL,       -- mapping.FoldKey(userName)
+	external_id   TEXT,                -- exact; NULL when unset
+	doc           TEXT NOT NULL,       -- JSON of mapping.Attrs
+	origin        TEXT NOT NULL,
+	created       INTEGER,
+	last_modified INTEGER,
+	version       INTEGER NOT NULL,
+	UNIQUE (tenant, id),
+	UNIQUE (tenant, user_name_key)
+);
+CREATE UNIQUE INDEX scim_users_external_id ON scim_users (tenant, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX scim_users_order ON scim_users (tenant, seq);
+
+CREATE TABLE scim_groups (
+	seq              INTEGER PRIMARY KEY,
+	tenant           TEXT NOT NULL,
+	id               TEXT NOT NULL,
+	display_name_key TEXT NOT NULL,    -- mapping.FoldKey(displayName)
+	external_id      TEXT,
+	okta_id          TEXT NOT NULL DEFAULT '',
+	doc              TEXT NOT NULL,
+	origin           TEXT NOT NULL,
+	created          INTEGER,
+	last_modified    INTEGER,
+	version          INTEGER NOT NULL,
+	UNIQUE (tenant, id),
+	UNIQUE (tenant, display_name_key)
+);
+CREATE UNIQUE INDEX scim_groups_external_id ON scim_groups (tenant, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX scim_groups_order ON scim_groups (tenant, seq);
+
+CREATE TABLE memberships (
+	tenant   TEXT NOT NULL,
+	group_id TEXT NOT NULL,
+	user_id  TEXT NOT NULL,
+	PRIMARY KEY (tenant, group_id, user_id),
+	FOREIGN KEY (tenant, group_id) REFERENCES scim_groups (tenant, id) ON DELETE CASCADE,
+	FOREIGN KEY (tenant, user_id) REFERENCES scim_users (tenant, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX memberships_by_user ON memberships (tenant, user_id, group_id);
+`,
+}
+
+// SchemaVersion is the schema version this build creates and understands.
+var SchemaVersion = len(migrations)
+
+// migrate creates the schema_version table and applies the missing
+// migrations, all in one write transaction, so two processes opening a new
+// file at once cannot both apply a step.
+func (s *Store) migrate(ctx context.Context) error {
+	return s.write(ctx, "migrate", func(tx *txn) error {
+		if _, err := tx.tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		var v int
+		err := tx.tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v)
+		switch {
+		case err == sql.ErrNoRows:
+			if _, err := tx.tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("database schema version %d is newer than this build's %d", v, len(migrations))
+		}
+		for i := v; i < len(migrations); i++ {
+			if _, err := tx.tx.ExecContext(ctx, migrations[i]); err != nil {
+				return fmt.Errorf("schema migration %d: %w", i+1, err)
+			}
+			s.log.Info().Int("version", i+1).Msg("schema migrated")
+		}
+		if v < len(migrations) {
+			_, err = tx.tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations))
+		}
+		return err
+	})
+}

@@ -1,0 +1,254 @@
+// Package sqlitestore is the embedded default store.State backend: one
+// SQLite database file in the data directory, driven by modernc.org/sqlite
+// (pure Go, no cgo).
+//
+// The file is shared safely by several processes on one host (the serve
+// daemon and a CLI run such as `token create`): it is opened in WAL mode,
+// every write transaction starts with BEGIN IMMEDIATE and waits up to
+// BusyTimeout for another process's write lock, and every multi-row change
+// (a record and its index columns, a group and its memberships) is one
+// transaction. It is not meant for several hosts over a network file
+// system; use store/redisstore for replicas.
+//
+// Layout: tables tenants, tokens, scim_users, scim_groups and memberships
+// (one row per group member, so a membership delta costs O(delta) whatever
+// the group's size), plus schema_version for migrations. Uniqueness rules
+// are UNIQUE indexes over folded userName/displayName keys
+// (mapping.FoldKey) and exact externalId values.
+//
+// Only cmd wiring and tests import this package; everything else uses the
+// store.State interface.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// BusyTimeout is how long a write waits for another connection or process
+// holding the database's write lock before it fails with an error wrapping
+// store.ErrUnavailable.
+const BusyTimeout = 5 * time.Second
+
+// Store is a store.State backed by one SQLite file. It is safe for
+// concurrent use by many goroutines, and several Stores (in one process or
+// in several) may open the same file. Create it with Open; release it with
+// Close.
+type Store struct {
+	w    *sql.DB // one connection: every write, serialised in-process
+	r    *sql.DB // read-only pool (query_only), concurrent readers under WAL
+	wst  *stmtCache
+	rst  *stmtCache
+	path string
+	log  zerolog.Logger
+}
+
+var _ store.State = (*Store)(nil)
+
+// Open opens (creating if missing) the database file at path, creating its
+// parent directories with mode 0700, enables WAL, and creates or migrates
+// the schema. path is a plain file path ("data/axonflow-sync.db"); it must
+// not contain '?'. logger receives open/migration events (zerolog.Nop() to
+// discard). Errors: a failure to create the directory or open or migrate
+// the file, wrapping store.ErrUnavailable when the file is locked or
+// unreadable; a database with a newer schema than this build knows is an
+// error too.
+func Open(ctx context.Context, path string, logger zerolog.Logger) (*Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sqlitestore: invalid database path %q", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sqlitestore: create data dir: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(BusyTimeout.Milliseconds()))
+	q.Set("_foreign_keys", "1")
+	q.Set("_synchronous", "NORMAL")
+	rq := q.Encode() + "&_query_only=1"
+	q.Set("_journal_mode", "WAL")
+	q.Set("_txlock", "immediate")
+
+	w, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	s := &Store{w: w, wst: newStmtCache(w), path: path, log: logger.With().Str("component", "sqlitestore").Str("path", path).Logger()}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	// The readers open after the writer has switched the file to WAL.
+	r, err := sql.Open("sqlite", path+"?"+rq)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s.r, s.rst = r, newStmtCache(r)
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path returns the database file path given to Open.
+func (s *Store) Path() string { return s.path }
+
+// Ping checks that the file can be read. Errors wrap store.ErrUnavailable.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.queryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return s.fail("ping", err)
+	}
+	return nil
+}
+
+// Close closes every connection. Calls after Close fail with an error
+// wrapping store.ErrUnavailable.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		s.rst.close()
+		errs = append(errs, s.r.Close())
+	}
+	s.wst.close()
+	errs = append(errs, s.w.Close())
+	return errors.Join(errs...)
+}
+
+// write runs fn in one BEGIN IMMEDIATE transaction on the writer
+// connection and commits it; any error rolls everything back.
+func (s *Store) write(ctx context.Context, op string, fn func(tx *txn) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer s.wst.preparePending(context.WithoutCancel(ctx))
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if err := fn(&txn{tx: tx, cache: s.wst}); err != nil {
+		return s.fail(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// read runs fn in one read transaction (a consistent snapshot).
+func (s *Store) read(ctx context.Context, op string, fn func(tx *txn) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return s.fail(op, err)
+	}
+	defer s.rst.preparePending(context.WithoutCancel(ctx))
+	defer tx.Rollback() //nolint:errcheck // read-only
+	if err := fn(&txn{tx: tx, cache: s.rst}); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// fail returns err unchanged if it is one of the store's typed errors, and
+// otherwise wraps it with the operation name and, for lock, I/O, closed
+// database and context errors, store.ErrUnavailable.
+func (s *Store) fail(op string, err error) error {
+	var ce *store.ConflictError
+	var ue *store.UnknownMembersError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrVersionMismatch),
+		errors.Is(err, store.ErrUnavailable), errors.As(err, &ce), errors.As(err, &ue):
+		return err
+	case unavailable(err):
+		s.log.Warn().Err(err).Str("op", op).Msg("store unavailable")
+		return fmt.Errorf("sqlitestore: %s: %w: %w", op, store.ErrUnavailable, err)
+	}
+	return fmt.Errorf("sqlitestore: %s: %w", op, err)
+}
+
+// unavailable reports whether err is a transient or environmental failure
+// (lock timeout, I/O, disk full, closed database, cancelled context) rather
+// than a bug or a data error.
+func unavailable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) ||
+		(err != nil && strings.Contains(err.Error(), "sql: database is closed")) {
+		return true
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN,
+		sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_READONLY,
+		sqlite3.SQLITE_INTERRUPT:
+		return true
+	}
+	return false
+}
+
+// nanos is the stored form of a time: Unix nanoseconds (UTC), NULL for the
+// zero time.
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is the inverse of nanos.
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// nullString is the stored form of an optional string: NULL for "".
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// jsonList encodes ids as a JSON array for json_each(?).
+func jsonList(ids []string) string {
+	if ids == nil {
+		ids = []string{}
+	}
+	b, _ := json.Marshal(ids) // []string cannot fail
+	return string(b)
+}
+
+// rowsAffected returns the number of rows a statement changed.
+func rowsAffected(res sql.Result) (int64, error) {
+	return res.RowsAffected()
+}
