@@ -75,6 +75,25 @@ CREATE TABLE memberships (
 ) WITHOUT ROWID;
 CREATE INDEX memberships_by_user ON memberships (tenant, user_id, group_id);
 `,
+	// 2: leases and reconcile run records.
+	`
+CREATE TABLE leases (
+	tenant     TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	owner      TEXT NOT NULL,
+	expires_at INTEGER NOT NULL,      -- Unix ns, local clock
+	PRIMARY KEY (tenant, name)
+) WITHOUT ROWID;
+
+CREATE TABLE runs (
+	tenant     TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	started_at INTEGER,
+	data       BLOB NOT NULL,
+	PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+CREATE INDEX runs_order ON runs (tenant, started_at DESC, id DESC);
+`,
 }
 
 // SchemaVersion is the schema version this build creates and understands.

@@ -46,7 +46,8 @@ import (
 // store.ErrUnavailable.
 const BusyTimeout = 5 * time.Second
 
-// Store is a store.State backed by one SQLite file. It is safe for
+// Store is a store.State, store.Leases and store.Runs backed by one SQLite
+// file. It is safe for
 // concurrent use by many goroutines, and several Stores (in one process or
 // in several) may open the same file. Create it with Open; release it with
 // Close.
@@ -59,7 +60,11 @@ type Store struct {
 	log  zerolog.Logger
 }
 
-var _ store.State = (*Store)(nil)
+var (
+	_ store.State  = (*Store)(nil)
+	_ store.Leases = (*Store)(nil)
+	_ store.Runs   = (*Store)(nil)
+)
 
 // Open opens (creating if missing) the database file at path, creating its
 // parent directories with mode 0700, enables WAL, and creates or migrates
@@ -182,7 +187,7 @@ func (s *Store) fail(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrVersionMismatch),
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrVersionMismatch), errors.Is(err, store.ErrLeaseLost),
 		errors.Is(err, store.ErrUnavailable), errors.As(err, &ce), errors.As(err, &ue):
 		return err
 	case unavailable(err):

@@ -228,3 +228,30 @@ func BenchmarkUpdateUser(b *testing.B)          { storetest.BenchmarkUpdateUser(
 func BenchmarkListUsers(b *testing.B)           { storetest.BenchmarkListUsers(b, benchOpen) }
 func BenchmarkAddMemberSmallGroup(b *testing.B) { storetest.BenchmarkAddMemberSmallGroup(b, benchOpen) }
 func BenchmarkAddMember100k(b *testing.B)       { storetest.BenchmarkAddMember100k(b, benchOpen) }
+
+// TestMigrateFromV1 opens a file left at schema version 1 and checks that
+// Open applies the later steps and keeps the data.
+func TestMigrateFromV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(ctx, path, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EnsureTenant(ctx, "acme", time.Unix(5, 0)); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE leases`, `DROP TABLE runs`, `UPDATE schema_version SET version = 1`} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s = openTB(t, path)
+	if ok, _, err := s.AcquireLease(ctx, "acme", "reconcile", "me", time.Minute); err != nil || !ok {
+		t.Fatalf("AcquireLease after migration = %v, %v", ok, err)
+	}
+	if ts, err := s.ListTenants(ctx); err != nil || len(ts) != 1 || ts[0].ID != "acme" {
+		t.Errorf("tenants after migration = %v, %v", ts, err)
+	}
+}
