@@ -40,6 +40,8 @@ Usage:
   axonflow-sync token create --tenant ID [--name N] [--expires-in 720h]
   axonflow-sync token list   --tenant ID [--output json]
   axonflow-sync token revoke --tenant ID TOKEN_ID
+  axonflow-sync doctor --url https://HOST/scim/v2 --token 'Bearer scim_...' [--tenant ID] [--write-test] [--output json]
+                                              replay Okta's SCIM requests and diagnose what fails (no config needed)
   axonflow-sync help
 
 Global flags (every subcommand; each also has an environment variable and a YAML key):
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return e.serve(ctx, args[1:])
 	case "token":
 		return e.token(ctx, args[1:])
+	case "doctor":
+		return e.doctor(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,0 +1,74 @@
+package doctor
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Mark returns the symbol the human output shows for a severity:
+// ✓ passed, ! warning, ✗ failed.
+func (s Severity) Mark() string {
+	switch s {
+	case SeverityOK:
+		return "✓"
+	case SeverityWarning:
+		return "!"
+	}
+	return "✗"
+}
+
+// WriteCheck writes one check as human-readable lines: the mark, the name
+// and the diagnosis, then the fix on its own line.
+func WriteCheck(w io.Writer, c Check) {
+	fmt.Fprintf(w, "%s %s: %s", c.Severity.Mark(), c.Name, c.Detail)
+	if c.Status != 0 {
+		fmt.Fprintf(w, " [%d, %d ms]", c.Status, c.DurationMs)
+	}
+	fmt.Fprintln(w)
+	if c.Fix != "" {
+		fmt.Fprintf(w, "    fix: %s\n", c.Fix)
+	}
+}
+
+// WriteHeader writes the first line of the human output.
+func WriteHeader(w io.Writer, opts Options) {
+	mode := "read-only"
+	if opts.WriteTest {
+		mode = "with --write-test (creates and removes a test user and group)"
+	}
+	fmt.Fprintf(w, "doctor: replaying Okta's SCIM requests against %s, %s\n", strings.TrimSpace(opts.URL), mode)
+}
+
+// WriteSummary writes the closing lines of the human output: the tenant,
+// the counts and the verdict.
+func (r *Report) WriteSummary(w io.Writer) {
+	if r.Tenant != "" {
+		fmt.Fprintf(w, "\nTenant: %s (from the server's %s header)\n", r.Tenant, TenantHeader)
+	} else {
+		fmt.Fprintln(w)
+	}
+	s := r.Summary
+	fmt.Fprintf(w, "Summary: %d passed, %d failed, %d warnings", s.Passed, s.Failed, s.Warnings)
+	if s.Skipped > 0 {
+		fmt.Fprintf(w, ", %d skipped (fix the failures above first)", s.Skipped)
+	}
+	fmt.Fprintf(w, ".\n%s\n", r.Verdict)
+}
+
+// WriteText writes the whole report in the human format.
+func (r *Report) WriteText(w io.Writer) {
+	for _, c := range r.Checks {
+		WriteCheck(w, c)
+	}
+	r.WriteSummary(w)
+}
+
+// WriteJSON writes the report as indented JSON (the --output json format).
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
