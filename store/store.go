@@ -188,6 +188,12 @@ type State interface {
 	ListGroups(ctx context.Context, tenant string, offset, limit int) (Page[*mapping.Group], error)
 	// GroupMembers returns the user ids of a group's members (any order).
 	GroupMembers(ctx context.Context, tenant, id string) ([]string, error)
+
+	// Leases: per-tenant expiring locks (the reconciler's one run per
+	// tenant across replicas).
+	Leases
+	// Runs: the latest reconcile run reports of each tenant.
+	Runs
 }
 
 // Leases are named, expiring, per-tenant locks that coordinate work across

@@ -10,21 +10,9 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// leaseRunState is what the lease and run subtests need.
-type leaseRunState interface {
-	store.Leases
-	store.Runs
-}
-
-// leasesOf returns f.s as a leaseRunState.
-func leasesOf(t *testing.T, f *fixture) leaseRunState {
-	t.Helper()
-	l, ok := f.s.(leaseRunState)
-	if !ok {
-		t.Skipf("%T does not implement store.Leases and store.Runs yet", f.s)
-	}
-	return l
-}
+// leasesOf returns the backend under test (the lease and run methods are
+// part of store.State).
+func leasesOf(_ *testing.T, f *fixture) store.State { return f.s }
 
 func (f *fixture) acquire(l store.Leases, tenant, name, owner string, ttl time.Duration) (bool, string) {
 	f.t.Helper()
