@@ -12,7 +12,8 @@
 //
 // Layout: tables tenants, tokens, scim_users, scim_groups and memberships
 // (one row per group member, so a membership delta costs O(delta) whatever
-// the group's size), plus schema_version for migrations. Uniqueness rules
+// the group's size), leases and runs (store.Leases, store.Runs), plus
+// schema_version for migrations. Uniqueness rules
 // are UNIQUE indexes over folded userName/displayName keys
 // (mapping.FoldKey) and exact externalId values.
 //
@@ -191,7 +192,9 @@ func (s *Store) fail(op string, err error) error {
 		errors.Is(err, store.ErrUnavailable), errors.As(err, &ce), errors.As(err, &ue):
 		return err
 	case unavailable(err):
-		s.log.Warn().Err(err).Str("op", op).Msg("store unavailable")
+		if ctxErr := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded); !ctxErr {
+			s.log.Warn().Err(err).Str("op", op).Msg("store unavailable")
+		}
 		return fmt.Errorf("sqlitestore: %s: %w: %w", op, store.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlitestore: %s: %w", op, err)
