@@ -40,6 +40,7 @@ Usage:
   axonflow-sync token create --tenant ID [--name N] [--expires-in 720h]
   axonflow-sync token list   --tenant ID [--output json]
   axonflow-sync token revoke --tenant ID TOKEN_ID
+  axonflow-sync token rotate --tenant ID --token-id OLD [--grace 24h] [--name N]
   axonflow-sync doctor --url https://HOST/scim/v2 --token 'Bearer scim_...' [--tenant ID] [--write-test] [--output json]
                                               replay Okta's SCIM requests and diagnose what fails (no config needed)
   axonflow-sync help

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	adminapi "github.com/axonflow/axonflow-sync/internal/admin"
 	"github.com/axonflow/axonflow-sync/scimserver"
 	"github.com/axonflow/axonflow-sync/store"
 )
@@ -56,6 +57,8 @@ func (e env) serve(ctx context.Context, args []string) int {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	admin.HandleFunc("GET /readyz", readyz(st))
+	adminAPI := adminapi.New(adminapi.Options{Store: st, Token: cfg.AdminToken, Logger: log})
+	admin.Handle("/admin/", adminAPI)
 
 	servers := []*http.Server{
 		newHTTPServer(cfg.Listen, apiMux),

@@ -6,16 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"regexp"
 	"text/tabwriter"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/axonflow/axonflow-sync/internal/admin"
 	"github.com/axonflow/axonflow-sync/store"
 )
-
-var tenantRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func (e env) token(ctx context.Context, args []string) int {
 	if len(args) == 0 {
@@ -26,27 +24,36 @@ func (e env) token(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
 	tenant := fs.String("tenant", "", "tenant id (lower-case letters, digits, - and _)")
 	var name, output string
-	var expiresIn time.Duration
+	var expiresIn, grace time.Duration
+	var oldID string
 	switch sub {
 	case "create":
 		fs.StringVar(&name, "name", "okta", "a label for the token, e.g. okta-prod")
 		fs.DurationVar(&expiresIn, "expires-in", 0, "lifetime, e.g. 720h (default: no expiry)")
+	case "rotate":
+		fs.StringVar(&oldID, "token-id", "", "the id of the token to replace (see token list)")
+		fs.DurationVar(&grace, "grace", 24*time.Hour, "how long the old token keeps working")
+		fs.StringVar(&name, "name", "", "a label for the new token (default: the old token's)")
 	case "list":
 		fs.StringVar(&output, "output", "table", "table or json")
 	case "revoke":
 	default:
-		fmt.Fprintf(e.stderr, "axonflow-sync token: unknown subcommand %q (create, list, revoke)\n", sub)
+		fmt.Fprintf(e.stderr, "axonflow-sync token: unknown subcommand %q (create, list, revoke, rotate)\n", sub)
 		return exitConfig
 	}
 	cfg, ok := e.parse(fs, args)
 	if !ok {
 		return exitConfig
 	}
-	if !tenantRE.MatchString(*tenant) {
-		fmt.Fprintf(e.stderr, "axonflow-sync token %s: --tenant must match %s\n", sub, tenantRE)
+	if err := admin.CheckTenantID(*tenant); err != nil {
+		fmt.Fprintf(e.stderr, "axonflow-sync token %s: --tenant: %v\n", sub, err)
 		return exitConfig
 	}
-	if expiresIn < 0 {
+	if sub == "rotate" && oldID == "" {
+		fmt.Fprintln(e.stderr, "usage: axonflow-sync token rotate --tenant ID --token-id OLD [--grace 24h]")
+		return exitConfig
+	}
+	if expiresIn < 0 || grace < 0 {
 		fmt.Fprintln(e.stderr, "axonflow-sync token create: --expires-in must be positive")
 		return exitConfig
 	}
@@ -74,22 +81,36 @@ func (e env) token(ctx context.Context, args []string) int {
 	now := time.Now().UTC()
 	switch sub {
 	case "create":
-		secret, _, err := store.IssueToken(ctx, st, *tenant, name, expiresIn, now)
+		t, err := admin.CreateToken(ctx, st, *tenant, name, expiresIn, now)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "axonflow-sync token create: %v\n", err)
 			return exitFail
 		}
-		fmt.Fprintln(e.stdout, secret)
+		fmt.Fprintln(e.stdout, t.Secret)
+		return exitOK
+	case "rotate":
+		nt, old, err := admin.RotateToken(ctx, st, *tenant, oldID, name, grace, now)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				fmt.Fprintf(e.stderr, "axonflow-sync token rotate: tenant %s has no token %s\n", *tenant, oldID)
+				return exitFail
+			}
+			fmt.Fprintf(e.stderr, "axonflow-sync token rotate: %v\n", err)
+			return exitFail
+		}
+		fmt.Fprintln(e.stdout, nt.Secret)
+		fmt.Fprintf(e.stderr, "new token %s; %s keeps working until %s: put the new token into Okta before then\n",
+			nt.ID, old.ID, old.ExpiresAt.UTC().Format(time.RFC3339))
 		return exitOK
 	case "list":
-		toks, err := st.ListTokens(ctx, *tenant)
+		toks, err := admin.ListTokens(ctx, st, *tenant, now)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "axonflow-sync token list: %v\n", err)
 			return exitFail
 		}
 		if output == "json" {
 			if toks == nil {
-				toks = []store.Token{}
+				toks = []admin.TokenView{}
 			}
 			enc := json.NewEncoder(e.stdout)
 			enc.SetIndent("", "  ")
@@ -106,7 +127,7 @@ func (e env) token(ctx context.Context, args []string) int {
 		return exitOK
 	default: // revoke
 		id := fs.Arg(0)
-		if err := st.RevokeToken(ctx, *tenant, id, now); err != nil {
+		if _, err := admin.RevokeToken(ctx, st, *tenant, id, now); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				fmt.Fprintf(e.stderr, "axonflow-sync token revoke: tenant %s has no token %s (see: axonflow-sync token list --tenant %s)\n", *tenant, id, *tenant)
 				return exitFail

@@ -1,0 +1,184 @@
+// Package admin is the operator API served on the admin listener under
+// /admin/v1 (JSON, versioned), and the service functions the CLI shares
+// with it: tenants, SCIM tokens (create, list, revoke, rotate), and the
+// routes other parts register (reconcile runs, role mappings, the
+// provisioning log).
+//
+// It is imported by cmd/axonflow-sync only. Every route requires
+// "Authorization: Bearer $AXONFLOW_SYNC_ADMIN_TOKEN"; with no admin token
+// configured the API is disabled. SCIM tokens never authenticate here.
+package admin
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// Error codes of the admin API: stable strings scripts may match.
+const (
+	CodeUnauthorized = "unauthorized"
+	CodeDisabled     = "admin_api_disabled"
+	CodeNotFound     = "not_found"
+	CodeInvalid      = "invalid_request"
+	CodeConflict     = "conflict"
+	CodeUnavailable  = "store_unavailable"
+	CodeInternal     = "internal"
+)
+
+// APIError is an admin API error: an HTTP status, a stable code and a
+// human message. Rendered as {"error":{"code":...,"message":...}}.
+type APIError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// Invalid returns a 400 invalid_request error.
+func Invalid(msg string) *APIError { return &APIError{Status: 400, Code: CodeInvalid, Message: msg} }
+
+// Options configures the admin API.
+type Options struct {
+	Store store.State
+	// Token is the admin bearer token; "" disables the API (every route
+	// answers 403 admin_api_disabled).
+	Token  string
+	Logger zerolog.Logger
+	Now    func() time.Time
+}
+
+// API is the admin HTTP API. Register extra routes with Handle before
+// serving.
+type API struct {
+	st        store.State
+	tokenHash [32]byte
+	enabled   bool
+	log       zerolog.Logger
+	now       func() time.Time
+	mux       *http.ServeMux
+}
+
+// New returns the admin API with its tenant and token routes.
+func New(o Options) *API {
+	a := &API{st: o.Store, log: o.Logger, now: o.Now, mux: http.NewServeMux(), enabled: o.Token != ""}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.tokenHash = sha256.Sum256([]byte(o.Token))
+	a.Handle("GET /admin/v1/tenants", a.listTenants)
+	a.Handle("POST /admin/v1/tenants", a.createTenant)
+	a.Handle("GET /admin/v1/tenants/{tenant}/tokens", a.listTokens)
+	a.Handle("POST /admin/v1/tenants/{tenant}/tokens", a.createToken)
+	a.Handle("POST /admin/v1/tenants/{tenant}/tokens/{id}/revoke", a.revokeToken)
+	a.Handle("DELETE /admin/v1/tenants/{tenant}/tokens/{id}", a.revokeToken)
+	a.Handle("POST /admin/v1/tenants/{tenant}/tokens/{id}/rotate", a.rotateToken)
+	a.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
+		if !a.authorized(w, r) {
+			return
+		}
+		writeError(w, &APIError{Status: 404, Code: CodeNotFound, Message: "no admin route " + r.Method + " " + r.URL.Path})
+	})
+	return a
+}
+
+// HandlerFunc is an admin route: it returns a value to encode as JSON with
+// the given status, or an error (an *APIError, or a store error mapped to
+// one).
+type HandlerFunc func(r *http.Request) (status int, body any, err error)
+
+// Handle registers an authenticated route; pattern is a net/http.ServeMux
+// pattern such as "GET /admin/v1/tenants/{tenant}/log".
+func (a *API) Handle(pattern string, h HandlerFunc) {
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if !a.authorized(w, r) {
+			return
+		}
+		status, body, err := h(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// authorized checks the admin bearer token in constant time. SCIM tokens
+// (scim_...) are never accepted here.
+func (a *API) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if !a.enabled {
+		writeError(w, &APIError{Status: 403, Code: CodeDisabled, Message: "the admin API is disabled: set AXONFLOW_SYNC_ADMIN_TOKEN (adminToken) to enable it"})
+		return false
+	}
+	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	sum := sha256.Sum256([]byte(strings.TrimSpace(cred)))
+	if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], a.tokenHash[:]) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="axonflow-sync admin"`)
+		writeError(w, &APIError{Status: 401, Code: CodeUnauthorized, Message: "send Authorization: Bearer <AXONFLOW_SYNC_ADMIN_TOKEN>; SCIM tokens are not accepted here"})
+		return false
+	}
+	return true
+}
+
+// fail maps err to an APIError and writes it.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, a.toAPIError(r, err))
+}
+
+func (a *API) toAPIError(r *http.Request, err error) *APIError {
+	var ae *APIError
+	var ce *store.ConflictError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, store.ErrNotFound):
+		return &APIError{Status: 404, Code: CodeNotFound, Message: "not found: " + r.URL.Path}
+	case errors.As(err, &ce):
+		return &APIError{Status: 409, Code: CodeConflict, Message: ce.Error()}
+	case errors.Is(err, store.ErrUnavailable):
+		return &APIError{Status: 503, Code: CodeUnavailable, Message: "the store is unavailable; retry later"}
+	}
+	a.log.Error().Err(err).Str("path", r.URL.Path).Msg("admin request failed")
+	return &APIError{Status: 500, Code: CodeInternal, Message: "internal error; see the server log"}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v == nil {
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e *APIError) {
+	writeJSON(w, e.Status, map[string]any{"error": e})
+}
+
+// decode reads a JSON request body of at most 64 KiB into v, rejecting
+// unknown fields.
+func decode(r *http.Request, v any) error {
+	if r.Body == nil || r.ContentLength == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return Invalid("request body: " + err.Error())
+	}
+	return nil
+}

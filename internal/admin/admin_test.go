@@ -1,0 +1,210 @@
+package admin_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/testredis"
+	"github.com/axonflow/axonflow-sync/scimserver"
+	"github.com/axonflow/axonflow-sync/store"
+	"github.com/axonflow/axonflow-sync/store/redisstore"
+	"github.com/axonflow/axonflow-sync/store/sqlitestore"
+)
+
+func TestMain(m *testing.M) { os.Exit(testredis.Main(m)) }
+
+const adminToken = "adm_test_token_0123456789"
+
+// backends returns a fresh State per backend.
+func backends(t *testing.T) map[string]func(t *testing.T) store.State {
+	return map[string]func(t *testing.T) store.State{
+		"sqlite": func(t *testing.T) store.State {
+			st, err := sqlitestore.Open(context.Background(), t.TempDir()+"/db", zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		},
+		"redis": func(t *testing.T) store.State {
+			st, err := redisstore.Open(context.Background(), testredis.URL(t), redisstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		},
+	}
+}
+
+type client struct {
+	t    *testing.T
+	base string
+}
+
+func (c client) do(method, path, token, body string) (int, map[string]any) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &m); err != nil {
+			c.t.Fatalf("%s %s: non-JSON body %q", method, path, b)
+		}
+	}
+	return resp.StatusCode, m
+}
+
+func errCode(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+func TestAdminAPI(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			st := open(t)
+			now := time.Now()
+			clock := func() time.Time { return now }
+			api := admin.New(admin.Options{Store: st, Token: adminToken, Logger: zerolog.Nop(), Now: clock})
+			srv := httptest.NewServer(api)
+			defer srv.Close()
+			scim := httptest.NewServer(scimserver.New(scimserver.Options{Store: st, Now: clock}))
+			defer scim.Close()
+			c := client{t, srv.URL}
+			tenant := fmt.Sprintf("t-%d", time.Now().UnixNano())
+
+			// Auth: no token, wrong token, a SCIM token.
+			if code, m := c.do("GET", "/admin/v1/tenants", "", ""); code != 401 || errCode(m) != admin.CodeUnauthorized {
+				t.Fatalf("no token: %d %v", code, m)
+			}
+			scimTok, _, err := store.IssueToken(context.Background(), st, tenant, "okta", 0, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, route := range []string{"GET /admin/v1/tenants", "POST /admin/v1/tenants", "GET /admin/v1/tenants/" + tenant + "/tokens",
+				"POST /admin/v1/tenants/" + tenant + "/tokens", "POST /admin/v1/tenants/" + tenant + "/tokens/x/rotate", "GET /admin/v1/nope"} {
+				m, p, _ := strings.Cut(route, " ")
+				if code, _ := c.do(m, p, scimTok, ""); code != 401 && code != 403 {
+					t.Errorf("SCIM token on %s: %d, want 401/403", route, code)
+				}
+			}
+
+			// Tenants.
+			if code, m := c.do("POST", "/admin/v1/tenants", adminToken, `{"id":"Bad Tenant"}`); code != 400 || errCode(m) != admin.CodeInvalid {
+				t.Errorf("bad tenant id: %d %v", code, m)
+			}
+			if code, _ := c.do("POST", "/admin/v1/tenants", adminToken, `{"id":"`+tenant+`-2"}`); code != 201 {
+				t.Errorf("create tenant: %d", code)
+			}
+			if code, _ := c.do("POST", "/admin/v1/tenants", adminToken, `{"id":"`+tenant+`-2"}`); code != 200 {
+				t.Errorf("create existing tenant: %d, want 200", code)
+			}
+			code, m := c.do("GET", "/admin/v1/tenants", adminToken, "")
+			if code != 200 || !strings.Contains(fmt.Sprint(m["tenants"]), tenant+"-2") {
+				t.Errorf("list tenants: %d %v", code, m)
+			}
+
+			// Tokens: create returns the secret once; list never shows it.
+			code, m = c.do("POST", "/admin/v1/tenants/"+tenant+"/tokens", adminToken, `{"name":"okta-prod","expiresIn":"720h"}`)
+			secret, _ := m["token"].(string)
+			if code != 201 || !strings.HasPrefix(secret, "scim_") || m["expiresAt"] == nil {
+				t.Fatalf("create token: %d %v", code, m)
+			}
+			oldID := m["id"].(string)
+			code, m = c.do("GET", "/admin/v1/tenants/"+tenant+"/tokens", adminToken, "")
+			raw, _ := json.Marshal(m)
+			if code != 200 || strings.Contains(string(raw), secret) || strings.Contains(string(raw), store.HashToken(secret)) {
+				t.Fatalf("list tokens leaks the secret or failed: %d %s", code, raw)
+			}
+			for _, k := range []string{"id", "name", "prefix", "created", "expiresAt", "active"} {
+				if !strings.Contains(string(raw), `"`+k+`"`) {
+					t.Errorf("token list lacks %q: %s", k, raw)
+				}
+			}
+
+			// Rotation: both tokens work during the grace period; the old one fails after it.
+			scimGet := func(tok string) int {
+				req, _ := http.NewRequest("GET", scim.URL+"/scim/v2/Users", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			code, m = c.do("POST", "/admin/v1/tenants/"+tenant+"/tokens/"+oldID+"/rotate", adminToken, `{"grace":"1h"}`)
+			if code != 201 {
+				t.Fatalf("rotate: %d %v", code, m)
+			}
+			newSecret := m["new"].(map[string]any)["token"].(string)
+			if scimGet(secret) != 200 || scimGet(newSecret) != 200 {
+				t.Fatal("a token fails during the grace period")
+			}
+			now = now.Add(59 * time.Minute)
+			if scimGet(secret) != 200 {
+				t.Fatal("old token fails before the grace period ends")
+			}
+			now = now.Add(2 * time.Minute)
+			if scimGet(secret) != 401 || scimGet(newSecret) != 200 {
+				t.Fatal("after the grace period: want old 401, new 200")
+			}
+			if code, m := c.do("POST", "/admin/v1/tenants/"+tenant+"/tokens/"+oldID+"/rotate", adminToken, ""); code != 409 {
+				t.Errorf("rotating an expired token: %d %v, want 409", code, m)
+			}
+
+			// Revocation via the API takes effect at once.
+			newID := ""
+			_, m = c.do("GET", "/admin/v1/tenants/"+tenant+"/tokens", adminToken, "")
+			for _, tk := range m["tokens"].([]any) {
+				tm := tk.(map[string]any)
+				if tm["id"] != oldID && tm["name"] == "okta-prod" {
+					newID = tm["id"].(string)
+				}
+			}
+			if code, _ := c.do("DELETE", "/admin/v1/tenants/"+tenant+"/tokens/"+newID, adminToken, ""); code != 200 {
+				t.Fatalf("revoke: %d", code)
+			}
+			if scimGet(newSecret) != 401 {
+				t.Fatal("revoked token still works")
+			}
+			if code, m := c.do("DELETE", "/admin/v1/tenants/other/tokens/"+newID, adminToken, ""); code != 404 || errCode(m) != admin.CodeNotFound {
+				t.Errorf("revoke across tenants: %d %v", code, m)
+			}
+		})
+	}
+}
+
+func TestAdminAPIDisabled(t *testing.T) {
+	st := backends(t)["sqlite"](t)
+	srv := httptest.NewServer(admin.New(admin.Options{Store: st}))
+	defer srv.Close()
+	code, m := client{t, srv.URL}.do("GET", "/admin/v1/tenants", "anything", "")
+	if code != 403 || errCode(m) != admin.CodeDisabled {
+		t.Fatalf("disabled admin API: %d %v", code, m)
+	}
+}

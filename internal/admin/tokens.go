@@ -1,0 +1,233 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// TenantIDPattern is the syntax of tenant ids (they are embedded in Redis
+// hash tags and URLs).
+var TenantIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// CheckTenantID returns an invalid_request error for a malformed tenant id.
+func CheckTenantID(id string) error {
+	if !TenantIDPattern.MatchString(id) {
+		return Invalid("tenant id " + quote(id) + " must match " + TenantIDPattern.String())
+	}
+	return nil
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+// TokenView is how a token is shown: never the secret or its hash.
+type TokenView struct {
+	store.Token
+	// Secret is set only in the response that created the token.
+	Secret string `json:"token,omitempty"`
+	Active bool   `json:"active"`
+}
+
+func view(t store.Token, now time.Time) TokenView {
+	return TokenView{Token: t, Active: t.Valid(now)}
+}
+
+// CreateToken creates a SCIM token for tenant (creating the tenant if new)
+// with the given name and lifetime (0: no expiry). It returns the token
+// with its secret, shown this once. Shared by `token create` and the API.
+func CreateToken(ctx context.Context, st store.State, tenant, name string, ttl time.Duration, now time.Time) (TokenView, error) {
+	if err := CheckTenantID(tenant); err != nil {
+		return TokenView{}, err
+	}
+	if ttl < 0 {
+		return TokenView{}, Invalid("expiresIn must be positive")
+	}
+	if name == "" {
+		name = "okta"
+	}
+	secret, t, err := store.IssueToken(ctx, st, tenant, name, ttl, now)
+	if err != nil {
+		return TokenView{}, err
+	}
+	v := view(t, now)
+	v.Secret = secret
+	return v, nil
+}
+
+// RotateToken creates a new token for the tenant and makes the old one
+// expire after grace (it keeps working until then, so Okta can be switched
+// to the new token without a gap). A grace of 0 expires the old token now.
+// The old token must exist and be valid. Returns the new token with its
+// secret and the old token as updated.
+func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string, grace time.Duration, now time.Time) (TokenView, TokenView, error) {
+	if grace < 0 {
+		return TokenView{}, TokenView{}, Invalid("grace must not be negative")
+	}
+	old, err := findToken(ctx, st, tenant, oldID)
+	if err != nil {
+		return TokenView{}, TokenView{}, err
+	}
+	if !old.Valid(now) {
+		return TokenView{}, TokenView{}, &APIError{Status: 409, Code: CodeConflict, Message: "token " + oldID + " is already expired or revoked; create a new token instead"}
+	}
+	if name == "" {
+		name = old.Name
+	}
+	var ttl time.Duration
+	if !old.ExpiresAt.IsZero() {
+		ttl = old.ExpiresAt.Sub(old.Created) // keep the same lifetime policy
+	}
+	nt, err := CreateToken(ctx, st, tenant, name, ttl, now)
+	if err != nil {
+		return TokenView{}, TokenView{}, err
+	}
+	exp := now.Add(grace).UTC()
+	if !old.ExpiresAt.IsZero() && old.ExpiresAt.Before(exp) {
+		exp = old.ExpiresAt // rotation never extends a token's life
+	}
+	if err := st.SetTokenExpiry(ctx, tenant, oldID, exp); err != nil {
+		return TokenView{}, TokenView{}, err
+	}
+	old.ExpiresAt = exp
+	return nt, view(old, now), nil
+}
+
+// RevokeToken revokes a tenant's token at now; revocation takes effect on
+// the next request on every replica (tokens are looked up per request).
+func RevokeToken(ctx context.Context, st store.State, tenant, id string, now time.Time) (TokenView, error) {
+	if err := st.RevokeToken(ctx, tenant, id, now); err != nil {
+		return TokenView{}, err
+	}
+	t, err := findToken(ctx, st, tenant, id)
+	return view(t, now), err
+}
+
+// ListTokens returns a tenant's tokens, oldest first.
+func ListTokens(ctx context.Context, st store.State, tenant string, now time.Time) ([]TokenView, error) {
+	toks, err := st.ListTokens(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TokenView, len(toks))
+	for i, t := range toks {
+		out[i] = view(t, now)
+	}
+	return out, nil
+}
+
+func findToken(ctx context.Context, st store.State, tenant, id string) (store.Token, error) {
+	toks, err := st.ListTokens(ctx, tenant)
+	if err != nil {
+		return store.Token{}, err
+	}
+	for _, t := range toks {
+		if t.ID == id {
+			return t, nil
+		}
+	}
+	return store.Token{}, store.ErrNotFound
+}
+
+func (a *API) listTenants(r *http.Request) (int, any, error) {
+	ts, err := a.st.ListTenants(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	if ts == nil {
+		ts = []store.Tenant{}
+	}
+	return 200, map[string]any{"tenants": ts}, nil
+}
+
+func (a *API) createTenant(r *http.Request) (int, any, error) {
+	var req struct {
+		ID string `json:"id"`
+	}
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	if err := CheckTenantID(req.ID); err != nil {
+		return 0, nil, err
+	}
+	created, err := a.st.EnsureTenant(r.Context(), req.ID, a.now().UTC())
+	if err != nil {
+		return 0, nil, err
+	}
+	status := 200
+	if created {
+		status = 201
+	}
+	return status, map[string]any{"id": req.ID, "created": created}, nil
+}
+
+func (a *API) listTokens(r *http.Request) (int, any, error) {
+	toks, err := ListTokens(r.Context(), a.st, r.PathValue("tenant"), a.now())
+	if err != nil {
+		return 0, nil, err
+	}
+	return 200, map[string]any{"tokens": toks}, nil
+}
+
+// duration parses an optional Go duration string such as "720h".
+func duration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, Invalid("invalid duration " + quote(s) + " (use e.g. 720h)")
+	}
+	return d, nil
+}
+
+func (a *API) createToken(r *http.Request) (int, any, error) {
+	var req struct {
+		Name      string `json:"name"`
+		ExpiresIn string `json:"expiresIn"`
+	}
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	ttl, err := duration(req.ExpiresIn)
+	if err != nil {
+		return 0, nil, err
+	}
+	t, err := CreateToken(r.Context(), a.st, r.PathValue("tenant"), req.Name, ttl, a.now())
+	if err != nil {
+		return 0, nil, err
+	}
+	return 201, t, nil
+}
+
+func (a *API) revokeToken(r *http.Request) (int, any, error) {
+	t, err := RevokeToken(r.Context(), a.st, r.PathValue("tenant"), r.PathValue("id"), a.now())
+	if err != nil {
+		return 0, nil, err
+	}
+	return 200, t, nil
+}
+
+func (a *API) rotateToken(r *http.Request) (int, any, error) {
+	var req struct {
+		Name  string `json:"name"`
+		Grace string `json:"grace"`
+	}
+	if err := decode(r, &req); err != nil {
+		return 0, nil, err
+	}
+	grace := 24 * time.Hour
+	if req.Grace != "" {
+		var err error
+		if grace, err = duration(req.Grace); err != nil {
+			return 0, nil, err
+		}
+	}
+	nt, old, err := RotateToken(r.Context(), a.st, r.PathValue("tenant"), r.PathValue("id"), req.Name, grace, a.now())
+	if err != nil {
+		return 0, nil, err
+	}
+	return 201, map[string]any{"new": nt, "old": old}, nil
+}
