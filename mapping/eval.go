@@ -81,7 +81,10 @@ func resolveTop(rt *ResourceType, p filter.AttrPath) (*Attribute, getter, error)
 		}
 	} else {
 		if !a.MultiValued || a.Sub("value") == nil {
-			return nil, nil, badRequest(ScimInvalidFilter, "attribute %q is complex: name a sub-attribute", a.Name)
+			// A complex attribute without a "value" sub-attribute (name,
+			// addresses, manager) is only tested as a whole: "name pr".
+			// comparePredicate rejects any other operator on it.
+			return a, func(res map[string]any) []any { return flatten(top(res)) }, nil
 		}
 		s = a.Sub("value")
 	}
@@ -380,6 +383,9 @@ func comparePredicate(a *Attribute, c *filter.Compare) (func(v any) bool, error)
 			}
 			return cmp(t.Compare(want))
 		}, nil
+	}
+	if a.Type == TypeComplex {
+		return nil, badRequest(ScimInvalidFilter, "attribute %q is complex: name a sub-attribute (only pr applies to it as a whole)", a.Name)
 	}
 	return nil, badRequest(ScimInvalidFilter, "attribute %q cannot be compared", a.Name)
 }

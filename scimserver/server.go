@@ -89,7 +89,6 @@ type Server struct {
 	touched map[string]time.Time // token id → last lastUsedAt write
 }
 
-
 // New returns a Server for opts. It panics only if opts.Store is nil
 // (a programming error).
 func New(opts Options) *Server {
@@ -131,6 +130,9 @@ func (s *Server) routes() {
 	m.HandleFunc(BasePath+"/Groups/{id}", s.authed("Groups", s.group))
 	m.HandleFunc(BasePath+"/", s.authed("other", s.notFound))
 	m.HandleFunc(BasePath, s.authed("other", s.notFound))
+	// Outside the SCIM base path: a SCIM 404 too (every error body is SCIM
+	// JSON), without authentication since nothing is served there.
+	m.HandleFunc("/", s.notFound)
 	s.mux = m
 }
 

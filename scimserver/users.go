@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -43,7 +44,7 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request) {
 }
 
 // renderUsers renders users with their readOnly groups (two batched store
-// calls for the whole list).
+// calls for the whole list), each user's groups in group creation order.
 func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*mapping.User) ([]map[string]any, error) {
 	out := make([]map[string]any, len(users))
 	if len(users) == 0 {
@@ -67,22 +68,34 @@ func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*
 			}
 		}
 	}
-	names := map[string]string{}
+	// Groups are listed in their creation order (then id), whatever order
+	// the backend returns memberships in, so responses are stable.
+	byID := map[string]*mapping.Group{}
 	if len(gids) > 0 {
 		groups, err := s.st.GetGroups(ctx, tenant, gids)
 		if err != nil {
 			return nil, err
 		}
 		for _, g := range groups {
-			names[g.ID] = g.DisplayName()
+			byID[g.ID] = g
 		}
 	}
 	for i, u := range users {
-		var refs []mapping.Ref
-		for _, g := range memberOf[u.ID] {
-			if n, ok := names[g]; ok {
-				refs = append(refs, mapping.Ref{ID: g, Display: n})
+		var gs []*mapping.Group
+		for _, id := range memberOf[u.ID] {
+			if g, ok := byID[id]; ok {
+				gs = append(gs, g)
 			}
+		}
+		slices.SortFunc(gs, func(a, b *mapping.Group) int {
+			if c := a.Created.Compare(b.Created); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		var refs []mapping.Ref
+		for _, g := range gs {
+			refs = append(refs, mapping.Ref{ID: g.ID, Display: g.DisplayName()})
 		}
 		out[i] = mapping.UserResource(u, base, refs)
 	}
