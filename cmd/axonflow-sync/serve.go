@@ -9,7 +9,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	adminapi "github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/telemetry"
 	"github.com/axonflow/axonflow-sync/scimserver"
 	"github.com/axonflow/axonflow-sync/store"
 )
@@ -47,7 +52,11 @@ func (e env) serve(ctx context.Context, args []string) int {
 		log.Warn().Msg("no tenants yet: create a tenant and its SCIM token with: axonflow-sync token create --tenant YOUR_TENANT --name okta")
 	}
 
-	scim := scimserver.New(scimserver.Options{Store: st, Logger: log})
+	// One Prometheus registry for the process, served at /metrics on the
+	// admin listener; every component registers its metrics on it.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	scim := scimserver.New(scimserver.Options{Store: st, Logger: log, Observer: telemetry.NewSCIM(reg, nil)})
 	apiMux := http.NewServeMux()
 	apiMux.Handle(scimserver.BasePath+"/", scim)
 	apiMux.Handle(scimserver.BasePath, scim)
@@ -57,6 +66,7 @@ func (e env) serve(ctx context.Context, args []string) int {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	admin.HandleFunc("GET /readyz", readyz(st))
+	admin.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	adminAPI := adminapi.New(adminapi.Options{Store: st, Token: cfg.AdminToken, Logger: log})
 	admin.Handle("/admin/", adminAPI)
 
