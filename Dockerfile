@@ -21,5 +21,7 @@ ENV AXONFLOW_SYNC_LISTEN=0.0.0.0:8080 \
 VOLUME ["/data"]
 EXPOSE 8080 9090
 USER nonroot:nonroot
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["/usr/local/bin/axonflow-sync", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/axonflow-sync"]
 CMD ["serve"]

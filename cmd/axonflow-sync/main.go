@@ -43,6 +43,7 @@ Usage:
   axonflow-sync token rotate --tenant ID --token-id OLD [--grace 24h] [--name N]
   axonflow-sync doctor --url https://HOST/scim/v2 --token 'Bearer scim_...' [--tenant ID] [--write-test] [--output json]
                                               replay Okta's SCIM requests and diagnose what fails (no config needed)
+  axonflow-sync healthcheck [--url URL]        exit 0 when the admin listener's /readyz answers 200 (container health check)
   axonflow-sync help
 
 Global flags (every subcommand; each also has an environment variable and a YAML key):
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return e.token(ctx, args[1:])
 	case "doctor":
 		return e.doctor(ctx, args[1:])
+	case "healthcheck":
+		return e.healthcheck(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -314,3 +314,35 @@ func TestReadyzFollowsStore(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+func TestHealthcheckAndMetrics(t *testing.T) {
+	env := []string{"AXONFLOW_SYNC_DATA_DIR=" + t.TempDir()}
+	out, _, _ := cli(t, env, "token", "create", "--tenant", "acme")
+	tok := strings.TrimSpace(out)
+	d := startServe(t, env)
+	_, port, _ := net.SplitHostPort(d.admin)
+	if out, stderr, code := cli(t, append(env, "AXONFLOW_SYNC_ADMIN_LISTEN=0.0.0.0:"+port), "healthcheck"); code != 0 {
+		t.Fatalf("healthcheck against a running serve: exit %d %s %s", code, out, stderr)
+	}
+	if _, _, code := cli(t, append(env, "AXONFLOW_SYNC_ADMIN_LISTEN="+freeAddr(t)), "healthcheck", "--timeout", "1s"); code != 1 {
+		t.Fatalf("healthcheck with nothing listening: exit %d, want 1", code)
+	}
+	scimReq(t, "GET", "http://"+d.api+"/scim/v2/Users", tok, "")
+	scimReq(t, "GET", "http://"+d.api+"/scim/v2/Users", "scim_wrong", "")
+	resp, err := http.Get("http://" + d.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`axonflow_scim_requests_total{method="GET",resource="Users",status="200",tenant="acme"} 1`,
+		`axonflow_scim_auth_failures_total{reason="unknown"} 1`,
+		`axonflow_scim_request_duration_seconds_bucket`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
