@@ -171,7 +171,7 @@ func (r *runner) authorizationFormat(ctx context.Context, typed, prob, fix strin
 // discovery checks one discovery endpoint: Okta does not need them, so
 // problems are warnings.
 func (r *runner) discovery(name string, res *response) {
-	const why = "Okta does not use discovery, but the setup guide's first troubleshooting step does (validate discovery and /Users with curl)"
+	const why = "Okta does not need discovery, so this alone is harmless"
 	if res.err != nil {
 		d, _ := r.transportDiagnosis(res.err)
 		r.warn(name, res.what()+": "+d, why, res)
@@ -180,7 +180,7 @@ func (r *runner) discovery(name string, res *response) {
 	switch {
 	case res.status == 404:
 		r.warn(name, fmt.Sprintf("%s answers 404: no discovery endpoint at %s%s", res.what(), r.base, res.path),
-			"if /Users fails too, the SCIM Base URL is wrong; otherwise the server just lacks discovery ("+why+")", res)
+			why+"; if /Users fails too, the SCIM Base URL is wrong", res)
 		return
 	case res.status >= 300:
 		r.warn(name, fmt.Sprintf("%s answers %s", res.what(), errSummary(res)), why, res)
@@ -220,7 +220,7 @@ func (r *runner) statusDiagnosis(res *response) (string, string) {
 	switch {
 	case res.status >= 300 && res.status < 400:
 		loc := res.header.Get("Location")
-		return fmt.Sprintf("%s answers %d, a redirect to %q; Okta does not follow redirects on SCIM requests", res.what(), res.status, loc),
+		return fmt.Sprintf("%s answers %d, a redirect to %q, instead of answering itself (a redirect can drop the Authorization header or turn Okta's POST into a GET)", res.what(), res.status, loc),
 			"enter the URL that answers directly as the SCIM Base URL (https://, the final host, nothing after /scim/v2)"
 	case res.status == 401 || res.status == 403:
 		return r.authDiagnosis(res)
@@ -262,6 +262,11 @@ func (r *runner) authDiagnosis(res *response) (string, string) {
 		what, fix = "the token has expired", newToken+"; give it a lifetime that matches your rotation plan (--expires-in)"
 	case strings.Contains(l, "revoked"):
 		what, fix = "the token was revoked", newToken
+	case strings.Contains(l, "missing authorization") || strings.Contains(l, "no authorization"):
+		what = "the server received no Authorization header"
+		fix = `enter "Bearer scim_..." in Okta's Authorization field; if it is there, a proxy or load balancer in front of the server strips the Authorization header: configure it to pass the header through`
+	case strings.Contains(l, "scheme"):
+		what, fix = "the Authorization value does not use the Bearer scheme", `enter "Bearer scim_..." in Okta's Authorization field: the word Bearer, one space, the token`
 	case strings.Contains(l, "twice"):
 		what, fix = `"Bearer" appears twice in the Authorization value`, `enter "Bearer scim_..." with Bearer once`
 	case strings.Contains(l, "not known") || strings.Contains(l, "unknown") || strings.Contains(l, "invalid"):

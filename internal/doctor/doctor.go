@@ -200,11 +200,11 @@ func (r *runner) finish() {
 // stageOf maps a check to the Okta operation that needs it.
 func stageOf(name string) string {
 	switch name {
-	case "base-url", "hostname", "authorization-format", "connection", "authentication", "users-list", "tenant", "interrupted":
+	case "base-url", "hostname", "authorization-format", "connection", "authentication", "users-list", "tenant", "content-type", "interrupted":
 		return "connect"
 	case "groups-list", "groups-lookup", "groups-create", "groups-add-member", "groups-remove-member", "groups-delete":
 		return "groups"
-	case "users-first-user", "users-get-by-id":
+	case "users-first-user", "users-get-by-id", "users-unknown-id", "bad-token":
 		return "import"
 	}
 	return "users"

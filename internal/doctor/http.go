@@ -221,7 +221,7 @@ func (r *runner) transportDiagnosis(err error) (detail, fix string) {
 			leaf = uaErr.Cert
 		}
 		return r.certDiagnosis(err, leaf, host)
-	case errors.As(err, &recErr):
+	case errors.As(err, &recErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return fmt.Sprintf("TLS: %s does not speak TLS (HTTPS); it answered like a plain-HTTP server", hostport),
 			"put the TLS-terminating proxy or load balancer on this port, or use the port it listens on; Okta requires HTTPS"
 	case strings.Contains(err.Error(), "tls: "):

@@ -50,9 +50,6 @@ func (r *runner) checkURL() bool {
 	r.parsed = u
 	r.base = strings.TrimSuffix(u.Scheme+"://"+u.Host+u.EscapedPath(), "?")
 	want := fixURL(u)
-	if u.Scheme == "http" {
-		want = strings.Replace(want, "https://", "http://", 1)
-	}
 	p := u.Path
 	lower := strings.ToLower(p)
 	i := strings.Index(lower, basePath)
