@@ -160,3 +160,16 @@ func setOrDelete(m map[string]any, k, v string) {
 		m[k] = v
 	}
 }
+
+// IdentityFromOkta builds the canonical identity of an Okta user from its
+// profile fields, as Okta's provisioning would push it: login → userName,
+// email → the work email, firstName → givenName, lastName → familyName,
+// the Okta user id ("00u…") → externalId. Values are taken as they are
+// (no trimming or case change); active says whether the user should have
+// access (the caller decides from Okta's statuses). The reconciler (package
+// sync) calls it for every Okta app user, so pull compares exactly what
+// push writes.
+func IdentityFromOkta(oktaUserID, login, email, firstName, lastName string, active bool) Identity {
+	return Identity{UserName: login, Email: email, GivenName: firstName, FamilyName: lastName,
+		ExternalID: oktaUserID, Active: active}
+}
