@@ -1,0 +1,367 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// Result values of an Applied entry.
+const (
+	ResultOK    = "ok"    // the correction was written (or was already in place)
+	ResultError = "error" // it failed; Error says why, nothing of it was written
+)
+
+// Applied is the outcome of one attempted correction, as listed under
+// "applied" in the report.
+type Applied struct {
+	Action      Action `json:"action"`
+	UserName    string `json:"userName,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+	OktaID      string `json:"oktaId,omitempty"`
+	// AxonflowID is the user or group changed (for memberships: the group;
+	// for creates: the new id).
+	AxonflowID string `json:"axonflowId,omitempty"`
+	// Member is the AxonFlow user id of a membership correction.
+	Member string `json:"member,omitempty"`
+	// Fields are the identity fields an update_user changed.
+	Fields []string `json:"fields,omitempty"`
+	Result string   `json:"result"`
+	Error  string   `json:"error,omitempty"`
+}
+
+// memberBatch is the most membership changes sent in one UpdateGroup.
+const memberBatch = 500
+
+// maxVersionRetries bounds re-reads after ErrVersionMismatch (a concurrent
+// SCIM write to the same object).
+const maxVersionRetries = 3
+
+// Applier writes corrections to the store of one tenant, through the same
+// store operations the SCIM server uses (CreateUser, UpdateUser with the
+// version read, CreateGroup, UpdateGroup deltas, DeleteGroup).
+type Applier struct {
+	Store  store.State
+	Tenant string
+	// Check is called before every write; a non-nil error stops Apply
+	// before that write (the run lost its lease or was canceled).
+	Check func() error
+	// Now returns the time written to Created/LastModified (default
+	// time.Now).
+	Now func() time.Time
+
+	createdUsers  map[string]string // Okta user id → new AxonFlow id
+	createdGroups map[string]string // Okta group id → new AxonFlow id
+}
+
+// Apply writes cs in order and returns one Applied per correction attempted
+// (in the order of cs). It stops early, returning the entries so far and
+// the error, when Check fails or ctx ends; other failures are recorded in
+// their entry and Apply goes on. Each existing object is re-read before it
+// is changed and left alone if its origin is no longer managed; membership
+// changes are batched per group (up to 500 per UpdateGroup).
+func (ap *Applier) Apply(ctx context.Context, cs []Correction) ([]Applied, error) {
+	if ap.Now == nil {
+		ap.Now = time.Now
+	}
+	if ap.Check == nil {
+		ap.Check = func() error { return nil }
+	}
+	ap.createdUsers, ap.createdGroups = map[string]string{}, map[string]string{}
+	out := make([]Applied, 0, len(cs))
+	for i := 0; i < len(cs); {
+		c := cs[i]
+		if c.Action == ActAddMember || c.Action == ActRemoveMember {
+			j := i + 1
+			for j < len(cs) && j-i < memberBatch && cs[j].Action == c.Action && cs[j].OktaID == c.OktaID && cs[j].AxonflowID == c.AxonflowID {
+				j++
+			}
+			res, err := ap.members(ctx, cs[i:j])
+			out = append(out, res...)
+			if err != nil {
+				return out, err
+			}
+			i = j
+			continue
+		}
+		if err := ap.stop(ctx); err != nil {
+			return out, err
+		}
+		a := newApplied(c)
+		var err error
+		switch c.Action {
+		case ActCreateUser:
+			a.AxonflowID, err = ap.createUser(ctx, c)
+		case ActUpdateUser:
+			err = ap.updateUser(ctx, c.AxonflowID, func(attrs mapping.Attrs) mapping.Attrs {
+				return mapping.ApplyIdentity(attrs, c.Identity)
+			})
+		case ActDeactivateUser:
+			err = ap.updateUser(ctx, c.AxonflowID, func(attrs mapping.Attrs) mapping.Attrs {
+				attrs = attrs.Clone()
+				attrs["active"] = false
+				return attrs
+			})
+		case ActCreateGroup:
+			a.AxonflowID, err = ap.createGroup(ctx, c)
+		case ActUpdateGroup, ActLinkGroup:
+			err = ap.updateGroup(ctx, c)
+		case ActDeleteGroup:
+			err = ap.deleteGroup(ctx, c)
+		default:
+			err = fmt.Errorf("unknown action %q", c.Action)
+		}
+		if err != nil && ctx.Err() != nil {
+			return out, context.Cause(ctx)
+		}
+		out = append(out, finish(a, err))
+		i++
+	}
+	return out, nil
+}
+
+func (ap *Applier) stop(ctx context.Context) error {
+	if err := ap.Check(); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+func newApplied(c Correction) Applied {
+	a := Applied{Action: c.Action, UserName: c.UserName, DisplayName: c.DisplayName, OktaID: c.OktaID,
+		AxonflowID: c.AxonflowID, Member: c.MemberID}
+	if c.Action == ActUpdateUser {
+		a.Fields = c.Fields
+	}
+	return a
+}
+
+func finish(a Applied, err error) Applied {
+	if err != nil {
+		a.Result, a.Error = ResultError, err.Error()
+	} else {
+		a.Result = ResultOK
+	}
+	return a
+}
+
+// errNotManaged is recorded when an object's origin changed since the plan.
+var errNotManaged = errors.New("left alone: its origin is no longer okta-push or reconciler")
+
+// normalizeUser runs attrs through the SCIM body validation (mapping.
+// DecodeUser), so stored documents have exactly the form a SCIM write gives
+// them.
+func normalizeUser(attrs mapping.Attrs) (mapping.Attrs, error) {
+	body := make(map[string]any, len(attrs)+1)
+	for k, v := range attrs {
+		body[k] = v
+	}
+	schemas := []any{mapping.SchemaUser}
+	if _, ok := attrs[mapping.SchemaEnterpriseUser]; ok {
+		schemas = append(schemas, mapping.SchemaEnterpriseUser)
+	}
+	body["schemas"] = schemas
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	return mapping.DecodeUser(b)
+}
+
+func normalizeGroup(attrs mapping.Attrs) (mapping.Attrs, error) {
+	body := make(map[string]any, len(attrs)+1)
+	for k, v := range attrs {
+		body[k] = v
+	}
+	body["schemas"] = []any{mapping.SchemaGroup}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	attrs, _, _, err = mapping.DecodeGroup(b)
+	return attrs, err
+}
+
+func (ap *Applier) createUser(ctx context.Context, c Correction) (string, error) {
+	attrs, err := normalizeUser(mapping.ApplyIdentity(nil, c.Identity))
+	if err != nil {
+		return "", err
+	}
+	now := ap.Now().UTC()
+	u := &mapping.User{ID: uuid.NewString(), Attrs: attrs, Origin: mapping.OriginReconciler, Created: now, LastModified: now}
+	if err := ap.Store.CreateUser(ctx, ap.Tenant, u); err != nil {
+		return "", err
+	}
+	ap.createdUsers[c.OktaID] = u.ID
+	return u.ID, nil
+}
+
+// updateUser re-reads the user, applies change and writes it with the
+// version read, retrying on a concurrent change. A change that alters
+// nothing writes nothing.
+func (ap *Applier) updateUser(ctx context.Context, id string, change func(mapping.Attrs) mapping.Attrs) error {
+	for attempt := 0; ; attempt++ {
+		cur, err := ap.Store.GetUser(ctx, ap.Tenant, id)
+		if err != nil {
+			return err
+		}
+		if !Managed(cur.Origin) {
+			return errNotManaged
+		}
+		attrs, err := normalizeUser(change(cur.Attrs))
+		if err != nil {
+			return err
+		}
+		if attrs.Equal(cur.Attrs) {
+			return nil
+		}
+		if attempt > 0 {
+			if err := ap.stop(ctx); err != nil {
+				return err
+			}
+		}
+		next := *cur
+		next.Attrs, next.LastModified = attrs, ap.Now().UTC()
+		err = ap.Store.UpdateUser(ctx, ap.Tenant, &next, cur.Version)
+		if !errors.Is(err, store.ErrVersionMismatch) || attempt >= maxVersionRetries {
+			return err
+		}
+	}
+}
+
+func (ap *Applier) createGroup(ctx context.Context, c Correction) (string, error) {
+	attrs, err := normalizeGroup(mapping.Attrs{"displayName": c.DisplayName})
+	if err != nil {
+		return "", err
+	}
+	now := ap.Now().UTC()
+	g := &mapping.Group{ID: uuid.NewString(), Attrs: attrs, OktaID: c.OktaID, Origin: mapping.OriginReconciler,
+		Created: now, LastModified: now}
+	if err := ap.Store.CreateGroup(ctx, ap.Tenant, g, nil); err != nil {
+		return "", err
+	}
+	ap.createdGroups[c.OktaID] = g.ID
+	return g.ID, nil
+}
+
+func (ap *Applier) updateGroup(ctx context.Context, c Correction) error {
+	for attempt := 0; ; attempt++ {
+		cur, err := ap.Store.GetGroup(ctx, ap.Tenant, c.AxonflowID)
+		if err != nil {
+			return err
+		}
+		if !Managed(cur.Origin) {
+			return errNotManaged
+		}
+		oktaID := c.OktaID
+		ch := store.GroupChange{OktaID: &oktaID, ExpectVersion: cur.Version, At: ap.Now().UTC()}
+		if c.Action == ActUpdateGroup {
+			attrs := cur.Attrs.Clone()
+			if attrs == nil {
+				attrs = mapping.Attrs{}
+			}
+			attrs["displayName"] = c.DisplayName
+			if ch.Attrs, err = normalizeGroup(attrs); err != nil {
+				return err
+			}
+		} else if cur.OktaID == oktaID {
+			return nil
+		}
+		if attempt > 0 {
+			if err := ap.stop(ctx); err != nil {
+				return err
+			}
+		}
+		_, err = ap.Store.UpdateGroup(ctx, ap.Tenant, c.AxonflowID, ch)
+		if !errors.Is(err, store.ErrVersionMismatch) || attempt >= maxVersionRetries {
+			return err
+		}
+	}
+}
+
+func (ap *Applier) deleteGroup(ctx context.Context, c Correction) error {
+	cur, err := ap.Store.GetGroup(ctx, ap.Tenant, c.AxonflowID)
+	if err != nil {
+		return err
+	}
+	if !Managed(cur.Origin) {
+		return errNotManaged
+	}
+	if err := ap.stop(ctx); err != nil {
+		return err
+	}
+	return ap.Store.DeleteGroup(ctx, ap.Tenant, c.AxonflowID)
+}
+
+// members applies a batch of add_member or remove_member corrections of one
+// group in one UpdateGroup (after resolving ids of objects created by this
+// run). Members the store does not know are dropped from the batch and
+// reported as errors; the rest is retried once.
+func (ap *Applier) members(ctx context.Context, cs []Correction) ([]Applied, error) {
+	out := make([]Applied, len(cs))
+	gid := cs[0].AxonflowID
+	if gid == "" {
+		gid = ap.createdGroups[cs[0].OktaID]
+	}
+	var ids []string
+	idx := map[string]int{}
+	for i, c := range cs {
+		out[i] = newApplied(c)
+		out[i].AxonflowID = gid
+		uid := c.MemberID
+		if uid == "" {
+			uid = ap.createdUsers[c.MemberOktaID]
+		}
+		out[i].Member = uid
+		switch {
+		case gid == "":
+			out[i] = finish(out[i], errors.New("the group was not created"))
+		case uid == "":
+			out[i] = finish(out[i], errors.New("the member was not created"))
+		default:
+			idx[uid] = i
+			ids = append(ids, uid)
+		}
+	}
+	for attempt := 0; len(ids) > 0; attempt++ {
+		if err := ap.stop(ctx); err != nil {
+			return out[:0], err
+		}
+		ch := store.GroupChange{At: ap.Now().UTC()}
+		if cs[0].Action == ActAddMember {
+			ch.Add = ids
+		} else {
+			ch.Remove = ids
+		}
+		_, err := ap.Store.UpdateGroup(ctx, ap.Tenant, gid, ch)
+		var ue *store.UnknownMembersError
+		if errors.As(err, &ue) && attempt == 0 {
+			for _, u := range ue.IDs {
+				if i, ok := idx[u]; ok {
+					out[i] = finish(out[i], fmt.Errorf("user %s no longer exists", u))
+				}
+			}
+			ids = slices.DeleteFunc(ids, func(u string) bool { return slices.Contains(ue.IDs, u) })
+			continue
+		}
+		if err != nil && ctx.Err() != nil {
+			return out[:0], context.Cause(ctx)
+		}
+		for _, u := range ids {
+			out[idx[u]] = finish(out[idx[u]], err)
+		}
+		break
+	}
+	return out, nil
+}

@@ -1,0 +1,150 @@
+package sync
+
+import (
+	"slices"
+	"strconv"
+)
+
+// Diff lists the drift between d and a under matching m (from
+// MatchObjects), sorted by kind, then names and ids. It is pure.
+//
+// Users: a matched user yields one user_attributes entry per field of
+// mapping.Identity.Diff and a user_status entry when Active differs; an
+// unmatched Okta user with access is user_missing (one without access is
+// not); an active, unmatched AxonFlow user is user_orphaned (an inactive one
+// is already what Okta's push leaves behind). Groups: group_attributes when
+// the displayName differs (exactly, case included), group_missing,
+// group_orphaned. Memberships of every in-scope group that is matched or
+// missing: membership_missing for each desired member not in the AxonFlow
+// group (also members that are themselves missing and will be created),
+// membership_extra for each AxonFlow member that is a known user but no
+// desired member. Objects involved in a conflict yield only their conflict
+// entries.
+func Diff(d *Desired, a *Actual, m *Matching) []Drift {
+	out := slices.Clone(m.Conflicts)
+	actualUsers := make(map[string]*ActualUser, len(a.Users))
+	for i := range a.Users {
+		actualUsers[a.Users[i].ID] = &a.Users[i]
+	}
+	desiredUsers := make(map[string]*DesiredUser, len(d.Users))
+	for i := range d.Users {
+		desiredUsers[d.Users[i].OktaID] = &d.Users[i]
+	}
+
+	for _, du := range d.Users {
+		if m.conflictOktaUsers[du.OktaID] {
+			continue
+		}
+		axID, ok := m.Users[du.OktaID]
+		if !ok {
+			if du.Identity.Active {
+				out = append(out, Drift{Kind: KindUserMissing, UserName: du.Identity.UserName, OktaID: du.OktaID})
+			}
+			continue
+		}
+		au := actualUsers[axID]
+		for _, f := range du.Identity.Diff(au.Identity) {
+			out = append(out, Drift{Kind: KindUserAttributes, UserName: du.Identity.UserName, OktaID: du.OktaID,
+				AxonflowID: au.ID, Field: f, Okta: du.Identity.Get(f), AxonFlow: au.Identity.Get(f)})
+		}
+		if du.Identity.Active != au.Identity.Active {
+			out = append(out, Drift{Kind: KindUserStatus, UserName: du.Identity.UserName, OktaID: du.OktaID,
+				AxonflowID: au.ID, Field: "active", Okta: strconv.FormatBool(du.Identity.Active),
+				AxonFlow: strconv.FormatBool(au.Identity.Active)})
+		}
+	}
+	for _, au := range a.Users {
+		if _, ok := m.matchedUsers[au.ID]; ok || m.conflictUsers[au.ID] || !au.Identity.Active {
+			continue
+		}
+		out = append(out, Drift{Kind: KindUserOrphaned, UserName: au.Identity.UserName,
+			OktaID: au.Identity.ExternalID, AxonflowID: au.ID})
+	}
+
+	actualGroups := make(map[string]*ActualGroup, len(a.Groups))
+	for i := range a.Groups {
+		actualGroups[a.Groups[i].ID] = &a.Groups[i]
+	}
+	for _, dg := range d.Groups {
+		if m.conflictOktaGroups[dg.OktaID] {
+			continue
+		}
+		var ag *ActualGroup
+		if axID, ok := m.Groups[dg.OktaID]; ok {
+			ag = actualGroups[axID]
+			if dg.Name != ag.DisplayName {
+				out = append(out, Drift{Kind: KindGroupAttributes, DisplayName: dg.Name, OktaID: dg.OktaID,
+					AxonflowID: ag.ID, Field: "displayName", Okta: dg.Name, AxonFlow: ag.DisplayName})
+			}
+		} else {
+			out = append(out, Drift{Kind: KindGroupMissing, DisplayName: dg.Name, OktaID: dg.OktaID})
+		}
+		out = diffMembers(out, dg, ag, m, desiredUsers, actualUsers)
+	}
+	for _, ag := range a.Groups {
+		if _, ok := m.matchedGroups[ag.ID]; ok || m.conflictGroups[ag.ID] {
+			continue
+		}
+		out = append(out, Drift{Kind: KindGroupOrphaned, DisplayName: ag.DisplayName, OktaID: ag.OktaID, AxonflowID: ag.ID})
+	}
+	sortDrift(out)
+	return out
+}
+
+// diffMembers appends the membership drift of desired group dg, matched to
+// ag (nil when the group is missing).
+func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
+	desiredUsers map[string]*DesiredUser, actualUsers map[string]*ActualUser) []Drift {
+	entry := func(kind Kind, userName, oktaUser, axUser string) Drift {
+		d := Drift{Kind: kind, DisplayName: dg.Name, UserName: userName, OktaID: dg.OktaID,
+			Field: "members", Okta: oktaUser, AxonFlow: axUser}
+		if ag != nil {
+			d.AxonflowID = ag.ID
+		}
+		return d
+	}
+	if ag != nil && !slices.IsSorted(ag.Members) {
+		c := *ag
+		c.Members = slices.Sorted(slices.Values(ag.Members))
+		ag = &c
+	}
+	want := make(map[string]bool, len(dg.Members))
+	for _, ou := range dg.Members {
+		du := desiredUsers[ou]
+		if du == nil || m.conflictOktaUsers[ou] {
+			continue
+		}
+		axID, ok := m.Users[ou]
+		switch {
+		case ok && m.conflictUsers[axID]:
+			continue
+		case ok:
+			want[axID] = true
+			if ag == nil || !hasSorted(ag.Members, axID) {
+				out = append(out, entry(KindMembershipMissing, du.Identity.UserName, ou, axID))
+			}
+		case du.Identity.Active:
+			// The member is missing and will be created.
+			out = append(out, entry(KindMembershipMissing, du.Identity.UserName, ou, ""))
+		}
+	}
+	if ag == nil {
+		return out
+	}
+	for _, axID := range ag.Members {
+		au := actualUsers[axID]
+		if want[axID] || au == nil || m.conflictUsers[axID] {
+			// au == nil: a user created after the users were read; not
+			// judged in this run.
+			continue
+		}
+		out = append(out, entry(KindMembershipExtra, au.Identity.UserName, m.matchedUsers[axID], axID))
+	}
+	return out
+}
+
+// hasSorted reports whether the sorted list contains s.
+func hasSorted(list []string, s string) bool {
+	_, ok := slices.BinarySearch(list, s)
+	return ok
+}
