@@ -549,9 +549,23 @@ func TestC18_LargeGroup(t *testing.T) {
 			if got := e.members(t, g); !slices.Equal(got, sorted(ids...)) {
 				t.Fatalf("GET: %d members, want %d", len(got), n+1)
 			}
+			before = cs.groupMembers.Load()
 			l := resources(t, e.get(t, "/Groups"+filterQS(`displayName eq "c18-big"`)))
 			if len(l) != 1 || len(memberIDs(t, l[0].(map[string]any))) != n+1 {
 				t.Fatalf("filtered GET lost members")
+			}
+			// Members are loaded once, to render the one match; not to evaluate
+			// a filter that does not mention them.
+			if calls := cs.groupMembers.Load() - before; calls != 1 {
+				t.Errorf("displayName eq lookup loaded members %d times, want 1", calls)
+			}
+			before = cs.groupMembers.Load()
+			l = resources(t, e.get(t, "/Groups"+filterQS(`displayName ew "-small"`)))
+			if len(l) != 1 || jstr(l[0], "displayName") != "c18-small" {
+				t.Fatalf("ew filter: %v", l)
+			}
+			if calls := cs.groupMembers.Load() - before; calls != 1 {
+				t.Errorf("scan filter loaded members %d times, want 1 (the match only)", calls)
 			}
 
 			// excludedAttributes=members is honoured and does not load members.

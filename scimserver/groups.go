@@ -126,6 +126,11 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "Group", id))
 		return
 	}
+	proj, err := projectionOf(mapping.GroupType, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	body, err := s.readBody(w, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -147,11 +152,6 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.ev.Changed = g.Version != cur.Version
-	proj, err := projectionOf(mapping.GroupType, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	res, err := s.renderGroup(ctx, rc.tenant, baseURL(r), g, proj)
 	if err != nil {
 		s.fail(w, r, err)
@@ -174,6 +174,11 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 	cur, err := s.st.GetGroup(ctx, rc.tenant, id)
 	if err != nil {
 		s.fail(w, r, notFoundAs(err, "Group", id))
+		return
+	}
+	proj, err := projectionOf(mapping.GroupType, r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	body, err := s.readBody(w, r)
@@ -218,15 +223,9 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	q := r.URL.Query()
-	if q.Get("attributes") == "" && q.Get("excludedAttributes") == "" {
+	if proj.IsZero() {
 		w.Header().Set("ETag", mapping.ETag(g.Version))
 		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	proj, err := projectionOf(mapping.GroupType, r)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	res, err := s.renderGroup(ctx, rc.tenant, baseURL(r), g, proj)
@@ -265,7 +264,6 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	base := baseURL(r)
-	full := mapping.Projection{}
 	if p.filter == "" {
 		page, err := s.st.ListGroups(ctx, rc.tenant, p.startIndex-1, p.count)
 		if err != nil {
@@ -287,19 +285,25 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Members are loaded for matching only when the filter mentions them.
-	evalProj := p.proj
-	if referencesAttr(expr, "members") {
-		evalProj = full
+	// Members are loaded for matching only when the filter mentions them;
+	// then the rendering used for matching is projected for the response.
+	evalProj := withoutMembers
+	membersInFilter := referencesAttr(expr, "members")
+	if membersInFilter {
+		evalProj = mapping.Projection{}
 	}
-	var matched []*mapping.Group
+	type hit struct {
+		g   *mapping.Group
+		res map[string]any
+	}
+	var matched []hit
 	test := func(g *mapping.Group) error {
-		res, err := s.renderGroup(ctx, rc.tenant, base, g, evalProjFor(evalProj))
+		res, err := s.renderGroup(ctx, rc.tenant, base, g, evalProj)
 		if err != nil {
 			return err
 		}
 		if match(res) {
-			matched = append(matched, g)
+			matched = append(matched, hit{g, res})
 		}
 		return nil
 	}
@@ -341,8 +345,10 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	from := min(p.startIndex-1, total)
 	matched = matched[from:min(total, from+p.count)]
 	res := make([]map[string]any, len(matched))
-	for i, g := range matched {
-		if res[i], err = s.renderGroup(ctx, rc.tenant, base, g, p.proj); err != nil {
+	for i, h := range matched {
+		if membersInFilter {
+			res[i] = p.proj.Apply(mapping.GroupType, h.res)
+		} else if res[i], err = s.renderGroup(ctx, rc.tenant, base, h.g, p.proj); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -350,12 +356,12 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	writeList(w, mapping.GroupType, listParams{startIndex: p.startIndex, count: p.count}, res, total)
 }
 
-// evalProjFor returns the projection used to render a group for filter
-// evaluation: members are skipped unless the filter needs them.
-func evalProjFor(p mapping.Projection) mapping.Projection {
-	if p.IsZero() {
-		return p
+// withoutMembers is the projection that leaves members out
+// (excludedAttributes=members).
+var withoutMembers = func() mapping.Projection {
+	p, err := mapping.ParseProjection(mapping.GroupType, "", "members")
+	if err != nil {
+		panic(err)
 	}
-	ex, _ := mapping.ParseProjection(mapping.GroupType, "", "members")
-	return ex
-}
+	return p
+}()

@@ -701,7 +701,21 @@ func TestProjection(t *testing.T) {
 		if !slices.Equal(keys(r.Body), []string{"id", "schemas", "title"}) {
 			t.Fatalf("PATCH attributes=title: %v", r.Body)
 		}
-		mustSCIMError(t, e.get(t, "/Users?attributes="+url.QueryEscape(`emails[type eq "work"]`)), http.StatusBadRequest, mapping.ScimInvalidValue)
+		bad := "?attributes=" + url.QueryEscape(`emails[type eq "work"]`)
+		mustSCIMError(t, e.get(t, "/Users"+bad), http.StatusBadRequest, mapping.ScimInvalidValue)
+		// A bad projection on a write is rejected before anything is written.
+		before := e.get(t, "/Users/"+u).Body
+		mustSCIMError(t, e.do(t, http.MethodPatch, "/Users/"+u+bad, patchBody(op("replace", "title", "Changed"))), http.StatusBadRequest, mapping.ScimInvalidValue)
+		mustSCIMError(t, e.put(t, "/Users/"+u+bad, map[string]any{"userName": "proj@example.com", "title": "Changed"}), http.StatusBadRequest, mapping.ScimInvalidValue)
+		if after := e.get(t, "/Users/"+u).Body; !jsonEqual(after, before) {
+			t.Fatalf("rejected writes changed the user: %v → %v", before, after)
+		}
+		gBefore := e.get(t, "/Groups/"+g).Body
+		mustSCIMError(t, e.do(t, http.MethodPatch, "/Groups/"+g+bad, patchBody(op("replace", "displayName", "Changed"))), http.StatusBadRequest, mapping.ScimInvalidValue)
+		mustSCIMError(t, e.put(t, "/Groups/"+g+bad, map[string]any{"displayName": "Changed"}), http.StatusBadRequest, mapping.ScimInvalidValue)
+		if after := e.get(t, "/Groups/"+g).Body; !jsonEqual(after, gBefore) {
+			t.Fatalf("rejected writes changed the group: %v → %v", gBefore, after)
+		}
 	})
 }
 

@@ -183,6 +183,11 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "User", id))
 		return
 	}
+	proj, err := projectionOf(mapping.UserType, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	body, err := s.readBody(w, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -204,17 +209,14 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
 		cur = &next
 		rc.ev.Changed = true
 	}
-	s.respondUser(w, r, ctx, cur)
+	s.respondUser(w, r, ctx, cur, proj)
 }
 
-func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, ctx context.Context, u *mapping.User) {
+// respondUser writes 200 with u rendered and projected. Callers parse the
+// projection before they write, so a bad one changes nothing.
+func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, ctx context.Context, u *mapping.User, proj mapping.Projection) {
 	rc := getReqCtx(r)
 	res, err := s.renderUser(ctx, rc.tenant, baseURL(r), u)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	proj, err := projectionOf(mapping.UserType, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -235,6 +237,11 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	cur, err := s.st.GetUser(ctx, rc.tenant, id)
 	if err != nil {
 		s.fail(w, r, notFoundAs(err, "User", id))
+		return
+	}
+	proj, err := projectionOf(mapping.UserType, r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	body, err := s.readBody(w, r)
@@ -274,7 +281,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.respondUser(w, r, ctx, cur)
+	s.respondUser(w, r, ctx, cur, proj)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
