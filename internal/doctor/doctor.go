@@ -45,7 +45,8 @@ type Check struct {
 	// Name identifies the step, e.g. "base-url", "authentication", "users-list".
 	Name string `json:"name"`
 	// OK is false only for SeverityError.
-	OK       bool     `json:"ok"`
+	OK bool `json:"ok"`
+	// Severity is ok, warning or error.
 	Severity Severity `json:"severity"`
 	// Detail says, in plain words, what doctor saw.
 	Detail string `json:"detail"`
@@ -60,20 +61,27 @@ type Check struct {
 // Summary counts the checks of a Report by severity. Skipped counts steps
 // not run because an earlier failure made them meaningless.
 type Summary struct {
-	Passed   int `json:"passed"`
-	Failed   int `json:"failed"`
+	// Passed counts SeverityOK checks.
+	Passed int `json:"passed"`
+	// Failed counts SeverityError checks: Okta would fail.
+	Failed int `json:"failed"`
+	// Warnings counts SeverityWarning checks.
 	Warnings int `json:"warnings"`
-	Skipped  int `json:"skipped"`
+	// Skipped counts planned checks not run.
+	Skipped int `json:"skipped"`
 }
 
 // Report is the result of Run.
 type Report struct {
 	// URL is the SCIM Base URL as given.
-	URL       string `json:"url"`
-	WriteTest bool   `json:"writeTest"`
+	URL string `json:"url"`
+	// WriteTest says whether the run created and deleted test resources.
+	WriteTest bool `json:"writeTest"`
 	// Tenant is what the server's X-AxonFlow-Tenant header said ("" if none).
-	Tenant  string  `json:"tenant"`
-	Checks  []Check `json:"checks"`
+	Tenant string `json:"tenant"`
+	// Checks are in the order they ran; never nil.
+	Checks []Check `json:"checks"`
+	// Summary counts Checks by severity.
 	Summary Summary `json:"summary"`
 	// Verdict is one sentence: would Okta succeed, and if not, where it fails.
 	Verdict string `json:"verdict"`

@@ -444,3 +444,40 @@ func TestJSONFieldNames(t *testing.T) {
 		t.Errorf("tenant %v", doc["tenant"])
 	}
 }
+
+func TestProxyStripsAuthorization(t *testing.T) {
+	o := newOursWrapped(t, func(inner http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Header.Del("Authorization")
+			inner.ServeHTTP(w, r)
+		})
+	})
+	rep := run(t, Options{URL: o.url(), Authorization: "Bearer " + o.secret})
+	want(t, rep, "authentication", SeverityError, "missing Authorization header", "no Authorization header", "strips")
+	wantOK(t, rep, false)
+}
+
+// TestInterruptedWriteTestCleansUp: cancelling mid-way (Ctrl-C) still
+// removes the test user.
+func TestInterruptedWriteTestCleansUp(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := newOursWrapped(t, func(inner http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut {
+				cancel()
+			}
+			inner.ServeHTTP(w, r)
+		})
+	})
+	rep := Run(ctx, Options{URL: o.url(), Authorization: "Bearer " + o.secret, WriteTest: true, Timeout: 5 * time.Second})
+	want(t, rep, "interrupted", SeverityError)
+	want(t, rep, "cleanup-users", SeverityOK)
+	if _, ok := rep.Check("groups-create"); ok {
+		t.Error("doctor went on after the interruption")
+	}
+	if u, _ := o.counts(t, "acme"); u != 0 {
+		t.Errorf("%d test users left after an interrupted run", u)
+	}
+	wantOK(t, rep, false)
+}
