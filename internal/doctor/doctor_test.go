@@ -481,3 +481,18 @@ func TestInterruptedWriteTestCleansUp(t *testing.T) {
 	}
 	wantOK(t, rep, false)
 }
+
+// TestRedirectDiagnosed: behind an http.ServeMux (as serve wires the API),
+// /scim/v2//Users is answered with a 307 redirect; doctor names it.
+func TestRedirectDiagnosed(t *testing.T) {
+	o := newOursWrapped(t, func(inner http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("/scim/v2/", inner)
+		return mux
+	})
+	rep := run(t, Options{URL: o.url() + "/", Authorization: "Bearer " + o.secret})
+	want(t, rep, "base-url", SeverityError, "ends with a slash")
+	want(t, rep, "users-list", SeverityError, "307", "redirect")
+	onlyFailures(t, rep, "base-url", "users-list") // not content-type: a redirect's body is not a SCIM answer
+	wantOK(t, rep, false)
+}

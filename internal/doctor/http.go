@@ -88,7 +88,7 @@ func (res *response) requestID() string {
 type reqOpts struct {
 	auth        *string // nil: the runner's Authorization value; "" sends none
 	contentType string  // default OktaContentType
-	expectError bool    // an error status is the expected answer (its Content-Type is checked too)
+	expectError bool    // a 4xx/5xx is the expected answer (its Content-Type is checked too)
 }
 
 // do sends one request the way Okta does and reads the answer.
@@ -150,7 +150,7 @@ func (r *runner) do(ctx context.Context, method, path string, body any, o reqOpt
 		if err := dec.Decode(&res.doc); err != nil {
 			res.doc, res.jsonErr = nil, err
 		}
-		if (res.status < 300 || o.expectError) && !okContentType(res.contentType) {
+		if (res.status < 300 || (o.expectError && res.status >= 400)) && !okContentType(res.contentType) {
 			ct := hr.Header.Get("Content-Type")
 			if ct == "" {
 				ct = "none"

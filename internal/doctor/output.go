@@ -19,17 +19,18 @@ func (s Severity) Mark() string {
 	return "✗"
 }
 
-// WriteCheck writes one check as human-readable lines: the mark, the name
-// and the diagnosis, then the fix on its own line.
+// WriteCheck writes one check as one human-readable line: the mark, the
+// name, the diagnosis, the HTTP status and time, and the fix (so that
+// grepping for ✗ shows the fixes too).
 func WriteCheck(w io.Writer, c Check) {
 	fmt.Fprintf(w, "%s %s: %s", c.Severity.Mark(), c.Name, c.Detail)
 	if c.Status != 0 {
-		fmt.Fprintf(w, " [%d, %d ms]", c.Status, c.DurationMs)
+		fmt.Fprintf(w, " [HTTP %d, %d ms]", c.Status, c.DurationMs)
+	}
+	if c.Fix != "" {
+		fmt.Fprintf(w, " → fix: %s", c.Fix)
 	}
 	fmt.Fprintln(w)
-	if c.Fix != "" {
-		fmt.Fprintf(w, "    fix: %s\n", c.Fix)
-	}
 }
 
 // WriteHeader writes the first line of the human output.
