@@ -346,3 +346,30 @@ func TestHealthcheckAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRoutesEverythingThroughSCIM checks the real listener: slash
+// variants reach the SCIM handler (no 307 from an outer mux) and unknown
+// paths get a SCIM error body.
+func TestServeRoutesEverythingThroughSCIM(t *testing.T) {
+	env := []string{"AXONFLOW_SYNC_DATA_DIR=" + t.TempDir()}
+	out, _, _ := cli(t, env, "token", "create", "--tenant", "acme")
+	tok := strings.TrimSpace(out)
+	d := startServe(t, env)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range []string{"/scim/v2//Users", "/scim/v2/Users/", "/scim/v2/Users"} {
+		req, _ := http.NewRequest("GET", "http://"+d.api+p, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d, want 200", p, resp.StatusCode)
+		}
+	}
+	resp, body := scimReq(t, "GET", "http://"+d.api+"/scim/v1/Users", tok, "")
+	if resp.StatusCode != 404 || !strings.Contains(string(body), "urn:ietf:params:scim:api:messages:2.0:Error") {
+		t.Errorf("GET /scim/v1/Users: %d %s, want a SCIM 404", resp.StatusCode, body)
+	}
+}

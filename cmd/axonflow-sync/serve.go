@@ -57,9 +57,6 @@ func (e env) serve(ctx context.Context, args []string) int {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	scim := scimserver.New(scimserver.Options{Store: st, Logger: log, Observer: telemetry.NewSCIM(reg, nil)})
-	apiMux := http.NewServeMux()
-	apiMux.Handle(scimserver.BasePath+"/", scim)
-	apiMux.Handle(scimserver.BasePath, scim)
 	admin := http.NewServeMux()
 	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -71,7 +68,9 @@ func (e env) serve(ctx context.Context, args []string) int {
 	admin.Handle("/admin/", adminAPI)
 
 	servers := []*http.Server{
-		newHTTPServer(cfg.Listen, apiMux),
+		// scimserver is the whole API listener, so every path (also
+		// /scim/v2//Users and paths outside /scim/v2) gets SCIM treatment.
+		newHTTPServer(cfg.Listen, scim),
 		newHTTPServer(cfg.AdminListen, admin),
 	}
 	errc := make(chan error, len(servers))
