@@ -157,7 +157,7 @@ type State interface {
 	// version equals expectVersion (0: any), re-indexing userName and
 	// externalId atomically; on success u.Version is the new version.
 	UpdateUser(ctx context.Context, tenant string, u *mapping.User, expectVersion int64) error
-	// DeleteUser removes a user and its memberships.
+	// DeleteUser removes a user, its memberships and its role assignments.
 	DeleteUser(ctx context.Context, tenant, id string) error
 	// FindUser returns the id of the user whose indexed attribute (userName
 	// or externalId) equals value, or ErrNotFound.
@@ -194,6 +194,53 @@ type State interface {
 	Leases
 	// Runs: the latest reconcile run reports of each tenant.
 	Runs
+	// Roles: role mappings, manual/api role assignments and the default
+	// role of each tenant.
+	Roles
+}
+
+// Roles is the stored part of the role model: per tenant, the group-to-role
+// mappings, the manual and api role assignments of users, and the default
+// role. Group-derived (scim) roles are never stored: they follow from
+// memberships and mappings at read time (mapping.EffectiveRoles), so a
+// membership change changes them in the same atomic change, and group sync
+// never touches manual or api assignments. Role names and sources are
+// validated by callers (mapping.CheckRole); the store keeps what it is given.
+type Roles interface {
+	// PutRoleMapping stores m in tenant, replacing the mapping with the
+	// same key (m.Key(): the group id, or the folded displayName when
+	// m.ByName). The group need not exist. Errors: m.Group empty.
+	PutRoleMapping(ctx context.Context, tenant string, m mapping.RoleMapping) error
+	// DeleteRoleMapping removes the tenant's mapping whose key is
+	// mapping.RoleMappingKey(group, byName) (a by-name group in any letter
+	// case), or returns ErrNotFound.
+	DeleteRoleMapping(ctx context.Context, tenant, group string, byName bool) error
+	// ListRoleMappings returns the tenant's mappings in
+	// mapping.SortRoleMappings order (empty, not nil, when none).
+	ListRoleMappings(ctx context.Context, tenant string) ([]mapping.RoleMapping, error)
+
+	// AssignRole gives the tenant's user userID the role with source
+	// (mapping.SourceManual or mapping.SourceAPI; other sources are an
+	// error); assigning an assignment the user has changes nothing. The
+	// user must exist (ErrNotFound), checked atomically with the write, so
+	// a concurrent DeleteUser never leaves an assignment behind.
+	AssignRole(ctx context.Context, tenant, userID, role, source string) error
+	// UnassignRole removes one (role, source) assignment of a user, or
+	// returns ErrNotFound if the user does not have it (or does not exist).
+	UnassignRole(ctx context.Context, tenant, userID, role, source string) error
+	// UserRoles returns the stored (manual and api) assignments of each of
+	// userIDs that has any, in mapping.SortRoleAssignments order (Group is
+	// ""); users without assignments, and unknown ids, have no entry. One
+	// batched read (one round trip on Redis) whatever len(userIDs).
+	UserRoles(ctx context.Context, tenant string, userIDs []string) (map[string][]mapping.RoleAssignment, error)
+
+	// SetDefaultRole sets the tenant's default role; "" means none (no role
+	// for a user who has no other). The store does not validate it.
+	SetDefaultRole(ctx context.Context, tenant, role string) error
+	// DefaultRole returns the tenant's default role as last set ("" for
+	// none), with set false (and role "") if it was never set; see
+	// mapping.TenantDefaultRole for what applies then.
+	DefaultRole(ctx context.Context, tenant string) (role string, set bool, err error)
 }
 
 // Leases are named, expiring, per-tenant locks that coordinate work across

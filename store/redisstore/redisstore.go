@@ -29,6 +29,9 @@
 //	t:{T}:lease:<name>            STRING owner token, PX ttl       (AcquireLease: SET NX PX; renew/release: compare in Lua)
 //	t:{T}:runs                    ZSET run id → startedAt µs       (reconcile runs, newest = highest score)
 //	t:{T}:runs:data               HASH run id → "startedAt report-JSON"
+//	t:{T}:roles:mappings          HASH mapping.RoleMappingKey → JSON {group, byName, role, source}
+//	t:{T}:roles:user:<uid>        SET "source:role"                (manual/api assignments; DeleteUser drops it)
+//	t:{T}:roles:default           STRING role ("" = none)          (absent: never set)
 //	tokens:<sha256hex>            HASH tenant id name prefix created exp used revoked   (global)
 //
 // Record fields: doc is the JSON of mapping.Attrs (decoded with UseNumber, so
@@ -65,6 +68,9 @@
 //	CreateToken, RevokeToken, SetTokenExpiry, TouchToken                   2
 //	AcquireLease, RenewLease, ReleaseLease, SaveRun, GetRun                1 (SaveRun: 1 script, trims too)
 //	ListRuns                                                               2
+//	PutRoleMapping, DeleteRoleMapping, ListRoleMappings, AssignRole        1 (AssignRole: 1 script)
+//	UnassignRole, SetDefaultRole, DefaultRole                              1
+//	UserRoles                                                              1 (pipelined)
 //
 // # Errors and timeouts
 //

@@ -70,8 +70,9 @@ return {'OK', v, cur[4] or '', cur[5] or ''}
 `)
 
 // scriptDeleteUser: KEYS user, users, idxUserName, idxExternalId, memberof,
-// members:<gid>...; ARGV id, gid... (the user's groups as read before).
-// RETRY if the user is now in a group not passed.
+// roles:user:<uid>, members:<gid>...; ARGV id, gid... (the user's groups as
+// read before). RETRY if the user is now in a group not passed. The user's
+// role assignments go with it.
 var scriptDeleteUser = redis.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'v', 'un', 'ex')
 if not cur[1] then return {'NOTFOUND'} end
@@ -81,12 +82,21 @@ for i = 2, #ARGV do passed[ARGV[i]] = true end
 for _, g in ipairs(redis.call('SMEMBERS', KEYS[5])) do
   if not passed[g] then return {'RETRY'} end
 end
-for i = 2, #ARGV do redis.call('SREM', KEYS[4 + i], id) end
+for i = 2, #ARGV do redis.call('SREM', KEYS[5 + i], id) end
 local un, ex = cur[2] or '', cur[3] or ''
 if un ~= '' and redis.call('HGET', KEYS[3], un) == id then redis.call('HDEL', KEYS[3], un) end
 if ex ~= '' and redis.call('HGET', KEYS[4], ex) == id then redis.call('HDEL', KEYS[4], ex) end
 redis.call('ZREM', KEYS[2], id)
-redis.call('DEL', KEYS[1], KEYS[5])
+redis.call('DEL', KEYS[1], KEYS[5], KEYS[6])
+return {'OK'}
+`)
+
+// scriptAssignRole: KEYS user, roles:user:<uid>; ARGV "source:role".
+// The user must exist (checked in the same script, so a concurrent
+// DeleteUser, which deletes roles:user:<uid>, never leaves one behind).
+var scriptAssignRole = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'NOTFOUND'} end
+redis.call('SADD', KEYS[2], ARGV[1])
 return {'OK'}
 `)
 

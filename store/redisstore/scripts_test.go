@@ -84,6 +84,9 @@ func TestStaleSnapshots(t *testing.T) {
 	if err := s.CreateGroup(ctx, tenant, g, []string{"u1", "u2"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.AssignRole(ctx, tenant, "u1", "admin", "manual"); err != nil {
+		t.Fatal(err)
+	}
 	c := store.GroupChange{ReplaceMembers: true, At: t0.Add(time.Hour)}
 	// u2 is a member the snapshot does not know about.
 	if _, err := s.updateGroup(ctx, k, "g1", c, nil, true, []string{"u3"}, nil, []string{"u1"}); err != errRetry {
@@ -101,7 +104,7 @@ func TestStaleSnapshots(t *testing.T) {
 	}
 
 	// DeleteUser/DeleteGroup with a stale set: RETRY, nothing deleted.
-	r, err := scriptDeleteUser.Run(ctx, s.c, []string{k.user("u1"), k.users(), k.idxUserName(), k.idxUserExternalID(), k.memberof("u1")}, "u1").Result()
+	r, err := scriptDeleteUser.Run(ctx, s.c, []string{k.user("u1"), k.users(), k.idxUserName(), k.idxUserExternalID(), k.memberof("u1"), k.userRoles("u1")}, "u1").Result()
 	if err != nil || fmt.Sprint(r) != "[RETRY]" {
 		t.Errorf("delete user with stale groups = %v, %v; want RETRY", r, err)
 	}
@@ -111,6 +114,9 @@ func TestStaleSnapshots(t *testing.T) {
 	}
 	if _, err := s.GetUser(ctx, tenant, "u1"); err != nil {
 		t.Errorf("u1 after refused delete: %v", err)
+	}
+	if rs, err := s.UserRoles(ctx, tenant, []string{"u1"}); err != nil || len(rs["u1"]) != 1 {
+		t.Errorf("u1's roles after refused delete = %v, %v; want its manual admin", rs, err)
 	}
 	if got := members(t, s, tenant, "g1"); !slices.Equal(got, []string{"u1", "u2"}) {
 		t.Errorf("members after refused deletes = %v", got)
@@ -238,6 +244,15 @@ func TestKeysShareSlot(t *testing.T) {
 		if err := s.CreateGroup(ctx, tn, g, []string{"u1"}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.PutRoleMapping(ctx, tn, mapping.RoleMapping{Group: "G", ByName: true, Role: "admin", Source: "api"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AssignRole(ctx, tn, "u1", "owner", "manual"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetDefaultRole(ctx, tn, "viewer"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	keys, err := s.c.Keys(ctx, "*").Result()
 	if err != nil {
@@ -264,8 +279,9 @@ func TestKeysShareSlot(t *testing.T) {
 	}
 	for _, tn := range tenants {
 		// tenant seq user users idx×2 group groups idx×2 members memberof tokens
-		if n := len(perTenant[tn]); n != 13 {
-			t.Errorf("tenant %q has %d keys; want 13: %v", tn, n, perTenant[tn])
+		// roles:mappings roles:user:u1 roles:default
+		if n := len(perTenant[tn]); n != 16 {
+			t.Errorf("tenant %q has %d keys; want 16: %v", tn, n, perTenant[tn])
 		}
 	}
 	// The record shape the scripts rely on.

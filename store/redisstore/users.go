@@ -172,9 +172,9 @@ func (s *Store) UpdateUser(ctx context.Context, tenant string, u *mapping.User, 
 	return nil
 }
 
-// DeleteUser removes the user, its index entries and its memberships (it
-// leaves every group it was in; those groups' versions are not bumped) in one
-// script, or returns store.ErrNotFound. Two round trips: SMEMBERS of the
+// DeleteUser removes the user, its index entries, its memberships (it
+// leaves every group it was in; those groups' versions are not bumped) and
+// its role assignments in one script, or returns store.ErrNotFound. Two round trips: SMEMBERS of the
 // user's groups, then the script, which is given every members:<gid> key and
 // retries (two more) if a group was added in between.
 func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
@@ -186,8 +186,8 @@ func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
 		if err != nil {
 			return wrap(err)
 		}
-		ks := make([]string, 0, 5+len(gids))
-		ks = append(ks, k.user(id), k.users(), k.idxUserName(), k.idxUserExternalID(), k.memberof(id))
+		ks := make([]string, 0, 6+len(gids))
+		ks = append(ks, k.user(id), k.users(), k.idxUserName(), k.idxUserExternalID(), k.memberof(id), k.userRoles(id))
 		args := make([]any, 0, 1+len(gids))
 		args = append(args, id)
 		for _, g := range gids {

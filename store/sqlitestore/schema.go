@@ -94,6 +94,32 @@ CREATE TABLE runs (
 ) WITHOUT ROWID;
 CREATE INDEX runs_order ON runs (tenant, started_at DESC, id DESC);
 `,
+	// 3: roles (store.Roles).
+	`
+CREATE TABLE role_mappings (
+	tenant  TEXT NOT NULL,
+	map_key TEXT NOT NULL,            -- mapping.RoleMappingKey: "id:<group id>" or "name:<FoldKey(displayName)>"
+	grp     TEXT NOT NULL,            -- the group id or displayName as given
+	by_name INTEGER NOT NULL,         -- 1: grp is a displayName
+	role    TEXT NOT NULL,
+	source  TEXT NOT NULL,            -- api or config
+	PRIMARY KEY (tenant, map_key)
+) WITHOUT ROWID;
+
+CREATE TABLE role_assignments (
+	tenant  TEXT NOT NULL,
+	user_id TEXT NOT NULL,
+	role    TEXT NOT NULL,
+	source  TEXT NOT NULL,            -- manual or api
+	PRIMARY KEY (tenant, user_id, source, role),
+	FOREIGN KEY (tenant, user_id) REFERENCES scim_users (tenant, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE role_defaults (
+	tenant TEXT PRIMARY KEY,
+	role   TEXT NOT NULL              -- '' = none; no row: never set
+) WITHOUT ROWID;
+`,
 }
 
 // SchemaVersion is the schema version this build creates and understands.

@@ -12,8 +12,9 @@
 //
 // Layout: tables tenants, tokens, scim_users, scim_groups and memberships
 // (one row per group member, so a membership delta costs O(delta) whatever
-// the group's size), leases and runs (store.Leases, store.Runs), plus
-// schema_version for migrations. Uniqueness rules
+// the group's size), leases and runs (store.Leases, store.Runs),
+// role_mappings, role_assignments and role_defaults (store.Roles; a user's
+// assignments cascade with it), plus schema_version for migrations. Uniqueness rules
 // are UNIQUE indexes over folded userName/displayName keys
 // (mapping.FoldKey) and exact externalId values.
 //

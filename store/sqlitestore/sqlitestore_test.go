@@ -241,7 +241,8 @@ func TestMigrateFromV1(t *testing.T) {
 	if _, err := s.EnsureTenant(ctx, "acme", time.Unix(5, 0)); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE leases`, `DROP TABLE runs`, `UPDATE schema_version SET version = 1`} {
+	for _, q := range []string{`DROP TABLE leases`, `DROP TABLE runs`, `DROP TABLE role_mappings`, `DROP TABLE role_assignments`,
+		`DROP TABLE role_defaults`, `UPDATE schema_version SET version = 1`} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -253,5 +254,41 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 	if ts, err := s.ListTenants(ctx); err != nil || len(ts) != 1 || ts[0].ID != "acme" {
 		t.Errorf("tenants after migration = %v, %v", ts, err)
+	}
+}
+
+// TestMigrateFromV2 opens a file left at schema version 2 (before roles)
+// and checks that Open adds the role tables and keeps the users.
+func TestMigrateFromV2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(ctx, path, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &mapping.User{ID: "u1", Attrs: mapping.Attrs{"userName": "x"}, Created: time.Unix(1, 2)}
+	if err := s.CreateUser(ctx, "acme", u); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE role_mappings`, `DROP TABLE role_assignments`, `DROP TABLE role_defaults`,
+		`UPDATE schema_version SET version = 2`} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s = openTB(t, path)
+	if err := s.AssignRole(ctx, "acme", "u1", "admin", "manual"); err != nil {
+		t.Fatalf("AssignRole after migration: %v", err)
+	}
+	if rs, err := s.UserRoles(ctx, "acme", []string{"u1"}); err != nil || len(rs["u1"]) != 1 {
+		t.Errorf("UserRoles after migration = %v, %v", rs, err)
+	}
+	if err := s.DeleteUser(ctx, "acme", "u1"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM role_assignments`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("role_assignments rows after DeleteUser = %d, %v; want 0", n, err)
 	}
 }

@@ -176,10 +176,16 @@ func (s *Store) UpdateUser(ctx context.Context, tenant string, u *mapping.User, 
 	return err
 }
 
-// DeleteUser removes the tenant's user id and all its memberships (the
-// groups' versions do not change). Errors: store.ErrNotFound.
+// DeleteUser removes the tenant's user id, all its memberships (the
+// groups' versions do not change) and its role assignments, in one
+// transaction. Errors: store.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
 	return s.write(ctx, "delete user", func(tx *txn) error {
+		// The foreign key cascades too; the explicit delete keeps the rule
+		// visible and independent of the pragma.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE tenant = ? AND user_id = ?`, tenant, id); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM scim_users WHERE tenant = ? AND id = ?`, tenant, id)
 		if err != nil {
 			return err

@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite every store.State backend
 // passes: Run executes one subtest per behaviour of the interface contract
 // (tenants, tokens, users, groups, memberships, concurrency, scale,
-// leases, reconcile run records), and the
+// leases, reconcile run records, roles), and the
 // Benchmark* helpers measure the hot paths the same way for every backend.
 //
 // Only backend tests import it (store/sqlitestore, store/redisstore and any
@@ -79,6 +79,10 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"LeaseConcurrentAcquire", testLeaseConcurrentAcquire},
 		{"Runs", testRuns},
 		{"RunsConcurrentSave", testRunsConcurrentSave},
+		{"RoleMappings", testRoleMappings},
+		{"RoleAssignments", testRoleAssignments},
+		{"DefaultRole", testDefaultRole},
+		{"ConcurrentDeleteUserAssignRole", testConcurrentDeleteUserAssignRole},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,175 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+func (k keys) roleMappings() string        { return k.base + "roles:mappings" }
+func (k keys) userRoles(uid string) string { return k.base + "roles:user:" + uid }
+func (k keys) defaultRole() string         { return k.base + "roles:default" }
+
+// storedMapping is the JSON value of one t:{T}:roles:mappings field.
+type storedMapping struct {
+	Group  string `json:"group"`
+	ByName bool   `json:"byName,omitempty"`
+	Role   string `json:"role"`
+	Source string `json:"source"`
+}
+
+// PutRoleMapping upserts m under its key (m.Key()) in the HASH
+// t:{T}:roles:mappings. An empty m.Group is an error. One round trip
+// (HSET).
+func (s *Store) PutRoleMapping(ctx context.Context, tenant string, m mapping.RoleMapping) error {
+	if m.Group == "" {
+		return errors.New("redisstore: role mapping without a group")
+	}
+	v, err := json.Marshal(storedMapping(m))
+	if err != nil {
+		return fmt.Errorf("redisstore: encode role mapping: %w", err)
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return wrap(s.c.HSet(ctx, s.tk(tenant).roleMappings(), m.Key(), v).Err())
+}
+
+// DeleteRoleMapping removes the mapping with key
+// mapping.RoleMappingKey(group, byName), or returns store.ErrNotFound. One
+// round trip (HDEL).
+func (s *Store) DeleteRoleMapping(ctx context.Context, tenant, group string, byName bool) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	n, err := s.c.HDel(ctx, s.tk(tenant).roleMappings(), mapping.RoleMappingKey(group, byName)).Result()
+	if err != nil {
+		return wrap(err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// ListRoleMappings returns the tenant's mappings in
+// mapping.SortRoleMappings order. One round trip (HGETALL).
+func (s *Store) ListRoleMappings(ctx context.Context, tenant string) ([]mapping.RoleMapping, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	h, err := s.c.HGetAll(ctx, s.tk(tenant).roleMappings()).Result()
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]mapping.RoleMapping, 0, len(h))
+	for key, v := range h {
+		var sm storedMapping
+		if err := json.Unmarshal([]byte(v), &sm); err != nil {
+			return nil, fmt.Errorf("redisstore: role mapping %q: %w", key, err)
+		}
+		out = append(out, mapping.RoleMapping(sm))
+	}
+	mapping.SortRoleMappings(out)
+	return out, nil
+}
+
+// assignmentMember is the member of t:{T}:roles:user:<uid> that stands for
+// one assignment: "source:role" (sources contain no ':').
+func assignmentMember(role, source string) string { return source + ":" + role }
+
+// AssignRole adds "source:role" to the SET t:{T}:roles:user:<uid> if the
+// user exists (store.ErrNotFound otherwise), in one script: one round
+// trip.
+func (s *Store) AssignRole(ctx context.Context, tenant, userID, role, source string) error {
+	if err := store.CheckAssignment(role, source); err != nil {
+		return err
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	k := s.tk(tenant)
+	r, err := scriptAssignRole.Run(ctx, s.c, []string{k.user(userID), k.userRoles(userID)}, assignmentMember(role, source)).Result()
+	if err != nil {
+		return wrap(err)
+	}
+	return scriptStatus(r, nil)
+}
+
+// UnassignRole removes "source:role" from t:{T}:roles:user:<uid>, or
+// returns store.ErrNotFound if it was not there. One round trip (SREM).
+func (s *Store) UnassignRole(ctx context.Context, tenant, userID, role, source string) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	n, err := s.c.SRem(ctx, s.tk(tenant).userRoles(userID), assignmentMember(role, source)).Result()
+	if err != nil {
+		return wrap(err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// UserRoles returns the stored assignments of each of userIDs that has
+// any. One round trip (a pipeline of SMEMBERS); none for no ids.
+func (s *Store) UserRoles(ctx context.Context, tenant string, userIDs []string) (map[string][]mapping.RoleAssignment, error) {
+	out := make(map[string][]mapping.RoleAssignment)
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	k := s.tk(tenant)
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, len(userIDs))
+	for i, uid := range userIDs {
+		cmds[i] = pipe.SMembers(ctx, k.userRoles(uid))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, wrap(err)
+	}
+	for i, uid := range userIDs {
+		ms := cmds[i].Val()
+		if len(ms) == 0 {
+			continue
+		}
+		as := make([]mapping.RoleAssignment, 0, len(ms))
+		for _, m := range ms {
+			source, role, ok := strings.Cut(m, ":")
+			if !ok {
+				return nil, fmt.Errorf("redisstore: malformed role assignment %q of user %s", m, uid)
+			}
+			as = append(as, mapping.RoleAssignment{Role: role, Source: source})
+		}
+		mapping.SortRoleAssignments(as)
+		out[uid] = as
+	}
+	return out, nil
+}
+
+// SetDefaultRole stores role ("" for none) in t:{T}:roles:default. One
+// round trip (SET).
+func (s *Store) SetDefaultRole(ctx context.Context, tenant, role string) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return wrap(s.c.Set(ctx, s.tk(tenant).defaultRole(), role, 0).Err())
+}
+
+// DefaultRole returns the tenant's default role and whether it was ever
+// set. One round trip (GET).
+func (s *Store) DefaultRole(ctx context.Context, tenant string) (string, bool, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	v, err := s.c.Get(ctx, s.tk(tenant).defaultRole()).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, wrap(err)
+	}
+	return v, true, nil
+}

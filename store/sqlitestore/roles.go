@@ -1,0 +1,156 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// PutRoleMapping upserts m in role_mappings under its key (m.Key()). An
+// empty m.Group is an error.
+func (s *Store) PutRoleMapping(ctx context.Context, tenant string, m mapping.RoleMapping) error {
+	if m.Group == "" {
+		return errors.New("sqlitestore: role mapping without a group")
+	}
+	return s.write(ctx, "put role mapping", func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO role_mappings (tenant, map_key, grp, by_name, role, source) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant, map_key) DO UPDATE SET grp = excluded.grp, by_name = excluded.by_name, role = excluded.role, source = excluded.source`,
+			tenant, m.Key(), m.Group, m.ByName, m.Role, m.Source)
+		return err
+	})
+}
+
+// DeleteRoleMapping removes the mapping with key
+// mapping.RoleMappingKey(group, byName). Errors: store.ErrNotFound.
+func (s *Store) DeleteRoleMapping(ctx context.Context, tenant, group string, byName bool) error {
+	return s.write(ctx, "delete role mapping", func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM role_mappings WHERE tenant = ? AND map_key = ?`, tenant, mapping.RoleMappingKey(group, byName))
+		if err != nil {
+			return err
+		}
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// ListRoleMappings returns the tenant's mappings in
+// mapping.SortRoleMappings order.
+func (s *Store) ListRoleMappings(ctx context.Context, tenant string) ([]mapping.RoleMapping, error) {
+	rows, err := s.query(ctx, `SELECT grp, by_name, role, source FROM role_mappings WHERE tenant = ?`, tenant)
+	if err != nil {
+		return nil, s.fail("list role mappings", err)
+	}
+	defer rows.Close()
+	out := []mapping.RoleMapping{}
+	for rows.Next() {
+		var m mapping.RoleMapping
+		if err := rows.Scan(&m.Group, &m.ByName, &m.Role, &m.Source); err != nil {
+			return nil, s.fail("list role mappings", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list role mappings", err)
+	}
+	mapping.SortRoleMappings(out)
+	return out, nil
+}
+
+// AssignRole inserts (userID, role, source) into role_assignments if the
+// user exists, in one transaction. Errors: store.ErrNotFound; a source
+// other than manual or api.
+func (s *Store) AssignRole(ctx context.Context, tenant, userID, role, source string) error {
+	if err := store.CheckAssignment(role, source); err != nil {
+		return err
+	}
+	return s.write(ctx, "assign role", func(tx *txn) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM scim_users WHERE tenant = ? AND id = ?`, tenant, userID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO role_assignments (tenant, user_id, role, source) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, tenant, userID, role, source)
+		return err
+	})
+}
+
+// UnassignRole deletes one assignment. Errors: store.ErrNotFound if the
+// user does not have it.
+func (s *Store) UnassignRole(ctx context.Context, tenant, userID, role, source string) error {
+	return s.write(ctx, "unassign role", func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE tenant = ? AND user_id = ? AND source = ? AND role = ?`,
+			tenant, userID, source, role)
+		if err != nil {
+			return err
+		}
+		if n, err := rowsAffected(res); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// UserRoles returns the stored assignments of each of userIDs that has
+// any, in one query.
+func (s *Store) UserRoles(ctx context.Context, tenant string, userIDs []string) (map[string][]mapping.RoleAssignment, error) {
+	out := map[string][]mapping.RoleAssignment{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.query(ctx, `SELECT user_id, role, source FROM role_assignments
+		WHERE tenant = ? AND user_id IN (SELECT value FROM json_each(?))`, tenant, jsonList(userIDs))
+	if err != nil {
+		return nil, s.fail("user roles", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid string
+		var a mapping.RoleAssignment
+		if err := rows.Scan(&uid, &a.Role, &a.Source); err != nil {
+			return nil, s.fail("user roles", err)
+		}
+		out[uid] = append(out[uid], a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("user roles", err)
+	}
+	for _, as := range out {
+		mapping.SortRoleAssignments(as)
+	}
+	return out, nil
+}
+
+// SetDefaultRole stores the tenant's default role ("" for none).
+func (s *Store) SetDefaultRole(ctx context.Context, tenant, role string) error {
+	return s.write(ctx, "set default role", func(tx *txn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO role_defaults (tenant, role) VALUES (?, ?)
+			ON CONFLICT (tenant) DO UPDATE SET role = excluded.role`, tenant, role)
+		return err
+	})
+}
+
+// DefaultRole returns the tenant's default role and whether it was ever
+// set.
+func (s *Store) DefaultRole(ctx context.Context, tenant string) (string, bool, error) {
+	var role string
+	err := s.queryRow(ctx, `SELECT role FROM role_defaults WHERE tenant = ?`, tenant).Scan(&role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, s.fail("default role", err)
+	}
+	return role, true, nil
+}
