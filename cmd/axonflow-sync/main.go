@@ -43,6 +43,10 @@ Usage:
   axonflow-sync token rotate --tenant ID --token-id OLD [--grace 24h] [--name N]
   axonflow-sync doctor --url https://HOST/scim/v2 --token 'Bearer scim_...' [--tenant ID] [--write-test] [--output json]
                                               replay Okta's SCIM requests and diagnose what fails (no config needed)
+  axonflow-sync reconcile --tenant ID [--mode report|correct] [--output table|json] [--detailed-exitcode]
+                          [--max-changes N] [--max-change-percent P]
+                                              compare the tenant with its Okta app; report or correct the drift
+                                              (--detailed-exitcode: 0 no drift, 2 drift remains, 1 error)
   axonflow-sync healthcheck [--url URL]        exit 0 when the admin listener's /readyz answers 200 (container health check)
   axonflow-sync help
 
@@ -84,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return e.doctor(ctx, args[1:])
 	case "healthcheck":
 		return e.healthcheck(ctx, args[1:])
+	case "reconcile":
+		return e.reconcile(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

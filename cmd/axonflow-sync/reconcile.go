@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os/signal"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/sync"
+)
+
+// Exit codes of reconcile --detailed-exitcode.
+const (
+	exitNoDrift = 0 // the run completed and no drift remains
+	exitError   = 1 // the run failed: configuration, incomplete read, busy tenant, failed corrections
+	exitDrift   = 2 // the run completed and drift remains (report mode, refused or partial correction)
+)
+
+// reconcile runs one reconciliation of a tenant against its Okta org and
+// prints the report (table or JSON) on stdout.
+func (e env) reconcile(ctx context.Context, args []string) int {
+	detailed := slices.ContainsFunc(args, func(a string) bool {
+		return a == "--detailed-exitcode" || a == "-detailed-exitcode" || a == "--detailed-exitcode=true"
+	})
+	usageErr := exitConfig
+	if detailed {
+		usageErr = exitError // 2 means "drift remains" there
+	}
+	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
+	tenant := fs.String("tenant", "", "tenant id (configured under tenants.<id> with an okta block)")
+	modeFlag := fs.String("mode", string(sync.ModeReport), "report (change nothing) or correct (apply the corrections the guards allow)")
+	output := fs.String("output", "table", "table or json")
+	fs.Bool("detailed-exitcode", false, "exit 0 when no drift remains, 2 when drift remains, 1 on any error")
+	maxChanges := fs.Int("max-changes", -1, "override reconcile.maxChanges for this run (corrections)")
+	maxPercent := fs.Int("max-change-percent", -1, "override reconcile.maxChangePercent for this run (0..100)")
+	cfg, ok := e.parse(fs, args)
+	if !ok {
+		return usageErr
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: "+format+"\n", a...)
+		return usageErr
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail("unexpected argument %q", fs.Arg(0))
+	case admin.CheckTenantID(*tenant) != nil:
+		return fail("--tenant: %v", admin.CheckTenantID(*tenant))
+	case *output != "table" && *output != "json":
+		return fail("--output must be table or json")
+	case *maxPercent > 100:
+		return fail("--max-change-percent must be between 0 and 100")
+	}
+	mode, err := sync.ParseMode(*modeFlag)
+	if err != nil {
+		return fail("--%v", err)
+	}
+	tc, ok := cfg.Tenants[*tenant]
+	if !ok {
+		return fail("tenant %s is not configured: add tenants.%s.okta to the YAML configuration (--config)", *tenant, *tenant)
+	}
+	opts, err := sync.OptionsFromConfig(*tenant, tc)
+	if err != nil {
+		return fail("%v", err)
+	}
+	opts.Mode, opts.Trigger = mode, sync.TriggerCLI
+	if *maxChanges >= 0 {
+		opts.Limits.MaxChanges = *maxChanges
+	}
+	if *maxPercent >= 0 {
+		opts.Limits.MaxChangePercent = *maxPercent
+	}
+
+	log := newLogger(cfg, e.stderr)
+	if cfg.Source["log.level"] == "default" {
+		log = log.Level(zerolog.WarnLevel) // the report is the output; logs only for problems
+	}
+	// Ctrl-C or SIGTERM stops the run before its next write.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	st, _, err := openStore(openCtx, cfg, log)
+	cancel()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: %v\n", err)
+		return exitError
+	}
+	defer st.Close()
+
+	runner := sync.NewRunner(sync.RunnerOptions{Store: st, Logger: log})
+	rep, err := runner.Run(ctx, opts)
+	if rep == nil {
+		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: %v\n", err)
+		return exitError
+	}
+	if *output == "json" {
+		_, _ = e.stdout.Write(rep.JSON())
+	} else {
+		_ = rep.WriteTable(e.stdout)
+	}
+	failed := 0
+	for _, a := range rep.Applied {
+		if a.Result != sync.ResultOK {
+			failed++
+		}
+	}
+	switch {
+	case err != nil:
+		msg := err.Error()
+		if errors.Is(err, sync.ErrIncomplete) {
+			msg = "the read did not complete; nothing was compared or changed: " + rep.IncompleteReason
+		}
+		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: %s\n", msg)
+		return exitError
+	case failed > 0:
+		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: %d of %d corrections failed (see the report)\n", failed, len(rep.Applied))
+		return exitError
+	}
+	for _, r := range rep.Refused {
+		if mode == sync.ModeCorrect {
+			fmt.Fprintf(e.stderr, "axonflow-sync reconcile: refused (%s): %s\n", r.Guard, r.Reason)
+		}
+	}
+	if detailed && rep.Remaining() > 0 {
+		return exitDrift
+	}
+	return exitNoDrift
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/axonflow/axonflow-sync/internal/testredis"
+	"github.com/axonflow/axonflow-sync/sync/oktatest"
+)
+
+// reconcileFixture is a fake Okta org with two app users in a group and a
+// YAML config whose tenant points at it.
+type reconcileFixture struct {
+	okta   *oktatest.Server
+	config string
+	env    []string
+}
+
+func newReconcileFixture(t *testing.T, storeEnv []string, tenant, token string) *reconcileFixture {
+	t.Helper()
+	srv := oktatest.New()
+	t.Cleanup(srv.Close)
+	app := oktatest.DefaultAppID
+	ada := srv.AddUser(oktatest.User{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"})
+	bob := srv.AddUser(oktatest.User{Email: "bob@example.com", FirstName: "Bob", LastName: "Builder"})
+	srv.AssignUser(app, ada, oktatest.ScopeUser, "")
+	g := srv.AddGroup(oktatest.Group{Name: "Engineering"})
+	srv.AddGroupMember(g, ada)
+	srv.AddGroupMember(g, bob)
+	srv.AssignGroup(app, g)
+
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "axonflow-sync.yaml")
+	yaml := fmt.Sprintf(`tenants:
+  %s:
+    okta:
+      orgURL: %s
+      appID: %s
+      apiToken: ${OKTA_API_TOKEN}
+      allowInsecureHTTP: true
+    reconcile: {mode: report, maxChanges: 50, maxChangePercent: 10}
+`, tenant, srv.URL, app)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &reconcileFixture{okta: srv, config: cfg,
+		env: append([]string{"AXONFLOW_SYNC_CONFIG=" + cfg, "OKTA_API_TOKEN=" + token}, storeEnv...)}
+}
+
+type cliReport struct {
+	Tenant   string         `json:"tenant"`
+	Mode     string         `json:"mode"`
+	Trigger  string         `json:"trigger"`
+	Complete bool           `json:"complete"`
+	Reason   string         `json:"incompleteReason"`
+	Summary  map[string]int `json:"summary"`
+	Drift    []any          `json:"drift"`
+	Applied  []struct {
+		Action string `json:"action"`
+		Result string `json:"result"`
+	} `json:"applied"`
+	Refused []struct {
+		Guard string `json:"guard"`
+	} `json:"refused"`
+}
+
+func decodeReport(t *testing.T, out string) cliReport {
+	t.Helper()
+	var r cliReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("stdout is not a JSON report: %v\n%s", err, out)
+	}
+	return r
+}
+
+func TestReconcileCLI(t *testing.T) {
+	for _, backend := range []string{"embedded", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			storeEnv := []string{"AXONFLOW_SYNC_DATA_DIR=" + t.TempDir()}
+			if backend == "redis" {
+				storeEnv = []string{"AXONFLOW_SYNC_REDIS_URL=" + testredis.URL(t)}
+			}
+			tenant := "acme"
+			if backend == "redis" { // the shared test Redis may hold other tests' tenants
+				tenant = fmt.Sprintf("acme-%d", time.Now().UnixNano())
+			}
+			f := newReconcileFixture(t, storeEnv, tenant, oktatest.DefaultToken)
+
+			// Report: drift remains → 2; nothing changes.
+			out, stderr, code := cli(t, f.env, "reconcile", "--tenant", tenant, "--output", "json", "--detailed-exitcode")
+			if code != exitDrift {
+				t.Fatalf("report: exit %d, want 2; stderr %s", code, stderr)
+			}
+			r := decodeReport(t, out)
+			if r.Tenant != tenant || r.Mode != "report" || r.Trigger != "cli" || !r.Complete ||
+				r.Summary["user_missing"] != 2 || r.Summary["group_missing"] != 1 || r.Summary["membership_missing"] != 2 {
+				t.Fatalf("report %+v", r)
+			}
+			// Without --detailed-exitcode a completed run exits 0.
+			if _, stderr, code := cli(t, f.env, "reconcile", "--tenant", tenant); code != 0 {
+				t.Fatalf("report without detailed exit code: %d %s", code, stderr)
+			}
+
+			// Correct with a limit too low: refused, drift remains.
+			out, stderr, code = cli(t, f.env, "reconcile", "--tenant", tenant, "--mode", "correct", "--output", "json",
+				"--detailed-exitcode", "--max-changes", "2")
+			if code != exitDrift || !strings.Contains(stderr, "max_changes") {
+				t.Fatalf("refused correct: exit %d, stderr %s", code, stderr)
+			}
+			if r := decodeReport(t, out); len(r.Applied) != 0 || len(r.Refused) != 1 || r.Refused[0].Guard != "max_changes" {
+				t.Fatalf("refused correct report %+v", r)
+			}
+
+			// Correct: 5 corrections (2 users, 1 group, 2 memberships) → 0.
+			out, stderr, code = cli(t, f.env, "reconcile", "--tenant", tenant, "--mode", "correct", "--output", "json", "--detailed-exitcode")
+			if code != exitNoDrift {
+				t.Fatalf("correct: exit %d; stderr %s\n%s", code, stderr, out)
+			}
+			if r := decodeReport(t, out); len(r.Applied) != 5 {
+				t.Fatalf("correct applied %+v", r.Applied)
+			}
+			// The next report shows no drift (table form).
+			out, stderr, code = cli(t, f.env, "reconcile", "--tenant", tenant, "--detailed-exitcode")
+			if code != exitNoDrift || !strings.Contains(out, "none: AxonFlow matches Okta") {
+				t.Fatalf("report after correct: exit %d\n%s\n%s", code, out, stderr)
+			}
+		})
+	}
+}
+
+func TestReconcileCLIErrors(t *testing.T) {
+	dataEnv := []string{"AXONFLOW_SYNC_DATA_DIR=" + t.TempDir()}
+	f := newReconcileFixture(t, dataEnv, "acme", "wrong-token")
+	// An incomplete read (Okta rejects the token): exit 1, the report says why.
+	out, stderr, code := cli(t, f.env, "reconcile", "--tenant", "acme", "--output", "json", "--detailed-exitcode")
+	if code != exitError || !strings.Contains(stderr, "did not complete") {
+		t.Fatalf("bad token: exit %d, stderr %s", code, stderr)
+	}
+	if r := decodeReport(t, out); r.Complete || !strings.Contains(r.Reason, "unauthorized") || len(r.Drift) != 0 {
+		t.Fatalf("incomplete report %+v", r)
+	}
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"reconcile", "--tenant", "nope"}, exitConfig, "tenant nope is not configured"},
+		{[]string{"reconcile", "--tenant", "nope", "--detailed-exitcode"}, exitError, "tenant nope is not configured"},
+		{[]string{"reconcile", "--tenant", "acme", "--mode", "fix"}, exitConfig, "report or correct"},
+		{[]string{"reconcile", "--tenant", "acme", "--output", "yaml"}, exitConfig, "table or json"},
+		{[]string{"reconcile"}, exitConfig, "--tenant"},
+	}
+	for _, c := range cases {
+		_, stderr, code := cli(t, f.env, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", c.args, code, c.code, stderr, c.msg)
+		}
+	}
+}
