@@ -68,7 +68,7 @@ type API struct {
 	mux       *http.ServeMux
 }
 
-// New returns the admin API with its tenant and token routes.
+// New returns the admin API with its tenant, token and role routes.
 func New(o Options) *API {
 	a := &API{st: o.Store, log: o.Logger, now: o.Now, mux: http.NewServeMux(), enabled: o.Token != ""}
 	if a.now == nil {
@@ -82,6 +82,7 @@ func New(o Options) *API {
 	a.Handle("POST /admin/v1/tenants/{tenant}/tokens/{id}/revoke", a.revokeToken)
 	a.Handle("DELETE /admin/v1/tenants/{tenant}/tokens/{id}", a.revokeToken)
 	a.Handle("POST /admin/v1/tenants/{tenant}/tokens/{id}/rotate", a.rotateToken)
+	a.roleRoutes()
 	a.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		if !a.authorized(w, r) {
 			return
