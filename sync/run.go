@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	gosync "sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -51,7 +52,8 @@ type RunnerOptions struct {
 // replica sharing the store (through the store lease LeaseName). It is safe
 // for concurrent use.
 type Runner struct {
-	o RunnerOptions
+	o      RunnerOptions
+	active gosync.WaitGroup // runs started by this Runner
 }
 
 // NewRunner returns a Runner; it panics if o.Store is nil (a programming
@@ -157,7 +159,9 @@ func (r *Runner) Start(ctx context.Context, o RunOptions) (*Run, error) {
 	runCtx, cancel := context.WithCancelCause(ctx)
 	keeper := newLeaseKeeper(r.o.Store, o.Tenant, owner, r.o.LeaseTTL, acquiredAt, cancel, log)
 	go keeper.loop()
+	r.active.Add(1)
 	go func() {
+		defer r.active.Done()
 		defer close(x.done)
 		defer cancel(nil)
 		x.report, x.err = r.execute(runCtx, o, x.ID, started, keeper, log)
@@ -169,6 +173,20 @@ func (r *Runner) Start(ctx context.Context, o RunOptions) (*Run, error) {
 		}
 	}()
 	return x, nil
+}
+
+// Wait blocks until every run this Runner started has finished, or ctx
+// ends (then it returns ctx's error). Cancel the runs' context first to make
+// them stop before their next write.
+func (r *Runner) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { r.active.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Run is Start followed by Wait. The report is nil only when the run did not

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,6 +161,121 @@ func TestReconcileCLIErrors(t *testing.T) {
 		_, stderr, code := cli(t, f.env, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.msg) {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", c.args, code, c.code, stderr, c.msg)
+		}
+	}
+}
+
+func adminReq(t *testing.T, method, url, token, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestServeReconcile: serve runs the schedule of one tenant, starts runs of
+// another through the admin API (one at a time), keeps their reports and
+// exports the reconcile metrics.
+func TestServeReconcile(t *testing.T) {
+	const adminToken = "adm_reconcile_test_token"
+	f := newReconcileFixture(t, []string{"AXONFLOW_SYNC_DATA_DIR=" + t.TempDir(), "AXONFLOW_SYNC_ADMIN_TOKEN=" + adminToken},
+		"acme", oktatest.DefaultToken)
+	b, _ := os.ReadFile(f.config)
+	sched := strings.Replace(strings.Replace(string(b), "tenants:\n  acme:", "  sched:", 1),
+		"reconcile: {mode: report,", "reconcile: {schedule: \"@every 1s\", mode: report,", 1)
+	if err := os.WriteFile(f.config, append(b, []byte(sched)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startServe(t, f.env)
+	base := "http://" + d.admin + "/admin/v1/tenants/"
+
+	// The schedule runs tenant sched on its own.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := adminReq(t, "GET", base+"sched/reconcile/runs", adminToken, "")
+		if code != 200 {
+			t.Fatalf("GET runs: %d %s", code, body)
+		}
+		var list struct {
+			Runs []cliReport `json:"runs"`
+		}
+		_ = json.Unmarshal(body, &list)
+		if len(list.Runs) > 0 {
+			if list.Runs[0].Trigger != "schedule" || list.Runs[0].Tenant != "sched" || list.Runs[0].Summary["user_missing"] != 2 {
+				t.Fatalf("scheduled run %+v", list.Runs[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled run after 10 s; log:\n%s", d.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	if code, _ := adminReq(t, "POST", base+"acme/reconcile", "", ""); code != 401 {
+		t.Errorf("POST without the admin token: %d", code)
+	}
+	if code, body := adminReq(t, "POST", base+"nope/reconcile", adminToken, ""); code != 404 {
+		t.Errorf("POST for an unconfigured tenant: %d %s", code, body)
+	}
+	// One run at a time: the second POST while the first runs is 409.
+	f.okta.SlowDown(oktatest.RouteAppUsers, 400*time.Millisecond)
+	code, body := adminReq(t, "POST", base+"acme/reconcile", adminToken, `{"mode":"correct"}`)
+	if code != 202 {
+		t.Fatalf("POST reconcile: %d %s", code, body)
+	}
+	var started struct{ RunID, Status, Report string }
+	_ = json.Unmarshal(body, &started)
+	if started.RunID == "" || started.Status != "running" {
+		t.Fatalf("202 body %s", body)
+	}
+	if code, body := adminReq(t, "POST", base+"acme/reconcile", adminToken, ""); code != 409 || !strings.Contains(string(body), started.RunID) {
+		t.Errorf("concurrent POST: %d %s; want 409 naming run %s", code, body, started.RunID)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		code, body = adminReq(t, "GET", "http://"+d.admin+started.Report, adminToken, "")
+		if code == 200 {
+			break
+		}
+		if code != 202 || time.Now().After(deadline) {
+			t.Fatalf("GET %s: %d %s", started.Report, code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r := decodeReport(t, string(body))
+	if r.Mode != "correct" || r.Trigger != "api" || len(r.Applied) != 5 {
+		t.Fatalf("API run report %+v", r)
+	}
+	if code, _ := adminReq(t, "GET", base+"acme/reconcile/runs/nope", adminToken, ""); code != 404 {
+		t.Errorf("unknown run: %d", code)
+	}
+
+	resp, err := http.Get("http://" + d.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{`axonflow_reconcile_runs_total{result="ok",tenant="sched"}`,
+		`axonflow_reconcile_corrections_applied_total{action="create_user",tenant="acme"} 2`,
+		`axonflow_reconcile_runs_total{result="busy",tenant="acme"} 1`,
+		`axonflow_okta_api_calls_total{tenant="acme"}`, `axonflow_reconcile_last_success_timestamp_seconds{tenant="acme"}`} {
+		if !strings.Contains(string(metrics), m) {
+			t.Errorf("/metrics lacks %s", m)
 		}
 	}
 }

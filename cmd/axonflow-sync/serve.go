@@ -66,6 +66,12 @@ func (e env) serve(ctx context.Context, args []string) int {
 	admin.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	adminAPI := adminapi.New(adminapi.Options{Store: st, Token: cfg.AdminToken, Logger: log})
 	admin.Handle("/admin/", adminAPI)
+	// Reconciliation: metrics on reg, per-tenant schedules, admin routes.
+	rec, err := startReconciler(ctx, cfg, st, reg, adminAPI, log)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start reconciliation")
+		return exitFail
+	}
 
 	servers := []*http.Server{
 		// scimserver is the whole API listener, so every path (also
@@ -101,6 +107,10 @@ func (e env) serve(ctx context.Context, args []string) int {
 			log.Error().Err(err).Msg("graceful shutdown incomplete")
 			code = exitFail
 		}
+	}
+	if err := rec.stop(sctx); err != nil {
+		log.Error().Err(err).Msg("reconcile runs did not stop in time")
+		code = exitFail
 	}
 	log.Info().Msg("stopped")
 	return code
