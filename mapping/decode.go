@@ -39,13 +39,27 @@ func DecodeJSON(body []byte) (map[string]any, error) {
 // attributes (id, meta, groups, roles) are ignored, password is discarded,
 // a missing schemas list defaults to the User schema, unknown schemas or
 // attributes and wrong types are a 400 *Error, and userName is required.
+// A missing (or null) active is stored as true, the value a user without one
+// is rendered with, so a GET rendering decodes back to the same Attrs.
 func DecodeUser(body []byte) (Attrs, error) {
 	m, err := DecodeJSON(body)
 	if err != nil {
 		return nil, err
 	}
 	attrs, _, _, err := decodeResource(UserType, m)
-	return attrs, err
+	if err != nil {
+		return nil, err
+	}
+	defaultActive(attrs)
+	return attrs, nil
+}
+
+// defaultActive makes a user's active attribute explicit: absent means true
+// (RFC 7643 leaves the default to the provider; User.Active says the same).
+func defaultActive(attrs Attrs) {
+	if _, ok := attrs["active"]; !ok {
+		attrs["active"] = true
+	}
 }
 
 // DecodeGroup validates a POST or PUT /Groups body and returns its

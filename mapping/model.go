@@ -43,7 +43,8 @@ type Attrs map[string]any
 type User struct {
 	// ID is the server-issued, immutable resource id (RFC 7643 §3.1).
 	ID string `json:"id"`
-	// Attrs holds every client-writable attribute, normalised by NormalizeUser.
+	// Attrs holds every client-writable attribute, normalised as DecodeUser
+	// and ApplyUserPatch return it.
 	Attrs Attrs `json:"attrs"`
 	// Origin is who created the user (OriginOktaPush, OriginReconciler, ...).
 	Origin string `json:"origin,omitempty"`

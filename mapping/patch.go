@@ -171,7 +171,8 @@ func without(l []string, s string) []string {
 // ApplyUserPatch applies ops in order to a copy of attrs and returns the
 // result; attrs is not modified. id is the URL id (a path-less value may
 // repeat it). The whole PATCH fails on the first bad operation, so nothing
-// is half-applied. Errors are 400 *Error values (invalidPath, noTarget,
+// is half-applied. A removed active attribute becomes its default, true
+// (as in DecodeUser). Errors are 400 *Error values (invalidPath, noTarget,
 // invalidValue, mutability, invalidSyntax).
 func ApplyUserPatch(attrs Attrs, id string, ops []PatchOp) (Attrs, error) {
 	doc := attrs.Clone()
@@ -186,6 +187,9 @@ func ApplyUserPatch(attrs Attrs, id string, ops []PatchOp) (Attrs, error) {
 	}
 	if err := checkRequired(UserType, doc); err != nil {
 		return nil, err
+	}
+	if _, had := attrs["active"]; had {
+		defaultActive(doc)
 	}
 	return doc, nil
 }
@@ -708,10 +712,14 @@ func (p *patcher) currentMembers() ([]string, error) {
 }
 
 // memberEqIDs extracts ids from `value eq "a"` or `value eq "a" or value eq "b"`.
+// `value eq ""` names no member (ids are never empty).
 func memberEqIDs(e filter.Expr) ([]string, bool) {
 	switch x := e.(type) {
 	case *filter.Compare:
 		if x.Op == filter.Eq && x.Path.URN == "" && x.Path.Sub == "" && strings.EqualFold(x.Path.Name, "value") && x.Value.Kind == filter.KindString {
+			if x.Value.Str == "" {
+				return nil, true
+			}
 			return []string{x.Value.Str}, true
 		}
 	case *filter.Logical:
