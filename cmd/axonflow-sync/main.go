@@ -41,6 +41,12 @@ Usage:
   axonflow-sync token list   --tenant ID [--output json]
   axonflow-sync token revoke --tenant ID TOKEN_ID
   axonflow-sync token rotate --tenant ID --token-id OLD [--grace 24h] [--name N]
+  axonflow-sync roles map|unmap --tenant ID --group NAME_OR_ID [--by-name] [--role ROLE]
+  axonflow-sync roles list --tenant ID [--output json]
+  axonflow-sync roles show --tenant ID --user USER_ID_OR_USERNAME [--output json]
+  axonflow-sync roles assign|unassign --tenant ID --user USER_ID_OR_USERNAME --role ROLE
+  axonflow-sync roles default --tenant ID --role ROLE|none
+                                              group-to-role mappings, manual roles, the default role
   axonflow-sync doctor --url https://HOST/scim/v2 --token 'Bearer scim_...' [--tenant ID] [--write-test] [--output json]
                                               replay Okta's SCIM requests and diagnose what fails (no config needed)
   axonflow-sync reconcile --tenant ID [--mode report|correct] [--output table|json] [--detailed-exitcode]
@@ -84,6 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return e.serve(ctx, args[1:])
 	case "token":
 		return e.token(ctx, args[1:])
+	case "roles":
+		return e.roles(ctx, args[1:])
 	case "doctor":
 		return e.doctor(ctx, args[1:])
 	case "healthcheck":

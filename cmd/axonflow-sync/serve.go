@@ -47,6 +47,10 @@ func (e env) serve(ctx context.Context, args []string) int {
 		return exitFail
 	}
 	defer st.Close()
+	if err := adminapi.ApplyConfigRoles(ctx, st, cfg.Tenants, log, time.Now()); err != nil {
+		log.Error().Err(err).Msg("cannot apply the configured roles (tenants.*.roles)")
+		return exitFail
+	}
 
 	if tenants, err := st.ListTenants(ctx); err == nil && len(tenants) == 0 {
 		log.Warn().Msg("no tenants yet: create a tenant and its SCIM token with: axonflow-sync token create --tenant YOUR_TENANT --name okta")
