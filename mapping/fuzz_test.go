@@ -3,6 +3,7 @@ package mapping_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,9 @@ var patchSeeds = []string{
 	`{"Operations":[{"op":"replace","path":"emails[type eq \"work\"]","value":{"value":"w@example.com","display":"W"}}]}`,
 	`{"Operations":[{"op":"add","path":"addresses[type eq \"work\"].locality","value":"Paris"}]}`,
 	`{"Operations":[{"op":"replace","path":"emails","value":[{"value":"a"},{"value":"a"}]}]}`,
+	`{"Operations":[{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"},{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"}]}`,
+	`{"Operations":[{"op":"remove","path":"name.givenName"},{"op":"remove","path":"name.familyName"},{"op":"remove","path":"addresses[type eq \"home\"].locality"}]}`,
+	`{"Operations":[{"op":"replace","value":{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":null,"manager":null}}}]}`,
 }
 
 // fixedUser is the document every fuzzed PATCH is applied to.
@@ -137,6 +141,9 @@ func FuzzUserBody(f *testing.F) {
 		if back := roundTrip(t, attrs); !back.Equal(attrs) {
 			t.Fatalf("round trip changed the user:\n got %#v\nwant %#v", back, attrs)
 		}
+		if path, ok := findEmpty(map[string]any(attrs), ""); ok {
+			t.Fatalf("decoded user holds an empty value at %q: %#v", path, attrs)
+		}
 		// Decoding is deterministic and does not alias the input.
 		again, err := mapping.DecodeUser(body)
 		if err != nil || !again.Equal(attrs) {
@@ -165,8 +172,13 @@ func FuzzPatchBody(f *testing.F) {
 		}
 		if err != nil {
 			checkError(t, "ApplyUserPatch", err)
-		} else if back := roundTrip(t, user); !back.Equal(user) {
-			t.Fatalf("patched user does not round-trip:\n got %#v\nwant %#v", back, user)
+		} else {
+			if back := roundTrip(t, user); !back.Equal(user) {
+				t.Fatalf("patched user does not round-trip:\n got %#v\nwant %#v", back, user)
+			}
+			if path, ok := findEmpty(map[string]any(user), ""); ok {
+				t.Fatalf("patched user holds an empty value at %q: %#v", path, user)
+			}
 		}
 
 		calls := 0
@@ -203,4 +215,34 @@ func FuzzPatchBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// findEmpty returns the path of an empty object, array or string inside v:
+// a normalised document never holds one (empty means unassigned).
+func findEmpty(v any, path string) (string, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 && path != "" {
+			return path, true
+		}
+		for k, e := range x {
+			if p, ok := findEmpty(e, path+"/"+k); ok {
+				return p, true
+			}
+		}
+	case []any:
+		if len(x) == 0 {
+			return path, true
+		}
+		for i, e := range x {
+			if p, ok := findEmpty(e, fmt.Sprintf("%s/%d", path, i)); ok {
+				return p, true
+			}
+		}
+	case string:
+		if x == "" {
+			return path, true
+		}
+	}
+	return "", false
 }

@@ -251,7 +251,9 @@ func (p *patcher) apply(op *PatchOp) error {
 	if path.Filter == nil {
 		sub := path.Attr.Sub
 		if sub == "" {
-			return p.applyAttr(op, a, container, displayPath(ext, a.Name), true)
+			err := p.applyAttr(op, a, container, displayPath(ext, a.Name), true)
+			p.cleanup(container, a.Name, ext)
+			return err
 		}
 		s := a.Sub(sub)
 		if s == nil || a.Type != TypeComplex {

@@ -20,15 +20,19 @@ type Ref struct {
 // schemas, id, meta (created, lastModified, location = base+"/Users/"+id,
 // version W/"<n>") and the readOnly groups. base is the SCIM base URL
 // without a trailing slash (e.g. "https://host/scim/v2"). Times are UTC
-// RFC 3339 with milliseconds.
+// RFC 3339 with as many fractional digits as needed (up to nanoseconds).
+// The enterprise extension and its schema URN appear only when it holds
+// an attribute.
 func UserResource(u *User, base string, groups []Ref) map[string]any {
 	res := make(map[string]any, len(u.Attrs)+5)
 	for k, v := range u.Attrs {
 		res[k] = v
 	}
 	schemas := []any{SchemaUser}
-	if _, ok := u.Attrs[SchemaEnterpriseUser]; ok {
+	if ext, _ := u.Attrs[SchemaEnterpriseUser].(map[string]any); len(ext) > 0 {
 		schemas = append(schemas, SchemaEnterpriseUser)
+	} else {
+		delete(res, SchemaEnterpriseUser)
 	}
 	res["schemas"] = schemas
 	res["id"] = u.ID

@@ -244,7 +244,7 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return s[:n/2] + "…" + s[len(s)-n/2:]
 }
 
 // do sends an Okta-shaped request to base+path. body is nil (no body), a

@@ -872,3 +872,86 @@ func TestNo500(t *testing.T) {
 }
 
 var _ = store.ErrNotFound
+
+// TestValuePathPatch: Okta's attribute mapping writes user.email to
+// emails[type eq "work"].value; value paths update, create and remove
+// elements of multi-valued attributes.
+func TestValuePathPatch(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		id := e.createUser(t, "vp@example.com", map[string]any{"emails": []any{
+			map[string]any{"value": "vp@example.com", "type": "work", "primary": true},
+			map[string]any{"value": "vp@home.org", "type": "home"},
+		}})
+		emails := func(r *response) any { mustStatus(t, r, http.StatusOK); return r.Body["emails"] }
+		r := e.patch(t, "/Users/"+id, op("replace", `emails[type eq "work"].value`, "new@example.com"))
+		if got := emails(r); !jsonEqual(got, []any{
+			map[string]any{"primary": true, "type": "work", "value": "new@example.com"},
+			map[string]any{"type": "home", "value": "vp@home.org"},
+		}) {
+			t.Fatalf("replace work email: %v", got)
+		}
+		// No matching element: add/replace creates one from the filter.
+		r = e.patch(t, "/Users/"+id, op("add", `phoneNumbers[type eq "mobile"].value`, "+1 555 0100"))
+		if got := r.Body["phoneNumbers"]; !jsonEqual(got, []any{map[string]any{"type": "mobile", "value": "+1 555 0100"}}) {
+			t.Fatalf("upsert phone: %v", got)
+		}
+		r = e.patch(t, "/Users/"+id, op("remove", `emails[type eq "home"]`, nil))
+		if got := emails(r); len(got.([]any)) != 1 || jstr(got, 0, "type") != "work" {
+			t.Fatalf("remove home email: %v", got)
+		}
+		// Removing what is not there succeeds and changes nothing.
+		before := jstr(r.Body, "meta", "version")
+		r = e.patch(t, "/Users/"+id, op("remove", `emails[type eq "other"]`, nil))
+		if mustStatus(t, r, http.StatusOK); jstr(r.Body, "meta", "version") != before {
+			t.Fatalf("no-op remove changed the version")
+		}
+		// A filter that cannot describe a new element: noTarget.
+		mustSCIMError(t, e.patch(t, "/Users/"+id, op("replace", `emails[value co "zzz"].display`, "x")), http.StatusBadRequest, mapping.ScimNoTarget)
+		// Sub-attribute and extension paths.
+		r = e.patch(t, "/Users/"+id,
+			op("replace", "name.givenName", "Vee"),
+			op("add", mapping.SchemaEnterpriseUser+":department", "Ops"),
+			op("replace", mapping.SchemaEnterpriseUser+":manager.value", "boss-1"))
+		mustStatus(t, r, http.StatusOK)
+		if jstr(r.Body, "name", "givenName") != "Vee" || jstr(r.Body, mapping.SchemaEnterpriseUser, "department") != "Ops" ||
+			jstr(r.Body, mapping.SchemaEnterpriseUser, "manager", "value") != "boss-1" || !jsonContains(r.Body["schemas"], mapping.SchemaEnterpriseUser) {
+			t.Fatalf("sub-attribute/extension paths: %s", r)
+		}
+		r = e.patch(t, "/Users/"+id, op("remove", mapping.SchemaEnterpriseUser+":department", nil), op("remove", mapping.SchemaEnterpriseUser+":manager", nil))
+		if _, ok := r.Body[mapping.SchemaEnterpriseUser]; ok || jsonContains(r.Body["schemas"], mapping.SchemaEnterpriseUser) {
+			t.Fatalf("empty extension kept: %s", r)
+		}
+	})
+}
+
+// TestMiscHTTP: HEAD, self-rename by letter case, extreme paging numbers.
+func TestMiscHTTP(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		id := e.createUser(t, "misc@example.com")
+		r := e.do(t, http.MethodHead, "/Users/"+id, nil)
+		if mustStatus(t, r, http.StatusOK); len(r.Raw) != 0 {
+			t.Fatalf("HEAD returned a body")
+		}
+		mustStatus(t, e.do(t, http.MethodHead, "/Users", nil), http.StatusOK)
+		// Renaming a user to its own name in another case is not a conflict.
+		r = e.put(t, "/Users/"+id, map[string]any{"userName": "MISC@Example.com"})
+		if mustStatus(t, r, http.StatusOK); jstr(r.Body, "userName") != "MISC@Example.com" {
+			t.Fatalf("self-rename: %s", r)
+		}
+		g := e.createGroup(t, "Misc")
+		patchOK(t, e.patch(t, "/Groups/"+g, op("replace", "displayName", "MISC")))
+		for _, q := range []string{
+			"?startIndex=9223372036854775807&count=10", "?startIndex=1&count=9223372036854775807",
+			"?startIndex=-9223372036854775808", "?count=-1", "?startIndex=9223372036854775807" + "&filter=" + "id%20pr",
+		} {
+			for _, p := range []string{"/Users", "/Groups"} {
+				r := e.get(t, p+q)
+				resources(t, r)
+				if jint(t, r.Body, "totalResults") != 1 {
+					t.Errorf("%s%s: %s", p, q, r)
+				}
+			}
+		}
+		mustSCIMError(t, e.get(t, "/Users?startIndex=99999999999999999999"), http.StatusBadRequest, mapping.ScimInvalidValue)
+	})
+}
