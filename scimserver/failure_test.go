@@ -46,7 +46,7 @@ func TestStoreFailures(t *testing.T) {
 			}{{"unavailable", 503}, {"boom", 500}, {"panic", 500}} {
 				fs.mode.Store(c.mode)
 				for _, r := range []*response{
-					e.get(t, "/Users/" + id),
+					e.get(t, "/Users/"+id),
 					e.patch(t, "/Users/"+id, op("replace", "title", "x")),
 					e.get(t, "/Users"+filterQS(`userName eq "fail@example.com"`)),
 				} {
@@ -63,7 +63,7 @@ func TestStoreFailures(t *testing.T) {
 				}
 			}
 			fs.mode.Store("")
-			if r := e.get(t, "/Users/" + id); r.Status != http.StatusOK || jstr(r.Body, "title") != "" {
+			if r := e.get(t, "/Users/"+id); r.Status != http.StatusOK || jstr(r.Body, "title") != "" {
 				t.Fatalf("after failures: %s", r)
 			}
 			// The observer saw every request, with the status sent.
