@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	gosync "sync"
 
 	"github.com/google/uuid"
 
@@ -80,6 +81,10 @@ func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*
 			byID[g.ID] = g
 		}
 	}
+	rolesOf, err := s.roleInputs(ctx, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
 	for i, u := range users {
 		var gs []*mapping.Group
 		for _, id := range memberOf[u.ID] {
@@ -98,8 +103,50 @@ func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*
 			refs = append(refs, mapping.Ref{ID: g.ID, Display: g.DisplayName()})
 		}
 		out[i] = mapping.UserResource(u, base, refs)
+		if roles := rolesOf(u.ID, refs); len(roles) > 0 {
+			out[i]["roles"] = roles
+		}
 	}
 	return out, nil
+}
+
+// roleInputs reads what effective roles derive from — the tenant's role
+// mappings, its default role and the users' manual/api assignments — with
+// the three reads in parallel, and returns a function rendering one user's
+// readOnly roles attribute from its groups: one {value, type} element per
+// role, type being the role's first source (scim, manual, api, default).
+func (s *Server) roleInputs(ctx context.Context, tenant string, ids []string) (func(uid string, groups []mapping.Ref) []any, error) {
+	var (
+		wg       gosync.WaitGroup
+		ms       []mapping.RoleMapping
+		def      string
+		defSet   bool
+		assigned map[string][]mapping.RoleAssignment
+		errs     [3]error
+	)
+	wg.Add(3)
+	go func() { defer wg.Done(); ms, errs[0] = s.st.ListRoleMappings(ctx, tenant) }()
+	go func() { defer wg.Done(); def, defSet, errs[1] = s.st.DefaultRole(ctx, tenant) }()
+	go func() { defer wg.Done(); assigned, errs[2] = s.st.UserRoles(ctx, tenant, ids) }()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	defRole := mapping.TenantDefaultRole(def, defSet)
+	return func(uid string, groups []mapping.Ref) []any {
+		eff := mapping.EffectiveRoles(groups, ms, assigned[uid], defRole)
+		out := make([]any, 0, len(eff))
+		seen := map[string]bool{}
+		for _, a := range eff {
+			if !seen[a.Role] {
+				seen[a.Role] = true
+				out = append(out, map[string]any{"value": a.Role, "type": a.Source})
+			}
+		}
+		return out
+	}, nil
 }
 
 func (s *Server) renderUser(ctx context.Context, tenant, base string, u *mapping.User) (map[string]any, error) {
