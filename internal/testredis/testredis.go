@@ -119,6 +119,7 @@ type Server struct {
 	dir  string
 	port int
 	args []string
+	conf string // sentinel mode: the sentinel config file (StartSentinel)
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
 }
@@ -141,6 +142,11 @@ func Start(t testing.TB, args ...string) *Server {
 // start picks a free port and starts redis-server there, retrying a few
 // times in case another process grabbed the port in between.
 func start(dir string, args []string) (*Server, error) {
+	return startConf(dir, args, "")
+}
+
+// startConf is start with a sentinel config file (conf != "": sentinel mode).
+func startConf(dir string, args []string, conf string) (*Server, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, errors.New("redis-server not found on PATH; install the Debian package redis-server (apt-get install redis-server) or set " + EnvURL)
 	}
@@ -150,7 +156,7 @@ func start(dir string, args []string) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{dir: dir, port: port, args: args}
+		s := &Server{dir: dir, port: port, args: args, conf: conf}
 		if lastErr = s.launch(); lastErr == nil {
 			return s, nil
 		}
@@ -179,6 +185,16 @@ func (s *Server) launch() error {
 		"--daemonize", "no",
 		"--logfile", "",
 		"--databases", "16",
+	}
+	if s.conf != "" {
+		// Sentinel mode: the config file first; data settings do not apply.
+		argv = []string{s.conf, "--sentinel",
+			"--port", strconv.Itoa(s.port),
+			"--bind", "127.0.0.1",
+			"--dir", s.dir,
+			"--daemonize", "no",
+			"--logfile", "",
+		}
 	}
 	argv = append(argv, s.args...)
 	cmd := exec.Command("redis-server", argv...)

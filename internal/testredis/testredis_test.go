@@ -2,6 +2,7 @@ package testredis
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -65,4 +66,44 @@ func TestPauseResume(t *testing.T) {
 		t.Fatalf("PING after Resume: %v", err)
 	}
 	s.Pause(t) // Stop (via Cleanup) must cope with a paused server
+}
+
+func TestStartCluster(t *testing.T) {
+	c := StartCluster(t, 3)
+	if len(c.Addrs()) != 3 {
+		t.Fatalf("Addrs = %v", c.Addrs())
+	}
+	for _, n := range c.Nodes {
+		v, err := do(n.Addr(), "CLUSTER", "INFO")
+		if err != nil || !strings.Contains(v.(string), "cluster_slots_assigned:16384") {
+			t.Fatalf("CLUSTER INFO on %s: %v %v", n.Addr(), v, err)
+		}
+	}
+	// Every node owns a share: a key lands on exactly one node, the others
+	// redirect.
+	moved := 0
+	for _, n := range c.Nodes {
+		if _, err := do(n.Addr(), "SET", "k", "v"); err != nil {
+			if !strings.HasPrefix(err.Error(), "MOVED") {
+				t.Fatalf("SET on %s: %v", n.Addr(), err)
+			}
+			moved++
+		}
+	}
+	if moved != 2 {
+		t.Fatalf("%d of 3 nodes redirected SET k; want 2", moved)
+	}
+}
+
+func TestStartSentinel(t *testing.T) {
+	m := Start(t)
+	s := StartSentinel(t, "mymaster", m)
+	v, err := do(s.Addr(), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := v.([]any)
+	if !ok || len(a) != 2 || a[1] != strconv.Itoa(m.port) {
+		t.Fatalf("sentinel master addr = %#v; want port %d", v, m.port)
+	}
 }
