@@ -197,6 +197,9 @@ type State interface {
 	// Roles: role mappings, manual/api role assignments and the default
 	// role of each tenant.
 	Roles
+	// ProvisioningLog: who changed what and which requests were rejected
+	// (and why), per tenant, with bounded retention.
+	ProvisioningLog
 }
 
 // Roles is the stored part of the role model: per tenant, the group-to-role

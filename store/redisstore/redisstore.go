@@ -32,6 +32,8 @@
 //	t:{T}:roles:mappings          HASH mapping.RoleMappingKey → JSON {group, byName, role, source}
 //	t:{T}:roles:user:<uid>        SET "source:role"                (manual/api assignments; DeleteUser drops it)
 //	t:{T}:roles:default           STRING role ("" = none)          (absent: never set)
+//	t:{T}:log                     STREAM field e → LogEntry JSON   (provisioning log; see below)
+//	t:{T}:log:name:<n>            LIST stream ids, newest first    (the log's name index; n = FoldKey(name))
 //	tokens:<sha256hex>            HASH tenant id name prefix created exp used revoked   (global)
 //
 // Record fields: doc is the JSON of mapping.Attrs (decoded with UseNumber, so
@@ -71,6 +73,26 @@
 //	PutRoleMapping, DeleteRoleMapping, ListRoleMappings, AssignRole        1 (AssignRole: 1 script)
 //	UnassignRole, SetDefaultRole, DefaultRole                              1
 //	UserRoles                                                              1 (pipelined)
+//	AppendLog                                                              1 script (adds, trims, indexes)
+//	QueryLog with Name                                                     2 (LRANGE + pipelined XRANGE)
+//	QueryLog without Name                                                  1 per 500 entries scanned (XREVRANGE)
+//
+// # Provisioning log
+//
+// Each tenant's log is one stream, t:{T}:log, inside the tenant's hash tag.
+// An entry's stream id is <entry time in ms>-<seq> (the entry's own time, or
+// the stream's last id when that time is older, so ids only grow and the id
+// of an entry is never before its time; Redis < 7 falls back to a
+// server-generated id). AppendLog is one script: XADD with MAXLEN ~
+// MaxEntries (Redis trims whole stream nodes, so up to one node,
+// stream-node-max-entries = 100 by default, more may remain), then an exact
+// XTRIM MINID of now - MaxAge, then PEXPIRE MaxAge (a tenant that logs
+// nothing for MaxAge loses the whole stream). QueryLog reads newest first
+// with XREVRANGE from + down to the id of max(Since, now - MaxAge), filtering
+// in Go; a Name query instead reads t:{T}:log:name:<FoldKey(name)>, a LIST
+// of the newest 1,000 stream ids of entries with that name (LPUSH + LTRIM +
+// PEXPIRE MaxAge in the same script), and skips ids trimmed from the stream
+// since. Entries are JSON (store.LogEntry) with no secret in them.
 //
 // # Errors and timeouts
 //
@@ -91,6 +113,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -116,6 +139,9 @@ type Options struct {
 	// share one Redis database with other applications. It must not contain
 	// '{' or '}' (that would move the Cluster hash tag).
 	KeyPrefix string
+	// LogRetention bounds each tenant's provisioning log (zero fields:
+	// store.DefaultLogMaxEntries, store.DefaultLogMaxAge).
+	LogRetention store.LogRetention
 }
 
 // Store is a store.State on Redis. It is safe for concurrent use by many
@@ -124,6 +150,7 @@ type Store struct {
 	c       redis.UniversalClient
 	timeout time.Duration
 	prefix  string
+	logRet  atomic.Pointer[store.LogRetention]
 }
 
 var _ store.State = (*Store)(nil)
@@ -165,7 +192,9 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	if err := opts.validate(); err != nil {
 		panic(err)
 	}
-	return &Store{c: client, timeout: opts.timeout(), prefix: opts.KeyPrefix}
+	s := &Store{c: client, timeout: opts.timeout(), prefix: opts.KeyPrefix}
+	s.SetLogRetention(opts.LogRetention)
+	return s
 }
 
 func (o Options) validate() error {

@@ -120,6 +120,22 @@ CREATE TABLE role_defaults (
 	role   TEXT NOT NULL              -- '' = none; no row: never set
 ) WITHOUT ROWID;
 `,
+	// 4: the provisioning log (store.ProvisioningLog).
+	`
+CREATE TABLE provisioning_log (
+	tenant        TEXT NOT NULL,
+	n             INTEGER NOT NULL,   -- per-tenant append number: 1, 2, ...
+	at            INTEGER NOT NULL,   -- entry time, Unix ns UTC
+	name_key      TEXT NOT NULL,      -- mapping.FoldKey(name)
+	resource_type TEXT NOT NULL,
+	actor         TEXT NOT NULL,
+	status        INTEGER NOT NULL,
+	entry         TEXT NOT NULL,      -- JSON of store.LogEntry
+	PRIMARY KEY (tenant, n)
+);
+CREATE INDEX provisioning_log_name ON provisioning_log (tenant, name_key, n);
+CREATE INDEX provisioning_log_at ON provisioning_log (at);
+`,
 }
 
 // SchemaVersion is the schema version this build creates and understands.

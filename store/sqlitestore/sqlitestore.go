@@ -14,7 +14,9 @@
 // (one row per group member, so a membership delta costs O(delta) whatever
 // the group's size), leases and runs (store.Leases, store.Runs),
 // role_mappings, role_assignments and role_defaults (store.Roles; a user's
-// assignments cascade with it), plus schema_version for migrations. Uniqueness rules
+// assignments cascade with it), provisioning_log (store.ProvisioningLog:
+// one row per entry, numbered per tenant, pruned by count and age on every
+// append), plus schema_version for migrations. Uniqueness rules
 // are UNIQUE indexes over folded userName/displayName keys
 // (mapping.FoldKey) and exact externalId values.
 //
@@ -34,6 +36,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -60,6 +63,8 @@ type Store struct {
 	rst  *stmtCache
 	path string
 	log  zerolog.Logger
+	// logRet is the provisioning log retention (nil: the defaults).
+	logRet atomic.Pointer[store.LogRetention]
 }
 
 var (

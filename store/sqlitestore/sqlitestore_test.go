@@ -242,7 +242,7 @@ func TestMigrateFromV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{`DROP TABLE leases`, `DROP TABLE runs`, `DROP TABLE role_mappings`, `DROP TABLE role_assignments`,
-		`DROP TABLE role_defaults`, `UPDATE schema_version SET version = 1`} {
+		`DROP TABLE role_defaults`, `DROP TABLE provisioning_log`, `UPDATE schema_version SET version = 1`} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -271,7 +271,7 @@ func TestMigrateFromV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{`DROP TABLE role_mappings`, `DROP TABLE role_assignments`, `DROP TABLE role_defaults`,
-		`UPDATE schema_version SET version = 2`} {
+		`DROP TABLE provisioning_log`, `UPDATE schema_version SET version = 2`} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite every store.State backend
 // passes: Run executes one subtest per behaviour of the interface contract
 // (tenants, tokens, users, groups, memberships, concurrency, scale,
-// leases, reconcile run records, roles), and the
+// leases, reconcile run records, roles, the provisioning log), and the
 // Benchmark* helpers measure the hot paths the same way for every backend.
 //
 // Only backend tests import it (store/sqlitestore, store/redisstore and any
@@ -83,6 +83,12 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"RoleAssignments", testRoleAssignments},
 		{"DefaultRole", testDefaultRole},
 		{"ConcurrentDeleteUserAssignRole", testConcurrentDeleteUserAssignRole},
+		{"LogRoundTrip", testLogRoundTrip},
+		{"LogFilters", testLogFilters},
+		{"LogOrder", testLogOrder},
+		{"LogRetentionCount", testLogRetentionCount},
+		{"LogRetentionAge", testLogRetentionAge},
+		{"LogConcurrentAppend", testLogConcurrentAppend},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
