@@ -2,7 +2,7 @@
 # (Debian package) when missing, then runs every test with the race detector.
 GO ?= go
 
-.PHONY: test build vet fuzz bench
+.PHONY: test build vet fuzz bench bench-load
 test:
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "redis-server not found: installing Debian's redis-server package"; \
@@ -16,3 +16,14 @@ build:
 
 bench:
 	$(GO) test -run=NONE -bench=. -benchmem ./...
+
+# The load benchmark (README "Load benchmark"): --spawn starts a throw-away
+# redis-server and axonflow-sync serve on free 127.0.0.1 ports; 64 connections,
+# 10 s per phase, an import of 100,000 users and the 100,000-member group
+# (about 3.5 minutes on 2 cores). Smaller: make bench-load BENCH_FLAGS='--users 5000 --big-group 0'
+BENCH_FLAGS ?= --users 100000 --big-group 100000
+bench-load:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "redis-server not found: installing Debian's redis-server package"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	$(GO) run ./cmd/axonflow-bench --spawn $(BENCH_FLAGS)
