@@ -247,15 +247,17 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 	if err != nil {
 		return incomplete(err.Error())
 	}
-	// 2. Actual state.
+	// 2. Desired state (pure); the snapshot is dropped before the store is
+	// read, so the two full copies never coexist.
+	desired := BuildDesired(snap)
+	snap = nil
+	// 3. Actual state.
 	actual, err := LoadActual(ctx, r.o.Store, o.Tenant)
 	if err != nil {
 		return incomplete("reading the AxonFlow store: " + err.Error())
 	}
 	rep.Complete = true
-	// 3. Desired, match, diff, plan, guards: pure.
-	desired := BuildDesired(snap)
-	snap = nil
+	// 4. Match, diff, plan, guards: pure.
 	m := MatchObjects(desired, actual)
 	rep.Drift = Diff(desired, actual, m)
 	rep.summarize()
@@ -270,7 +272,7 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 		Int("drift", len(rep.Drift)).Int("corrections", len(plan.Corrections)).Int("refusals", len(refusals)).
 		Msg("reconcile compared")
 
-	// 4. Apply.
+	// 5. Apply.
 	fixed := make([]bool, len(rep.Drift))
 	if o.Mode == ModeCorrect && len(refusals) > 0 {
 		result = resultRefused

@@ -1,0 +1,234 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/internal/testredis"
+	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/store"
+	"github.com/axonflow/axonflow-sync/sync/oktasource"
+	"github.com/axonflow/axonflow-sync/sync/oktatest"
+)
+
+// minPages is the fewest Okta calls a pull of appID can make: every listing
+// at the reconciler's page sizes (app users 500, app groups 200, members
+// 200; an empty listing still costs one call), no retries.
+func minPages(srv *oktatest.Server, appID string) int64 {
+	pages := func(n, size int) int64 { return int64(max(1, (n+size-1)/size)) }
+	n := pages(len(srv.AppUsers(appID)), 500) + pages(len(srv.AppGroups(appID)), 200)
+	for _, g := range srv.AppGroups(appID) {
+		n += pages(len(srv.GroupMembers(g)), 200)
+	}
+	return n
+}
+
+// mirror writes the desired state d into tenant of st exactly as Okta push
+// would have (users with externalId, groups without Okta ids, memberships),
+// with workers goroutines.
+func mirror(b *testing.B, st store.State, tenant string, d *Desired, workers int) {
+	ctx := context.Background()
+	ax := make(map[string]string, len(d.Users))
+	ids := make([]string, len(d.Users))
+	for i := range d.Users {
+		ids[i] = uuid.NewString()
+		ax[d.Users[i].OktaID] = ids[i]
+	}
+	now := time.Now().UTC()
+	var next atomic.Int64
+	var wg gosync.WaitGroup
+	var failed atomic.Value
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(d.Users) {
+					return
+				}
+				attrs, err := normalizeUser(mapping.ApplyIdentity(nil, d.Users[i].Identity))
+				if err == nil {
+					err = st.CreateUser(ctx, tenant, &mapping.User{ID: ids[i], Attrs: attrs, Origin: mapping.OriginOktaPush,
+						Created: now, LastModified: now})
+				}
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	next.Store(0)
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(d.Groups) {
+					return
+				}
+				g := d.Groups[i]
+				members := make([]string, len(g.Members))
+				for j, m := range g.Members {
+					members[j] = ax[m]
+				}
+				err := st.CreateGroup(ctx, tenant, &mapping.Group{ID: uuid.NewString(), Attrs: mapping.Attrs{"displayName": g.Name},
+					Origin: mapping.OriginOktaPush, Created: now, LastModified: now}, members)
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// watchHWM polls the VmHWM (peak resident set, KiB) of process pid until
+// the returned function is called (after the process was waited for) and
+// returns the highest value read.
+func watchHWM(pid int) func() int64 {
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		path := fmt.Sprintf("/proc/%d/status", pid)
+		for {
+			if b, err := os.ReadFile(path); err == nil {
+				for line := range strings.Lines(string(b)) {
+					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+						var kb int64
+						fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+						peak.Store(max(peak.Load(), kb))
+					}
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		<-done
+		return peak.Load()
+	}
+}
+
+// BenchmarkReportRun100k measures a report-mode reconciliation of an org of
+// 100,000 app users, 2,000 groups and 300,000 memberships that is already
+// mirrored in Redis (so the report finds no drift). The run is the real
+// command, `axonflow-sync reconcile --tenant T --output json`, in a child
+// process, so its CPU time and peak RSS (getrusage of the child) are the
+// reconciler's own: the fake Okta serving it lives in this process. Seeding
+// the fake, mirroring the org into Redis and building the binary happen
+// before the timer starts. Reported per run: Okta calls and the minimum
+// number of pages (they must be equal), wall time, CPU time (user + system)
+// and peak RSS of the reconcile process (VmHWM from /proc/<pid>/status,
+// polled every 20 ms: ru_maxrss of a child started with vfork also counts
+// the parent's memory).
+//
+//	go test -run '^$' -bench ReportRun100k -benchtime 1x ./sync/
+func BenchmarkReportRun100k(b *testing.B) {
+	const users, groups, memberships = 100_000, 2_000, 300_000
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "axonflow-sync")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/axonflow/axonflow-sync/cmd/axonflow-sync").CombinedOutput(); err != nil {
+		b.Fatalf("building axonflow-sync: %v\n%s", err, out)
+	}
+	srv := oktatest.New(oktatest.WithoutRateLimits())
+	b.Cleanup(srv.Close)
+	start := time.Now()
+	res := srv.Seed(oktatest.GenOptions{Users: users, Groups: groups, Memberships: memberships})
+	srv.Prewarm()
+	st := openStore(b, "redis")
+	tenant := "bench-" + randHex(6)
+	if _, err := st.EnsureTenant(context.Background(), tenant, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	cfg := oktasource.Config{OrgURL: srv.URL, AppID: res.AppID, APIToken: srv.Token, AllowInsecureHTTP: true, ExpandAppUsers: true}
+	c, err := oktasource.New(cfg, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := c.Pull(context.Background(), oktasource.PullOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mirror(b, st, tenant, BuildDesired(snap), 8)
+	snap = nil
+	b.Logf("seeded Okta (%d app users, %d groups, %d memberships) and mirrored it into Redis in %v",
+		len(res.UserIDs), len(res.GroupIDs), res.Memberships, time.Since(start).Round(time.Second))
+	wantCalls := minPages(srv, res.AppID)
+	conf := filepath.Join(dir, "axonflow-sync.yaml")
+	yaml := fmt.Sprintf("tenants:\n  %s:\n    okta: {orgURL: %q, appID: %q, apiToken: %q, allowInsecureHTTP: true}\n",
+		tenant, srv.URL, res.AppID, srv.Token)
+	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AXONFLOW_SYNC_CONFIG=" + conf,
+		"AXONFLOW_SYNC_REDIS_URL=" + testredis.URL(b), "AXONFLOW_SYNC_REDIS_TIMEOUT=30s"}
+
+	var calls, pages int64
+	var cpu, wall time.Duration
+	var rss int64
+	for b.Loop() {
+		cmd := exec.Command(bin, "reconcile", "--tenant", tenant, "--output", "json", "--detailed-exitcode")
+		cmd.Env = env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		hwm := watchHWM(cmd.Process.Pid)
+		err := cmd.Wait()
+		wall += time.Since(t0)
+		rss = max(rss, hwm())
+		if err != nil {
+			b.Fatalf("reconcile: %v (exit 0 means no drift)\n%s\n%.2000s", err, stderr.String(), stdout.String())
+		}
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		rep, err := DecodeReport(stdout.Bytes())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !rep.Complete || len(rep.Drift) != 0 {
+			b.Fatalf("complete %v, drift %v", rep.Complete, kinds(rep))
+		}
+		calls, pages = rep.Okta.APICalls, rep.Okta.Pages
+		if calls != wantCalls {
+			b.Fatalf("okta calls %d; want the minimum number of pages %d", calls, wantCalls)
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(calls), "okta-calls/op")
+	b.ReportMetric(float64(wantCalls), "min-pages/op")
+	b.ReportMetric(float64(pages), "pages/op")
+	b.ReportMetric(wall.Seconds()/n, "wall-s/op")
+	b.ReportMetric(cpu.Seconds()/n, "cpu-s/op")
+	b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
+}
