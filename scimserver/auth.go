@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,8 @@ const (
 	AuthUnknown   = "unknown"
 	AuthExpired   = "expired"
 	AuthRevoked   = "revoked"
+	// AuthThrottled: the client address made too many failed attempts (429).
+	AuthThrottled = "throttled"
 )
 
 // authenticate resolves the bearer token of r (RFC 6750 §2.1; the scheme
@@ -92,17 +95,28 @@ func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rc := getReqCtx(r)
 		rc.ev.Resource = resource
+		addr, now := clientAddr(r), s.now()
+		hash := credentialHash(r)
+		if wait := s.throttle.retryAfter(addr, hash, now); wait > 0 {
+			secs := int(wait/time.Second) + 1
+			rc.ev.AuthFail = AuthThrottled
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			s.failStatus(w, r, http.StatusTooManyRequests, "", "too many failed authentications from this address; retry in "+strconv.Itoa(secs)+" s")
+			return
+		}
 		tok, reason, detail, err := s.authenticate(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		if reason != "" {
+			s.throttle.failed(addr, now)
 			rc.ev.AuthFail = reason
 			w.Header().Set("WWW-Authenticate", `Bearer realm="SCIM"`)
 			s.failStatus(w, r, http.StatusUnauthorized, "", detail)
 			return
 		}
+		s.throttle.succeeded(hash, now)
 		rc.tenant, rc.token = tok.Tenant, tok
 		rc.ev.Tenant, rc.ev.TokenID = tok.Tenant, tok.ID
 		w.Header().Set("X-AxonFlow-Tenant", tok.Tenant)

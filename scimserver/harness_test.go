@@ -152,12 +152,18 @@ func (l *eventLog) all() []scimserver.Event {
 	return slices.Clone(l.ev)
 }
 
-func newEnv(tb testing.TB, st store.State) *env {
+// newEnv serves st; tests that send many bad tokens on purpose get a high
+// authentication-failure burst unless an option says otherwise.
+func newEnv(tb testing.TB, st store.State, opts ...func(*scimserver.Options)) *env {
 	tb.Helper()
 	e := &env{st: st, clock: &clock{}, events: &eventLog{}}
-	e.srv = httptest.NewServer(scimserver.New(scimserver.Options{
-		Store: st, Logger: zerolog.Nop(), Now: e.clock.Now, Observer: e.events,
-	}))
+	o := scimserver.Options{
+		Store: st, Logger: zerolog.Nop(), Now: e.clock.Now, Observer: e.events, AuthFailBurst: 1_000_000,
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	e.srv = httptest.NewServer(scimserver.New(o))
 	tb.Cleanup(e.srv.Close)
 	e.base = e.srv.URL + scimserver.BasePath
 	e.client = e.srv.Client()

@@ -48,6 +48,13 @@ type Options struct {
 	TouchInterval time.Duration
 	// Now returns the current time (tests may fix it).
 	Now func() time.Time
+	// AuthFailBurst is how many failed authentications one client address
+	// may make before it is throttled (429 with Retry-After);
+	// AuthFailRefill how often one more is allowed (DefaultAuthFailBurst,
+	// DefaultAuthFailRefill when zero). Tokens that authenticated recently
+	// are never throttled.
+	AuthFailBurst  int
+	AuthFailRefill time.Duration
 	// Observer, if set, is told about each request (metrics, provisioning log).
 	Observer Observer
 }
@@ -85,6 +92,8 @@ type Server struct {
 	obs      Observer
 	mux      *http.ServeMux
 
+	throttle *authThrottle
+
 	touchMu gosync.Mutex
 	touched map[string]time.Time // token id → last lastUsedAt write
 }
@@ -103,6 +112,7 @@ func New(opts Options) *Server {
 		now:      opts.Now,
 		obs:      opts.Observer,
 		touched:  map[string]time.Time{},
+		throttle: newAuthThrottle(opts.AuthFailBurst, opts.AuthFailRefill),
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
