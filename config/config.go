@@ -19,6 +19,26 @@ type Config struct {
 	RedisURL string
 	// RedisTimeout is the deadline of one Redis command.
 	RedisTimeout time.Duration
+	// RedisClusterAddrs are the host:port seed nodes of a Redis Cluster
+	// (instead of RedisURL); nil when not set.
+	RedisClusterAddrs []string
+	// RedisSentinelMaster is the master name Redis Sentinel monitors
+	// (instead of RedisURL); RedisSentinelAddrs are the Sentinels.
+	RedisSentinelMaster string
+	// RedisSentinelAddrs are the host:port addresses of the Sentinels; nil
+	// when not set.
+	RedisSentinelAddrs []string
+	// RedisUsername is the Redis ACL user ("" for none, or the URL's).
+	RedisUsername string
+	// RedisPassword is the Redis password ("" for none, or the URL's). It is
+	// a secret: String and GoString redact it.
+	RedisPassword string
+	// RedisSentinelPassword authenticates to the Sentinels. It is a
+	// secret: String and GoString redact it.
+	RedisSentinelPassword string
+	// RedisTLS connects to Redis (every Cluster node, the Sentinel-chosen
+	// master) with TLS; a rediss:// URL implies it.
+	RedisTLS bool
 	// DataDir is the directory of the embedded SQLite store.
 	DataDir string
 	// AdminToken is the bearer token of the admin API; "" disables the

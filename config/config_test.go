@@ -114,25 +114,49 @@ func TestPrecedence(t *testing.T) {
 		yaml                 string // file setting the key to fileVal
 		fileVal, envV, flag2 string
 		get                  func(*Config) string
+		// companion, if set, returns the other settings (environment) that
+		// make the expected value valid (a Sentinel master needs Sentinel
+		// addresses, a password a Redis).
+		companion func(want string) map[string]string
 	}{
 		{"listen", "AXONFLOW_SYNC_LISTEN", "listen", "listen: 10.0.0.1:1\n",
-			"10.0.0.1:1", ":2", "localhost:3", func(c *Config) string { return c.Listen }},
+			"10.0.0.1:1", ":2", "localhost:3", func(c *Config) string { return c.Listen }, nil},
 		{"adminListen", "AXONFLOW_SYNC_ADMIN_LISTEN", "admin-listen", "adminListen: 10.0.0.1:1\n",
-			"10.0.0.1:1", ":2", "[::1]:3", func(c *Config) string { return c.AdminListen }},
+			"10.0.0.1:1", ":2", "[::1]:3", func(c *Config) string { return c.AdminListen }, nil},
 		{"redis.url", "AXONFLOW_SYNC_REDIS_URL", "redis-url", "redis: {url: 'redis://file:6379'}\n",
-			"redis://file:6379", "rediss://env:6380/1", "redis://flag", func(c *Config) string { return c.RedisURL }},
+			"redis://file:6379", "rediss://env:6380/1", "redis://flag", func(c *Config) string { return c.RedisURL }, nil},
 		{"redis.timeout", "AXONFLOW_SYNC_REDIS_TIMEOUT", "redis-timeout", "redis: {timeout: 1s}\n",
-			"1s", "3s", "500ms", func(c *Config) string { return c.RedisTimeout.String() }},
+			"1s", "3s", "500ms", func(c *Config) string { return c.RedisTimeout.String() }, nil},
 		{"dataDir", "AXONFLOW_SYNC_DATA_DIR", "data-dir", "dataDir: /file\n",
-			"/file", "/env", "/flag", func(c *Config) string { return c.DataDir }},
+			"/file", "/env", "/flag", func(c *Config) string { return c.DataDir }, nil},
 		{"adminToken", "AXONFLOW_SYNC_ADMIN_TOKEN", "admin-token", "adminToken: file-token\n",
-			"file-token", "env-token", "flag-token", func(c *Config) string { return c.AdminToken }},
+			"file-token", "env-token", "flag-token", func(c *Config) string { return c.AdminToken }, nil},
 		{"log.level", "AXONFLOW_SYNC_LOG_LEVEL", "log-level", "log: {level: debug}\n",
-			"debug", "warn", "error", func(c *Config) string { return c.Log.Level }},
+			"debug", "warn", "error", func(c *Config) string { return c.Log.Level }, nil},
 		{"log.format", "AXONFLOW_SYNC_LOG_FORMAT", "log-format", "log: {format: console}\n",
-			"console", "json", "console", func(c *Config) string { return c.Log.Format }},
+			"console", "json", "console", func(c *Config) string { return c.Log.Format }, nil},
 		{"shutdownTimeout", "AXONFLOW_SYNC_SHUTDOWN_TIMEOUT", "shutdown-timeout", "shutdownTimeout: 1m0s\n",
-			"1m0s", "5s", "1h0m0s", func(c *Config) string { return c.ShutdownTimeout.String() }},
+			"1m0s", "5s", "1h0m0s", func(c *Config) string { return c.ShutdownTimeout.String() }, nil},
+		{"redis.clusterAddrs", "AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS", "redis-cluster-addrs", "redis: {clusterAddrs: [f1:1, f2:2]}\n",
+			"f1:1,f2:2", "e1:1,e2:2,e3:3", "g1:1", func(c *Config) string { return strings.Join(c.RedisClusterAddrs, ",") }, nil},
+		{"redis.sentinelMaster", "AXONFLOW_SYNC_REDIS_SENTINEL_MASTER", "redis-sentinel-master", "redis: {sentinelMaster: filemaster}\n",
+			"filemaster", "envmaster", "flagmaster", func(c *Config) string { return c.RedisSentinelMaster },
+			needs("AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS", "s:26379")},
+		{"redis.sentinelAddrs", "AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS", "redis-sentinel-addrs", "redis: {sentinelAddrs: ['f:1']}\n",
+			"f:1", "e:1,e:2", "g:1", func(c *Config) string { return strings.Join(c.RedisSentinelAddrs, ",") },
+			needs("AXONFLOW_SYNC_REDIS_SENTINEL_MASTER", "m")},
+		{"redis.username", "AXONFLOW_SYNC_REDIS_USERNAME", "redis-username", "redis: {username: fileuser}\n",
+			"fileuser", "envuser", "flaguser", func(c *Config) string { return c.RedisUsername },
+			needs("AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS", "c:1")},
+		{"redis.password", "AXONFLOW_SYNC_REDIS_PASSWORD", "redis-password", "redis: {password: filepw}\n",
+			"filepw", "envpw", "flagpw", func(c *Config) string { return c.RedisPassword },
+			needs("AXONFLOW_SYNC_REDIS_URL", "redis://h:1")},
+		{"redis.sentinelPassword", "AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD", "redis-sentinel-password", "redis: {sentinelPassword: filepw}\n",
+			"filepw", "envpw", "flagpw", func(c *Config) string { return c.RedisSentinelPassword },
+			needs("AXONFLOW_SYNC_REDIS_SENTINEL_MASTER", "m", "AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS", "s:1")},
+		{"redis.tls", "AXONFLOW_SYNC_REDIS_TLS", "redis-tls", "redis: {tls: true}\n",
+			"true", "false", "true", func(c *Config) string { return fmt.Sprint(c.RedisTLS) },
+			needs("AXONFLOW_SYNC_REDIS_URL", "redis://h:1")},
 	}
 	if len(rows) != len(settings) {
 		t.Fatalf("%d rows for %d settings", len(rows), len(settings))
@@ -168,6 +192,13 @@ func TestPrecedence(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					if d, err := time.ParseDuration(tc.want); err == nil {
 						tc.want = d.String() // "1m0s", not "1m"
+					}
+					if r.companion != nil {
+						env := r.companion(tc.want)
+						for k, v := range tc.env {
+							env[k] = v
+						}
+						tc.env = env
 					}
 					c := mustLoad(t, tc.yaml, tc.env, tc.args...)
 					if got := r.get(c); got != tc.want {
@@ -362,6 +393,22 @@ func TestValidationErrors(t *testing.T) {
 		{name: "redis.url no host", yaml: "redis: {url: 'redis://'}\n", key: "redis.url", msg: "must name a host"},
 		{name: "redis.timeout unparsable", env: map[string]string{"AXONFLOW_SYNC_REDIS_TIMEOUT": "2"}, key: "redis.timeout", msg: "must be a duration"},
 		{name: "redis.timeout zero", yaml: "redis: {timeout: 0s}\n", key: "redis.timeout", msg: "must be positive"},
+		{name: "redis.clusterAddrs and url", yaml: "redis: {url: 'redis://h:1', clusterAddrs: [a:1]}\n", key: "redis.clusterAddrs", msg: "cannot be combined with redis.url"},
+		{name: "redis.clusterAddrs no port", env: map[string]string{"AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS": "a:1,b"}, key: "redis.clusterAddrs", msg: `host:port addresses separated by commas, got "b"`, src: "env AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS"},
+		{name: "redis.clusterAddrs port 0", args: []string{"--redis-cluster-addrs=a:0"}, key: "redis.clusterAddrs", msg: "port 1-65535", src: "flag --redis-cluster-addrs"},
+		{name: "redis.clusterAddrs not a list of strings", yaml: "redis: {clusterAddrs: [{a: 1}]}\n", key: "redis.clusterAddrs[0]", msg: "must be a single value"},
+		{name: "redis.clusterAddrs scalar in YAML", yaml: "redis: {clusterAddrs: 'a:1'}\n", key: "redis.clusterAddrs", msg: "must be a list"},
+		{name: "redis.sentinelMaster without addrs", yaml: "redis: {sentinelMaster: m}\n", key: "redis.sentinelMaster", msg: "needs redis.sentinelAddrs"},
+		{name: "redis.sentinelAddrs without master", args: []string{"--redis-sentinel-addrs=s:1"}, key: "redis.sentinelAddrs", msg: "needs redis.sentinelMaster"},
+		{name: "redis.sentinelMaster and url", env: map[string]string{"AXONFLOW_SYNC_REDIS_URL": "redis://h:1", "AXONFLOW_SYNC_REDIS_SENTINEL_MASTER": "m", "AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS": "s:1"}, key: "redis.sentinelMaster", msg: "cannot be combined with redis.url"},
+		{name: "redis cluster and sentinel", yaml: "redis: {clusterAddrs: [a:1], sentinelMaster: m, sentinelAddrs: [s:1]}\n", key: "redis.sentinelMaster", msg: "Redis Cluster and Sentinel are exclusive"},
+		{name: "redis.password twice", yaml: "redis: {url: 'redis://:pw@h:1', password: other}\n", key: "redis.password", msg: "already holds a password"},
+		{name: "redis.username twice", yaml: "redis: {url: 'redis://u:pw@h:1', username: other}\n", key: "redis.username", msg: "already holds a user name"},
+		{name: "redis.password without redis", env: map[string]string{"AXONFLOW_SYNC_REDIS_PASSWORD": "pw"}, key: "redis.password", msg: "no Redis is configured"},
+		{name: "redis.tls without redis", yaml: "redis: {tls: true}\n", key: "redis.tls", msg: "no Redis is configured"},
+		{name: "redis.tls not a bool", env: map[string]string{"AXONFLOW_SYNC_REDIS_TLS": "yes please"}, key: "redis.tls", msg: "must be true or false"},
+		{name: "redis.tls YAML not a bool", yaml: "redis: {tls: maybe}\n", key: "redis.tls", msg: "must be true or false"},
+		{name: "redis.sentinelPassword without sentinel", yaml: "redis: {url: 'redis://h:1', sentinelPassword: x}\n", key: "redis.sentinelPassword", msg: "only used with redis.sentinelMaster"},
 		{name: "shutdownTimeout unparsable", args: []string{"--shutdown-timeout=soon"}, key: "shutdownTimeout", msg: "must be a duration"},
 		{name: "shutdownTimeout negative", yaml: "shutdownTimeout: -1s\n", key: "shutdownTimeout", msg: "must be positive"},
 		{name: "dataDir empty", args: []string{"--data-dir="}, key: "dataDir", msg: "must not be empty"},
@@ -427,6 +474,10 @@ func TestValidValues(t *testing.T) {
 		{"ipv6 and port 0", "", []string{"--listen=[::1]:0", "--admin-listen=[::1]:0"}},
 		{"all interfaces", "listen: ':8080'\nadminListen: '0.0.0.0:9090'\n", nil},
 		{"rediss with password and db", "redis: {url: 'rediss://:pw@redis.internal:6380/2'}\n", nil},
+		{"url with separate password", "redis: {url: 'redis://redis.internal:6379/0', password: pw, tls: true}\n", nil},
+		{"cluster", "redis: {clusterAddrs: [r1:6379, '[::1]:7000'], username: app, password: pw, tls: true}\n", nil},
+		{"sentinel", "redis: {sentinelMaster: axf, sentinelAddrs: [s1:26379, s2:26379], sentinelPassword: spw, password: pw}\n", nil},
+		{"cluster from env with spaces", "", []string{"--redis-cluster-addrs= a:1 , b:2,"}},
 		{"every level and format", "log: {level: warn, format: console}\n", nil},
 		{"tenant id forms", "tenants:\n  '0': {}\n  a_b-c: {}\n  a" + strings.Repeat("b", 62) + ": {}\n", nil},
 		{"http with allowInsecureHTTP", "tenants:\n  a:\n    okta: {orgURL: 'http://127.0.0.1:8081', allowInsecureHTTP: true, appID: x, apiToken: t}\n", nil},
@@ -587,6 +638,10 @@ func TestRegisterFlags(t *testing.T) {
 		"redis-url": "AXONFLOW_SYNC_REDIS_URL", "data-dir": "AXONFLOW_SYNC_DATA_DIR", "admin-token": "AXONFLOW_SYNC_ADMIN_TOKEN",
 		"log-level": "AXONFLOW_SYNC_LOG_LEVEL", "log-format": "AXONFLOW_SYNC_LOG_FORMAT",
 		"redis-timeout": "AXONFLOW_SYNC_REDIS_TIMEOUT", "shutdown-timeout": "AXONFLOW_SYNC_SHUTDOWN_TIMEOUT",
+		"redis-cluster-addrs": "AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS", "redis-sentinel-master": "AXONFLOW_SYNC_REDIS_SENTINEL_MASTER",
+		"redis-sentinel-addrs": "AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS", "redis-username": "AXONFLOW_SYNC_REDIS_USERNAME",
+		"redis-password": "AXONFLOW_SYNC_REDIS_PASSWORD", "redis-sentinel-password": "AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD",
+		"redis-tls": "AXONFLOW_SYNC_REDIS_TLS",
 	}
 	n := 0
 	fs.VisitAll(func(f *flag.Flag) {
@@ -622,5 +677,45 @@ func TestErrorString(t *testing.T) {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)
 		}
+	}
+}
+
+// needs returns a TestPrecedence companion: the environment pairs kv when
+// the value under test is set (not "" or "false").
+func needs(kv ...string) func(string) map[string]string {
+	return func(want string) map[string]string {
+		env := map[string]string{}
+		if want != "" && want != "false" {
+			for i := 0; i+1 < len(kv); i += 2 {
+				env[kv[i]] = kv[i+1]
+			}
+		}
+		return env
+	}
+}
+
+func TestRedisModes(t *testing.T) {
+	c := mustLoad(t, "redis:\n  clusterAddrs: [r1:6379, r2:6379]\n  password: ${PW}\n  tls: true\n", map[string]string{"PW": "s3cret"})
+	if !reflect.DeepEqual(c.RedisClusterAddrs, []string{"r1:6379", "r2:6379"}) || c.RedisPassword != "s3cret" || !c.RedisTLS || c.RedisURL != "" {
+		t.Errorf("cluster config: %#v %q %v", c.RedisClusterAddrs, c.RedisPassword, c.RedisTLS)
+	}
+	if s := c.String(); strings.Contains(s, "s3cret") || !strings.Contains(s, "password: '[REDACTED]'") || !strings.Contains(s, "- r2:6379") {
+		t.Errorf("String():\n%s", s)
+	}
+	c = mustLoad(t, "", map[string]string{
+		"AXONFLOW_SYNC_REDIS_SENTINEL_MASTER":   "axf",
+		"AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS":    "s1:26379,s2:26379",
+		"AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD": "sentinel-SECRET",
+	})
+	if c.RedisSentinelMaster != "axf" || !reflect.DeepEqual(c.RedisSentinelAddrs, []string{"s1:26379", "s2:26379"}) || c.RedisSentinelPassword != "sentinel-SECRET" {
+		t.Errorf("sentinel config: %q %#v", c.RedisSentinelMaster, c.RedisSentinelAddrs)
+	}
+	if s := fmt.Sprintf("%#v", *c); strings.Contains(s, "SECRET") {
+		t.Errorf("sentinel password leaked:\n%s", s)
+	}
+	// The URL alone keeps working, and an empty list is no list.
+	c = mustLoad(t, "redis: {url: 'redis://h:1/0', clusterAddrs: []}\n", nil)
+	if c.RedisURL != "redis://h:1/0" || c.RedisClusterAddrs != nil {
+		t.Errorf("url config: %q %#v", c.RedisURL, c.RedisClusterAddrs)
 	}
 }

@@ -25,6 +25,20 @@ var settings = []setting{
 		"Redis URL, redis:// or rediss://; empty uses the embedded SQLite store in the data directory"},
 	{"redis.timeout", "AXONFLOW_SYNC_REDIS_TIMEOUT", "redis-timeout", "2s",
 		"deadline of one Redis command"},
+	{"redis.clusterAddrs", "AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS", "redis-cluster-addrs", "",
+		"Redis Cluster seed nodes, comma-separated host:port (a list in YAML); instead of the Redis URL"},
+	{"redis.sentinelMaster", "AXONFLOW_SYNC_REDIS_SENTINEL_MASTER", "redis-sentinel-master", "",
+		"master name monitored by Redis Sentinel (with the Sentinel addresses); instead of the Redis URL"},
+	{"redis.sentinelAddrs", "AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS", "redis-sentinel-addrs", "",
+		"Redis Sentinel addresses, comma-separated host:port (a list in YAML)"},
+	{"redis.username", "AXONFLOW_SYNC_REDIS_USERNAME", "redis-username", "",
+		"Redis ACL user name (or the user in the Redis URL)"},
+	{"redis.password", "AXONFLOW_SYNC_REDIS_PASSWORD", "redis-password", "",
+		"Redis password (or the password in the Redis URL; prefer the environment variable: flags show in process lists)"},
+	{"redis.sentinelPassword", "AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD", "redis-sentinel-password", "",
+		"password of the Redis Sentinels, if they require one"},
+	{"redis.tls", "AXONFLOW_SYNC_REDIS_TLS", "redis-tls", "false",
+		"connect to Redis with TLS (a rediss:// URL implies it)"},
 	{"dataDir", "AXONFLOW_SYNC_DATA_DIR", "data-dir", "./data",
 		"directory of the embedded SQLite store"},
 	{"adminToken", "AXONFLOW_SYNC_ADMIN_TOKEN", "admin-token", "",
@@ -66,8 +80,10 @@ func (v *flagValue) Set(s string) error {
 }
 
 // RegisterFlags adds the global flags (--config, --listen, --admin-listen,
-// --redis-url, --data-dir, --admin-token, --log-level, --log-format,
-// --redis-timeout, --shutdown-timeout) to fs, typically a subcommand's
+// --redis-url, --redis-cluster-addrs, --redis-sentinel-master,
+// --redis-sentinel-addrs, --redis-username, --redis-password,
+// --redis-sentinel-password, --redis-tls, --data-dir, --admin-token,
+// --log-level, --log-format, --redis-timeout, --shutdown-timeout) to fs, typically a subcommand's
 // FlagSet, and returns where their values land after fs.Parse.
 func RegisterFlags(fs *flag.FlagSet) *Flags {
 	f := &Flags{vals: make(map[string]*flagValue, len(settings)+1)}

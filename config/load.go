@@ -20,8 +20,15 @@ type fileConfig struct {
 	Listen      string `yaml:"listen"`
 	AdminListen string `yaml:"adminListen"`
 	Redis       struct {
-		URL     string `yaml:"url"`
-		Timeout string `yaml:"timeout"`
+		URL              string   `yaml:"url"`
+		Timeout          string   `yaml:"timeout"`
+		ClusterAddrs     []string `yaml:"clusterAddrs"`
+		SentinelMaster   string   `yaml:"sentinelMaster"`
+		SentinelAddrs    []string `yaml:"sentinelAddrs"`
+		Username         string   `yaml:"username"`
+		Password         string   `yaml:"password"`
+		SentinelPassword string   `yaml:"sentinelPassword"`
+		TLS              bool     `yaml:"tls"`
 	} `yaml:"redis"`
 	DataDir         string                  `yaml:"dataDir"`
 	AdminToken      string                  `yaml:"adminToken"`
@@ -41,6 +48,20 @@ func (fc *fileConfig) value(key string) string {
 		return fc.Redis.URL
 	case "redis.timeout":
 		return fc.Redis.Timeout
+	case "redis.clusterAddrs":
+		return strings.Join(fc.Redis.ClusterAddrs, ",")
+	case "redis.sentinelMaster":
+		return fc.Redis.SentinelMaster
+	case "redis.sentinelAddrs":
+		return strings.Join(fc.Redis.SentinelAddrs, ",")
+	case "redis.username":
+		return fc.Redis.Username
+	case "redis.password":
+		return fc.Redis.Password
+	case "redis.sentinelPassword":
+		return fc.Redis.SentinelPassword
+	case "redis.tls":
+		return strconv.FormatBool(fc.Redis.TLS)
 	case "dataDir":
 		return fc.DataDir
 	case "adminToken":
@@ -99,6 +120,10 @@ func Load(f *Flags, getenv func(string) string) (*Config, error) {
 	cfg.Listen = vals["listen"]
 	cfg.AdminListen = vals["adminListen"]
 	cfg.RedisURL = vals["redis.url"]
+	cfg.RedisSentinelMaster = vals["redis.sentinelMaster"]
+	cfg.RedisUsername = vals["redis.username"]
+	cfg.RedisPassword = vals["redis.password"]
+	cfg.RedisSentinelPassword = vals["redis.sentinelPassword"]
 	cfg.DataDir = vals["dataDir"]
 	cfg.AdminToken = vals["adminToken"]
 	cfg.Log = LogConfig{Level: vals["log.level"], Format: vals["log.format"]}

@@ -39,10 +39,12 @@ func (o OktaConfig) redacted() OktaConfig {
 }
 
 // redacted returns a deep-enough copy of c with AdminToken, the Redis
-// password and every tenant's apiToken redacted.
+// passwords and every tenant's apiToken redacted.
 func (c Config) redacted() Config {
 	c.AdminToken = redact(c.AdminToken)
 	c.RedisURL = redactURL(c.RedisURL)
+	c.RedisPassword = redact(c.RedisPassword)
+	c.RedisSentinelPassword = redact(c.RedisSentinelPassword)
 	ts := make(map[string]TenantConfig, len(c.Tenants))
 	for id, t := range c.Tenants {
 		if t.Okta != nil {
@@ -60,8 +62,15 @@ type dumpConfig struct {
 	Listen      string `yaml:"listen"`
 	AdminListen string `yaml:"adminListen"`
 	Redis       struct {
-		URL     string `yaml:"url"`
-		Timeout string `yaml:"timeout"`
+		URL              string   `yaml:"url"`
+		Timeout          string   `yaml:"timeout"`
+		ClusterAddrs     []string `yaml:"clusterAddrs"`
+		SentinelMaster   string   `yaml:"sentinelMaster"`
+		SentinelAddrs    []string `yaml:"sentinelAddrs"`
+		Username         string   `yaml:"username"`
+		Password         string   `yaml:"password"`
+		SentinelPassword string   `yaml:"sentinelPassword"`
+		TLS              bool     `yaml:"tls"`
 	} `yaml:"redis"`
 	DataDir         string                  `yaml:"dataDir"`
 	AdminToken      string                  `yaml:"adminToken"`
@@ -71,8 +80,9 @@ type dumpConfig struct {
 }
 
 // String returns the effective configuration as YAML in the file's format,
-// each global setting commented with its source, with adminToken and every
-// apiToken replaced by [REDACTED] and the Redis URL's password by xxxxx.
+// each global setting commented with its source, with adminToken, the Redis
+// passwords and every apiToken replaced by [REDACTED] and the Redis URL's
+// password by xxxxx.
 func (c Config) String() string {
 	r := c.redacted()
 	d := dumpConfig{
@@ -85,6 +95,8 @@ func (c Config) String() string {
 		Tenants:         r.Tenants,
 	}
 	d.Redis.URL, d.Redis.Timeout = r.RedisURL, r.RedisTimeout.String()
+	d.Redis.ClusterAddrs, d.Redis.SentinelMaster, d.Redis.SentinelAddrs = r.RedisClusterAddrs, r.RedisSentinelMaster, r.RedisSentinelAddrs
+	d.Redis.Username, d.Redis.Password, d.Redis.SentinelPassword, d.Redis.TLS = r.RedisUsername, r.RedisPassword, r.RedisSentinelPassword, r.RedisTLS
 	var n yaml.Node
 	if err := n.Encode(d); err != nil {
 		return "# config: cannot encode: " + err.Error()

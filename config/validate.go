@@ -48,6 +48,64 @@ func validate(cfg *Config, vals map[string]string) error {
 			if u.Host == "" {
 				return fail("must name a host")
 			}
+		case "redis.clusterAddrs", "redis.sentinelAddrs":
+			addrs, msg := splitAddrs(v)
+			if msg != "" {
+				return fail("%s", msg)
+			}
+			if s.key == "redis.clusterAddrs" {
+				cfg.RedisClusterAddrs = addrs
+				if addrs != nil && vals["redis.url"] != "" {
+					return fail("cannot be combined with redis.url: set one of them")
+				}
+				break
+			}
+			cfg.RedisSentinelAddrs = addrs
+			if addrs != nil && vals["redis.sentinelMaster"] == "" {
+				return fail("needs redis.sentinelMaster, the name of the master the Sentinels monitor")
+			}
+		case "redis.sentinelMaster":
+			switch {
+			case v == "":
+			case vals["redis.url"] != "":
+				return fail("cannot be combined with redis.url: set one of them")
+			case cfg.RedisClusterAddrs != nil:
+				return fail("cannot be combined with redis.clusterAddrs: Redis Cluster and Sentinel are exclusive")
+			case strings.Trim(vals["redis.sentinelAddrs"], ", ") == "":
+				return fail("needs redis.sentinelAddrs, the host:port addresses of the Sentinels")
+			}
+		case "redis.username", "redis.password", "redis.tls":
+			if s.key == "redis.tls" {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return fail("must be true or false, got %q", v)
+				}
+				cfg.RedisTLS = b
+				if !b {
+					break
+				}
+			}
+			if v == "" {
+				break
+			}
+			if vals["redis.url"] == "" && cfg.RedisClusterAddrs == nil && vals["redis.sentinelMaster"] == "" {
+				return fail("is set but no Redis is configured (redis.url, redis.clusterAddrs or redis.sentinelMaster)")
+			}
+			if s.key != "redis.tls" && vals["redis.url"] != "" {
+				// Never echo the URL: it may hold a password.
+				if u, err := url.Parse(vals["redis.url"]); err == nil && u.User != nil {
+					if _, hasPw := u.User.Password(); s.key == "redis.password" && hasPw {
+						return fail("redis.url already holds a password: set it in one place")
+					}
+					if s.key == "redis.username" && u.User.Username() != "" {
+						return fail("redis.url already holds a user name: set it in one place")
+					}
+				}
+			}
+		case "redis.sentinelPassword":
+			if v != "" && vals["redis.sentinelMaster"] == "" {
+				return fail("is only used with redis.sentinelMaster")
+			}
 		case "redis.timeout", "shutdownTimeout":
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -205,4 +263,27 @@ func validateTenant(id string, t TenantConfig) (TenantConfig, error) {
 	}
 	t.Roles.Mappings = slices.Clone(t.Roles.Mappings)
 	return t, nil
+}
+
+// splitAddrs splits a comma-separated list of host:port addresses (the
+// environment and flag form; the YAML list arrives joined), dropping empty
+// items and spaces. It returns nil for no address, or why an item is not a
+// Redis address.
+func splitAddrs(v string) ([]string, string) {
+	var out []string
+	for _, a := range strings.Split(v, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || host == "" {
+			return nil, fmt.Sprintf("must be host:port addresses separated by commas, got %q", a)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Sprintf("must be host:port with a numeric port 1-65535, got %q", a)
+		}
+		out = append(out, a)
+	}
+	return out, ""
 }
