@@ -244,12 +244,13 @@ type Refusal struct {
 
 // CheckGuards returns the guards that refuse the whole of plan p, given the
 // desired and actual state and the limits (see Limits and the package doc):
-// empty_source when Okta lists no app users while a has users, max_changes,
+// empty_source when Okta lists no app users while a has users (and there is
+// something to correct), max_changes,
 // max_change_percent. An empty result means p may be applied. It is pure.
 func CheckGuards(p *Plan, d *Desired, a *Actual, lim Limits) []Refusal {
 	var out []Refusal
 	n := p.Changes()
-	if len(d.Users) == 0 && len(a.Users) > 0 {
+	if len(d.Users) == 0 && len(a.Users) > 0 && n > 0 {
 		out = append(out, Refusal{Guard: GuardEmptySource, Corrections: n, Reason: fmt.Sprintf(
 			"Okta lists no users assigned to the app while AxonFlow has %d; refusing to act on an empty source "+
 				"(check the app id and the token's permissions)", len(a.Users))})

@@ -318,6 +318,7 @@ func TestGuards(t *testing.T) {
 		{"nothing to do", one, &Actual{Users: users(10)}, nil, DefaultLimits(), nil},
 		{"empty source", &Desired{}, &Actual{Users: users(3)}, corr(ActDeactivateUser, 3, true), Limits{100, 100}, []string{GuardEmptySource}},
 		{"empty source and empty target", &Desired{}, &Actual{}, nil, DefaultLimits(), nil},
+		{"empty source, nothing to correct", &Desired{}, &Actual{Users: users(3)}, nil, DefaultLimits(), nil},
 		{"exactly maxChanges", one, &Actual{Users: users(1000)}, corr(ActCreateUser, 50, false), DefaultLimits(), nil},
 		{"above maxChanges", one, &Actual{Users: users(1000)}, corr(ActCreateUser, 51, false), DefaultLimits(), []string{GuardMaxChanges}},
 		{"links do not count", one, &Actual{Users: users(1000)}, append(corr(ActCreateUser, 50, false), corr(ActLinkGroup, 30, false)...), DefaultLimits(), nil},
