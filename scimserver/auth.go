@@ -25,8 +25,9 @@ const (
 )
 
 // authenticate resolves the bearer token of r (RFC 6750 §2.1; the scheme
-// name is case-insensitive) to its tenant. It returns the token or a reason
-// and a human detail.
+// name is case-insensitive) to its tenant. It returns the token, or a
+// reason and a human detail (with the token when it is known but expired or
+// revoked).
 func (s *Server) authenticate(r *http.Request) (store.Token, string, string, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
@@ -58,10 +59,10 @@ func (s *Server) authenticate(r *http.Request) (store.Token, string, string, err
 	}
 	now := s.now()
 	if !tok.RevokedAt.IsZero() {
-		return store.Token{}, AuthRevoked, "the bearer token " + tok.Prefix + "... was revoked at " + tok.RevokedAt.UTC().Format(time.RFC3339) + "; create a new one", nil
+		return tok, AuthRevoked, "the bearer token " + tok.Prefix + "... was revoked at " + tok.RevokedAt.UTC().Format(time.RFC3339) + "; create a new one", nil
 	}
 	if !tok.ExpiresAt.IsZero() && !now.Before(tok.ExpiresAt) {
-		return store.Token{}, AuthExpired, "the bearer token " + tok.Prefix + "... expired at " + tok.ExpiresAt.UTC().Format(time.RFC3339) + "; create a new one", nil
+		return tok, AuthExpired, "the bearer token " + tok.Prefix + "... expired at " + tok.ExpiresAt.UTC().Format(time.RFC3339) + "; create a new one", nil
 	}
 	s.touch(r, tok, now)
 	return tok, "", "", nil
@@ -112,6 +113,7 @@ func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
 		if reason != "" {
 			s.throttle.failed(addr, now)
 			rc.ev.AuthFail = reason
+			rc.ev.TokenID, rc.ev.TokenTenant = tok.ID, tok.Tenant // expired or revoked: known
 			w.Header().Set("WWW-Authenticate", `Bearer realm="SCIM"`)
 			s.failStatus(w, r, http.StatusUnauthorized, "", detail)
 			return

@@ -89,6 +89,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	attrs, members, _, err := mapping.DecodeGroup(body)
 	if err != nil {
+		rc.ev.Name = nameFromBody(body, "displayName")
 		s.fail(w, r, err)
 		return
 	}
@@ -101,7 +102,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rc.ev.Changed = true
+	rc.ev.Changed, rc.ev.Changes = true, createdGroupChanges(g.Attrs, members)
 	base := baseURL(r)
 	refs := make([]mapping.Ref, len(members))
 	for i, id := range members {
@@ -126,6 +127,7 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "Group", id))
 		return
 	}
+	rc.ev.Name = cur.DisplayName()
 	proj, err := projectionOf(mapping.GroupType, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -146,12 +148,16 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 	if !attrs.Equal(cur.Attrs) {
 		c.Attrs = attrs
 	}
+	snap := s.snapshotMembers(ctx, rc.tenant, id, c)
 	g, err := s.st.UpdateGroup(ctx, rc.tenant, id, c)
 	if err != nil {
 		s.fail(w, r, notFoundAs(err, "Group", id))
 		return
 	}
 	rc.ev.Changed = g.Version != cur.Version
+	if rc.ev.Changed {
+		rc.ev.Changes = snap.groupChanges(cur.Attrs, g.Attrs, c)
+	}
 	res, err := s.renderGroup(ctx, rc.tenant, baseURL(r), g, proj)
 	if err != nil {
 		s.fail(w, r, err)
@@ -176,6 +182,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "Group", id))
 		return
 	}
+	rc.ev.Name = cur.DisplayName()
 	proj, err := projectionOf(mapping.GroupType, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -209,9 +216,13 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 			g = cur
 			break
 		}
+		snap := s.snapshotMembers(ctx, rc.tenant, id, c)
 		g, err = s.st.UpdateGroup(ctx, rc.tenant, id, c)
 		if err == nil {
 			rc.ev.Changed = g.Version != cur.Version
+			if rc.ev.Changed {
+				rc.ev.Changes = snap.groupChanges(cur.Attrs, g.Attrs, c)
+			}
 			break
 		}
 		if !errors.Is(err, store.ErrVersionMismatch) || attempt >= maxUpdateRetries {
@@ -243,6 +254,7 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	rc.ev.ResourceID = id
 	ctx, cancel := storeCtx(r)
 	defer cancel()
+	rc.ev.Name = s.displayNameOf(ctx, rc.tenant, id) // for the provisioning log
 	if err := s.st.DeleteGroup(ctx, rc.tenant, id); err != nil {
 		s.fail(w, r, notFoundAs(err, "Group", id))
 		return

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
 
@@ -80,6 +81,15 @@ type Event struct {
 	AuthFail   string // reason when Status is 401/429 from authentication
 	Duration   time.Duration
 	Changed    bool // whether the request changed stored state
+	// Changes lists what the request changed: attributes before → after
+	// (mapping.DiffAttrs; never a password) and, for groups, the members
+	// added and removed (mapping.MemberChange). Empty for reads and
+	// rejected requests.
+	Changes []mapping.AttrChange
+	// TokenTenant is the tenant of a known but expired or revoked token
+	// when authentication failed (Tenant stays ""), so the provisioning log
+	// can record the rejection for that tenant; "" otherwise.
+	TokenTenant string
 }
 
 // Server serves the SCIM API. Create one with New.

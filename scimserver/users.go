@@ -200,6 +200,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	attrs, err := mapping.DecodeUser(body)
 	if err != nil {
+		rc.ev.Name = nameFromBody(body, "userName")
 		s.fail(w, r, err)
 		return
 	}
@@ -212,7 +213,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rc.ev.Changed = true
+	rc.ev.Changed, rc.ev.Changes = true, mapping.DiffAttrs(nil, u.Attrs)
 	base := baseURL(r)
 	w.Header().Set("Location", base+"/Users/"+u.ID)
 	w.Header().Set("ETag", mapping.ETag(u.Version))
@@ -230,6 +231,7 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "User", id))
 		return
 	}
+	rc.ev.Name = cur.UserName()
 	proj, err := projectionOf(mapping.UserType, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -253,6 +255,7 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, notFoundAs(err, "User", id))
 			return
 		}
+		rc.ev.Changes = mapping.DiffAttrs(cur.Attrs, next.Attrs)
 		cur = &next
 		rc.ev.Changed = true
 	}
@@ -286,6 +289,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "User", id))
 		return
 	}
+	rc.ev.Name = cur.UserName()
 	proj, err := projectionOf(mapping.UserType, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -315,6 +319,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		next.Attrs, next.LastModified = attrs, s.now().UTC()
 		err = s.st.UpdateUser(ctx, rc.tenant, &next, cur.Version)
 		if err == nil {
+			rc.ev.Changes = mapping.DiffAttrs(cur.Attrs, next.Attrs)
 			cur = &next
 			rc.ev.Changed = true
 			break
@@ -337,6 +342,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	rc.ev.ResourceID = id
 	ctx, cancel := storeCtx(r)
 	defer cancel()
+	rc.ev.Name = s.userNameOf(ctx, rc.tenant, id) // for the provisioning log
 	if err := s.st.DeleteUser(ctx, rc.tenant, id); err != nil {
 		s.fail(w, r, notFoundAs(err, "User", id))
 		return

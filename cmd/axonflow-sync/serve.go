@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	adminapi "github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/provlog"
 	"github.com/axonflow/axonflow-sync/internal/telemetry"
 	"github.com/axonflow/axonflow-sync/scimserver"
 	"github.com/axonflow/axonflow-sync/store"
@@ -60,7 +61,10 @@ func (e env) serve(ctx context.Context, args []string) int {
 	// admin listener; every component registers its metrics on it.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	scim := scimserver.New(scimserver.Options{Store: st, Logger: log, Observer: telemetry.NewSCIM(reg, nil)})
+	// Every SCIM request: metrics, then the provisioning log (changes and
+	// rejections, per tenant).
+	provLog := provlog.New(st, provlog.Options{Logger: log, Registerer: reg})
+	scim := scimserver.New(scimserver.Options{Store: st, Logger: log, Observer: telemetry.NewSCIM(reg, provLog)})
 	admin := http.NewServeMux()
 	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

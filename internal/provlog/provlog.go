@@ -1,0 +1,168 @@
+// Package provlog writes the provisioning log from SCIM requests: Recorder
+// is a scimserver.Observer (chained after the metrics, like
+// internal/telemetry) that appends one store.LogEntry, with actor
+// okta-push and the token id, for every SCIM request that changed state or
+// was rejected (4xx/5xx), in the tenant of the request's token.
+//
+// Successful reads are not recorded. A 401 is recorded only when the token
+// is known (expired or revoked: its tenant is known); a missing, malformed
+// or unknown token has no tenant, so it stays out of every tenant's log
+// (the metrics count it). The entry is written synchronously, after the
+// handler and before the response is flushed, so a client that saw the
+// response can find it in the log; a failed write never fails the request:
+// it is logged as a warning and counted in
+// axonflow_provisioning_log_errors_total.
+//
+// Imported by cmd/axonflow-sync only.
+package provlog
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/scimserver"
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+// DefaultTimeout bounds one AppendLog when Options.Timeout is 0.
+const DefaultTimeout = 2 * time.Second
+
+// Options configures a Recorder; the zero value works.
+type Options struct {
+	// Logger receives a warning for each entry that could not be written.
+	Logger zerolog.Logger
+	// Registerer, if set, gets the recorder's metrics:
+	//
+	//	axonflow_provisioning_log_entries_total{outcome}   counter (entries written: accepted, rejected)
+	//	axonflow_provisioning_log_errors_total             counter (entries that could not be written)
+	Registerer prometheus.Registerer
+	// Timeout bounds one AppendLog (default DefaultTimeout).
+	Timeout time.Duration
+	// Now returns the time written to entries (default time.Now).
+	Now func() time.Time
+	// Next, if set, also receives every event.
+	Next scimserver.Observer
+}
+
+// Recorder is the scimserver.Observer that writes the provisioning log.
+type Recorder struct {
+	st      store.ProvisioningLog
+	log     zerolog.Logger
+	timeout time.Duration
+	now     func() time.Time
+	next    scimserver.Observer
+	entries *prometheus.CounterVec
+	errors  prometheus.Counter
+}
+
+var _ scimserver.Observer = (*Recorder)(nil)
+
+// New returns a Recorder writing to st. It panics if its metrics are
+// already registered on o.Registerer (a wiring bug).
+func New(st store.ProvisioningLog, o Options) *Recorder {
+	r := &Recorder{st: st, log: o.Logger, timeout: o.Timeout, now: o.Now, next: o.Next,
+		entries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "axonflow_provisioning_log_entries_total",
+			Help: "Provisioning log entries written for SCIM requests, by outcome (accepted, rejected).",
+		}, []string{"outcome"}),
+		errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "axonflow_provisioning_log_errors_total",
+			Help: "Provisioning log entries that could not be written (the SCIM request itself was answered).",
+		}),
+	}
+	if r.timeout <= 0 {
+		r.timeout = DefaultTimeout
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(r.entries, r.errors)
+	}
+	return r
+}
+
+// ObserveSCIM records ev if it changed state or was rejected and its
+// tenant is known (scimserver.Observer), then passes it on.
+func (r *Recorder) ObserveSCIM(ev scimserver.Event) {
+	if tenant, e, ok := Entry(ev, r.now()); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+		err := r.st.AppendLog(ctx, tenant, e)
+		cancel()
+		if err != nil {
+			r.errors.Inc()
+			r.log.Warn().Err(err).Str("request_id", ev.RequestID).Str("tenant", tenant).
+				Msg("provisioning log entry not written")
+		} else {
+			outcome := store.OutcomeAccepted
+			if e.Rejected() {
+				outcome = store.OutcomeRejected
+			}
+			r.entries.WithLabelValues(outcome).Inc()
+		}
+	}
+	if r.next != nil {
+		r.next.ObserveSCIM(ev)
+	}
+}
+
+// Entry returns the log entry for a SCIM request event, the tenant to log
+// it in, and whether it is recorded at all: only requests that changed
+// state or were rejected (status >= 400), whose tenant is known (the
+// token's, also for an expired or revoked token). The entry has no
+// secret: events carry no token, password or body.
+func Entry(ev scimserver.Event, at time.Time) (string, store.LogEntry, bool) {
+	tenant := ev.Tenant
+	if tenant == "" {
+		tenant = ev.TokenTenant
+	}
+	if tenant == "" || (!ev.Changed && ev.Status < 400) {
+		return "", store.LogEntry{}, false
+	}
+	e := store.LogEntry{
+		Time:         at,
+		Actor:        store.ActorOktaPush,
+		ActorID:      ev.TokenID,
+		RequestID:    ev.RequestID,
+		ResourceType: store.ResourceTypeOf(ev.Resource),
+		ResourceID:   ev.ResourceID,
+		Name:         ev.Name,
+		Operation:    Operation(ev),
+		Status:       ev.Status,
+	}
+	if ev.Status >= 400 {
+		e.ScimType, e.Detail = ev.ScimType, ev.Detail
+		if ev.Method == http.MethodPost {
+			e.ResourceID = "" // the id the rejected create would have had
+		}
+	} else {
+		e.Changes = ev.Changes
+	}
+	return tenant, e, true
+}
+
+// Operation names what a SCIM request did (or tried to do): create
+// (POST), replace (PUT), patch (PATCH), delete (DELETE), read (GET, HEAD);
+// a PUT or PATCH that flipped active is deactivate or reactivate, and one
+// that only changed a group's members add_members, remove_members or
+// update_members (store.UpdateOperation).
+func Operation(ev scimserver.Event) string {
+	switch ev.Method {
+	case http.MethodPost:
+		return "create"
+	case http.MethodPut:
+		return store.UpdateOperation(ev.Changes, "replace")
+	case http.MethodPatch:
+		return store.UpdateOperation(ev.Changes, "patch")
+	case http.MethodDelete:
+		return "delete"
+	case http.MethodGet, http.MethodHead:
+		return "read"
+	}
+	return strings.ToLower(ev.Method)
+}
