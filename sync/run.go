@@ -130,6 +130,18 @@ func newRunID(t time.Time) string {
 // of the tenant is in progress anywhere, an error if o is invalid or the
 // lease cannot be read; else the started Run.
 func (r *Runner) Start(ctx context.Context, o RunOptions) (*Run, error) {
+	return r.start(ctx, o, nil)
+}
+
+// errSkipped is returned by start when its precheck decided to skip the run.
+type errSkipped struct{ reason string }
+
+func (e *errSkipped) Error() string { return "sync: run skipped: " + e.reason }
+
+// start is Start with an optional precheck that runs once the lease is
+// held (so it sees everything the previous holder stored) and may skip the
+// run by returning a reason; the lease is then released at once.
+func (r *Runner) start(ctx context.Context, o RunOptions, precheck func(context.Context) (string, error)) (*Run, error) {
 	if o.Tenant == "" {
 		return nil, errors.New("sync: no tenant given")
 	}
@@ -155,6 +167,18 @@ func (r *Runner) Start(ctx context.Context, o RunOptions) (*Run, error) {
 		r.o.Metrics.observeBusy(o.Tenant)
 		log.Info().Str("holder", holder).Msg("reconcile not started: another run holds the tenant's lease")
 		return nil, &BusyError{Tenant: o.Tenant, Holder: holder}
+	}
+	if precheck != nil {
+		reason, err := precheck(ctx)
+		if err != nil || reason != "" {
+			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = r.o.Store.ReleaseLease(rctx, o.Tenant, LeaseName, owner)
+			rcancel()
+			if err != nil {
+				return nil, err
+			}
+			return nil, &errSkipped{reason}
+		}
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	keeper := newLeaseKeeper(r.o.Store, o.Tenant, owner, r.o.LeaseTTL, acquiredAt, cancel, log)

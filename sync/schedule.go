@@ -80,17 +80,28 @@ func (s *Scheduler) tick(sched cron.Schedule, o RunOptions) {
 	log := s.log.With().Str("tenant", o.Tenant).Logger()
 	fired := time.Now()
 	period := sched.Next(fired).Sub(fired)
-	if recent, err := s.recentScheduledRun(o.Tenant, fired.Add(-period/2)); err != nil {
-		log.Warn().Err(err).Msg("reading the tenant's recent runs failed; running anyway")
-	} else if recent != "" {
-		log.Info().Str("recent_run", recent).Msg("scheduled reconcile skipped: another replica ran it this period")
-		return
+	// Checked while holding the lease: a run that finished is stored before
+	// its lease is released, so another replica's run of this tick is seen.
+	precheck := func(ctx context.Context) (string, error) {
+		recent, err := s.recentScheduledRun(ctx, o.Tenant, fired.Add(-period/2))
+		if err != nil {
+			log.Warn().Err(err).Msg("reading the tenant's recent runs failed; running anyway")
+			return "", nil
+		}
+		if recent != "" {
+			return "scheduled run " + recent + " already ran this period", nil
+		}
+		return "", nil
 	}
-	x, err := s.runner.Start(s.ctx, o)
+	x, err := s.runner.start(s.ctx, o, precheck)
 	var busy *BusyError
+	var skipped *errSkipped
 	switch {
 	case errors.As(err, &busy):
 		log.Info().Str("holder", busy.Holder).Msg("scheduled reconcile skipped: a run of this tenant is in progress")
+		return
+	case errors.As(err, &skipped):
+		log.Info().Str("reason", skipped.reason).Msg("scheduled reconcile skipped: another replica ran it this period")
 		return
 	case err != nil:
 		log.Error().Err(err).Msg("scheduled reconcile did not start")
@@ -101,8 +112,8 @@ func (s *Scheduler) tick(sched cron.Schedule, o RunOptions) {
 
 // recentScheduledRun returns the id of a scheduled run of tenant that
 // started after since, or "".
-func (s *Scheduler) recentScheduledRun(tenant string, since time.Time) (string, error) {
-	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+func (s *Scheduler) recentScheduledRun(ctx context.Context, tenant string, since time.Time) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	recs, err := s.runner.o.Store.ListRuns(ctx, tenant, 5)
 	if err != nil {
