@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -54,6 +53,9 @@ Usage:
                                               compare the tenant with its Okta app; report or correct the drift
                                               (--detailed-exitcode: 0 no drift, 2 drift remains, 1 error)
   axonflow-sync healthcheck [--url URL]        exit 0 when the admin listener's /readyz answers 200 (container health check)
+  axonflow-sync store verify [--tenant ID] [--repair] [--output json]
+                                              check indexes, lists, memberships and role assignments against the
+                                              records; --repair rebuilds them (0 clean, 1 problems remain)
   axonflow-sync help
 
 Global flags (every subcommand; each also has an environment variable and a YAML key):
@@ -61,6 +63,9 @@ Global flags (every subcommand; each also has an environment variable and a YAML
   --listen ADDR        AXONFLOW_SYNC_LISTEN         SCIM API address (default 127.0.0.1:8080)
   --admin-listen ADDR  AXONFLOW_SYNC_ADMIN_LISTEN   admin/health address (default 127.0.0.1:9090)
   --redis-url URL      AXONFLOW_SYNC_REDIS_URL      redis:// or rediss:// store (default: embedded)
+  --redis-cluster-addrs H:P,...  AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS   Redis Cluster seed nodes (instead of --redis-url)
+  --redis-sentinel-master NAME   AXONFLOW_SYNC_REDIS_SENTINEL_MASTER Redis Sentinel master name, with
+  --redis-sentinel-addrs H:P,... AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS  the Sentinels (instead of --redis-url)
   --data-dir DIR       AXONFLOW_SYNC_DATA_DIR       embedded store directory (default ./data)
   --log-level LEVEL    AXONFLOW_SYNC_LOG_LEVEL      debug, info, warn, error
   --log-format FORMAT  AXONFLOW_SYNC_LOG_FORMAT     json or console
@@ -98,6 +103,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return e.healthcheck(ctx, args[1:])
 	case "reconcile":
 		return e.reconcile(ctx, args[1:])
+	case "store":
+		return e.storeCmd(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -139,14 +146,15 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 const DBFile = "axonflow-sync.db"
 
 // openStore opens the store the configuration selects: Redis when a Redis
-// URL is set, else the embedded SQLite file in the data directory.
+// URL, Cluster or Sentinel is set, else the embedded SQLite file in the data
+// directory.
 func openStore(ctx context.Context, cfg *config.Config, log zerolog.Logger) (store.State, string, error) {
-	if cfg.RedisURL != "" {
-		st, err := redisstore.Open(ctx, cfg.RedisURL, redisstore.Options{Timeout: cfg.RedisTimeout})
+	if rc, key := redisConfig(cfg); key != "" {
+		st, err := redisstore.OpenUniversal(ctx, rc, redisstore.Options{Timeout: cfg.RedisTimeout})
 		if err != nil {
-			return nil, "", fmt.Errorf("opening the Redis store (redis.url): %w", err)
+			return nil, "", fmt.Errorf("opening the Redis store (%s): %w", key, err)
 		}
-		return st, "redis " + redactURL(cfg.RedisURL), nil
+		return st, rc.String(), nil
 	}
 	path := filepath.Join(cfg.DataDir, DBFile)
 	st, err := sqlitestore.Open(ctx, path, log)
@@ -156,12 +164,26 @@ func openStore(ctx context.Context, cfg *config.Config, log zerolog.Logger) (sto
 	return st, "embedded " + path, nil
 }
 
-// redactURL hides a password in a Redis URL.
-func redactURL(u string) string {
-	at := strings.LastIndexByte(u, '@')
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 {
-		return u
+// redisConfig returns the Redis connection the configuration describes and
+// the YAML key that selected it ("" when no Redis is configured).
+func redisConfig(cfg *config.Config) (redisstore.Config, string) {
+	rc := redisstore.Config{
+		URL:              cfg.RedisURL,
+		ClusterAddrs:     cfg.RedisClusterAddrs,
+		SentinelMaster:   cfg.RedisSentinelMaster,
+		SentinelAddrs:    cfg.RedisSentinelAddrs,
+		SentinelPassword: cfg.RedisSentinelPassword,
+		Username:         cfg.RedisUsername,
+		Password:         cfg.RedisPassword,
+		TLS:              cfg.RedisTLS,
 	}
-	return u[:scheme+3] + "xxxxx" + u[at:]
+	switch {
+	case cfg.RedisURL != "":
+		return rc, "redis.url"
+	case len(cfg.RedisClusterAddrs) > 0:
+		return rc, "redis.clusterAddrs"
+	case cfg.RedisSentinelMaster != "":
+		return rc, "redis.sentinelMaster"
+	}
+	return rc, ""
 }
