@@ -305,7 +305,12 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 		if r.o.beforeApply != nil {
 			r.o.beforeApply(runID)
 		}
-		ap := &Applier{Store: r.o.Store, Tenant: o.Tenant, Check: keeper.check, Now: r.o.Now}
+		// Every correction is recorded in the provisioning log (actor
+		// reconciler, this run's id).
+		logged := store.LogWrites(r.o.Store, store.ActorReconciler, runID, func(err error) {
+			log.Warn().Err(err).Msg("provisioning log entry not written")
+		})
+		ap := &Applier{Store: logged, Tenant: o.Tenant, Check: keeper.check, Now: r.o.Now}
 		applied, stopErr := ap.Apply(ctx, plan.Corrections)
 		rep.Applied = append(rep.Applied, applied...)
 		failed := 0

@@ -89,6 +89,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"LogRetentionCount", testLogRetentionCount},
 		{"LogRetentionAge", testLogRetentionAge},
 		{"LogConcurrentAppend", testLogConcurrentAppend},
+		{"LogWrites", testLogWrites},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
