@@ -3,6 +3,9 @@ package sync
 import (
 	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/axonflow/axonflow-sync/mapping"
 )
 
 // Diff lists the drift between d and a under matching m (from
@@ -87,7 +90,59 @@ func Diff(d *Desired, a *Actual, m *Matching) []Drift {
 		}
 		out = append(out, Drift{Kind: KindGroupOrphaned, DisplayName: ag.DisplayName, OktaID: ag.OktaID, AxonflowID: ag.ID})
 	}
+	out = diffRoles(out, d, a, m)
 	sortDrift(out)
+	return out
+}
+
+// diffRoles appends role_assignment drift: for every matched user, the
+// group-derived (scim) roles of its stored memberships against those of the
+// memberships Okta implies (the matched AxonFlow group, named as in Okta; a
+// group still missing in AxonFlow can only match by-name mappings). Nothing
+// is compared when the tenant has no role mappings.
+func diffRoles(out []Drift, d *Desired, a *Actual, m *Matching) []Drift {
+	if len(a.RoleMappings) == 0 {
+		return out
+	}
+	implied := map[string][]mapping.Ref{} // Okta user id → groups Okta implies
+	for _, dg := range d.Groups {
+		if m.conflictOktaGroups[dg.OktaID] {
+			continue
+		}
+		ref := mapping.Ref{ID: "okta:" + dg.OktaID, Display: dg.Name}
+		if axID, ok := m.Groups[dg.OktaID]; ok {
+			ref.ID = axID
+		}
+		for _, ou := range dg.Members {
+			implied[ou] = append(implied[ou], ref)
+		}
+	}
+	stored := map[string][]mapping.Ref{} // AxonFlow user id → its groups
+	for _, ag := range a.Groups {
+		for _, uid := range ag.Members {
+			stored[uid] = append(stored[uid], mapping.Ref{ID: ag.ID, Display: ag.DisplayName})
+		}
+	}
+	scimRoles := func(refs []mapping.Ref) string {
+		var names []string
+		for _, r := range mapping.EffectiveRoles(refs, a.RoleMappings, nil, "") {
+			if r.Source == mapping.SourceSCIM && !slices.Contains(names, r.Role) {
+				names = append(names, r.Role)
+			}
+		}
+		return strings.Join(names, ",")
+	}
+	for _, du := range d.Users {
+		axID, ok := m.Users[du.OktaID]
+		if !ok || m.conflictOktaUsers[du.OktaID] || m.conflictUsers[axID] {
+			continue
+		}
+		want, have := scimRoles(implied[du.OktaID]), scimRoles(stored[axID])
+		if want != have {
+			out = append(out, Drift{Kind: KindRoleAssignment, UserName: du.Identity.UserName, OktaID: du.OktaID,
+				AxonflowID: axID, Field: "roles", Okta: want, AxonFlow: have})
+		}
+	}
 	return out
 }
 

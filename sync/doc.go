@@ -61,7 +61,9 @@
 // assign), user_attributes (one entry per differing field of
 // mapping.IdentityFields), user_status, group_missing, group_orphaned,
 // group_attributes (displayName), membership_missing, membership_extra,
-// conflict.
+// role_assignment (the group-derived roles of a user's stored memberships
+// differ from those its Okta memberships imply; fixed by the membership
+// corrections, never directly), conflict.
 //
 // # Corrections and guards
 //

@@ -34,6 +34,13 @@ const (
 	KindMembershipMissing Kind = "membership_missing"
 	// KindMembershipExtra: an AxonFlow member is not an Okta member.
 	KindMembershipExtra Kind = "membership_extra"
+	// KindRoleAssignment: the AxonFlow roles a user derives from its group
+	// memberships (through the tenant's role mappings) differ from the
+	// roles its Okta memberships imply (Field "roles"; Okta/AxonFlow: the
+	// comma-separated role names). Group-derived roles are never stored, so
+	// it is corrected by the membership corrections, never directly; manual
+	// and api roles are not compared.
+	KindRoleAssignment Kind = "role_assignment"
 	// KindConflict: the match between Okta and AxonFlow is ambiguous; nothing
 	// is done about it.
 	KindConflict Kind = "conflict"
@@ -41,7 +48,7 @@ const (
 
 // Kinds lists every drift kind in report order.
 var Kinds = []Kind{KindUserMissing, KindUserOrphaned, KindUserAttributes, KindUserStatus,
-	KindGroupMissing, KindGroupOrphaned, KindGroupAttributes, KindMembershipMissing, KindMembershipExtra, KindConflict}
+	KindGroupMissing, KindGroupOrphaned, KindGroupAttributes, KindMembershipMissing, KindMembershipExtra, KindRoleAssignment, KindConflict}
 
 func kindRank(k Kind) int { return slices.Index(Kinds, k) }
 

@@ -128,6 +128,9 @@ type ActualGroup struct {
 type Actual struct {
 	Users  []ActualUser
 	Groups []ActualGroup
+	// RoleMappings are the tenant's group-to-role mappings, for
+	// role_assignment drift.
+	RoleMappings []mapping.RoleMapping
 }
 
 // Memberships returns the number of memberships in a.
@@ -180,6 +183,11 @@ func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, er
 			break
 		}
 	}
+	ms, err := st.ListRoleMappings(ctx, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("listing role mappings: %w", err)
+	}
+	a.RoleMappings = ms
 	a.Users = dedupeBy(a.Users, func(u ActualUser) string { return u.ID })
 	a.Groups = dedupeBy(a.Groups, func(g ActualGroup) string { return g.ID })
 

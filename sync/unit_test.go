@@ -347,3 +347,51 @@ func TestGuards(t *testing.T) {
 		})
 	}
 }
+
+// TestRoleAssignmentDrift: with a role mapping, a membership Okta implies
+// but AxonFlow lacks also shows as role_assignment drift; it plans no
+// correction of its own (the membership correction fixes it), and it
+// disappears once the memberships agree.
+func TestRoleAssignmentDrift(t *testing.T) {
+	d := &Desired{
+		Users:  []DesiredUser{du("00ua", "a@x"), du("00ub", "b@x")},
+		Groups: []DesiredGroup{{OktaID: "00g1", Name: "AxonFlow Admins", Members: []string{"00ua"}}},
+	}
+	a := &Actual{
+		Users: []ActualUser{au("axa", "a@x", "00ua"), au("axb", "b@x", "00ub")},
+		Groups: []ActualGroup{{ID: "g1", DisplayName: "AxonFlow Admins", OktaID: "00g1", Origin: mapping.OriginOktaPush,
+			Members: []string{"axb"}}},
+		RoleMappings: []mapping.RoleMapping{{Group: "axonflow admins", ByName: true, Role: mapping.RoleAdmin, Source: "api"}},
+	}
+	drift, _, p := pipeline(d, a)
+	var got []string
+	for _, dr := range drift {
+		if dr.Kind == KindRoleAssignment {
+			got = append(got, dr.UserName+":"+dr.Okta+"/"+dr.AxonFlow)
+		}
+	}
+	if want := []string{"a@x:admin/", "b@x:/admin"}; !slices.Equal(got, want) {
+		t.Fatalf("role drift %v, want %v", got, want)
+	}
+	for _, c := range p.Corrections {
+		if c.Action != ActAddMember && c.Action != ActRemoveMember {
+			t.Errorf("unexpected correction %v", c.Action)
+		}
+	}
+	a.Groups[0].Members = []string{"axa"}
+	drift, _, _ = pipeline(d, a)
+	for _, dr := range drift {
+		if dr.Kind == KindRoleAssignment {
+			t.Fatalf("role drift remains after memberships agree: %+v", dr)
+		}
+	}
+	// Without mappings nothing is compared.
+	a.RoleMappings = nil
+	a.Groups[0].Members = nil
+	drift, _, _ = pipeline(d, a)
+	for _, dr := range drift {
+		if dr.Kind == KindRoleAssignment {
+			t.Fatalf("role drift without mappings: %+v", dr)
+		}
+	}
+}
