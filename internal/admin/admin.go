@@ -83,6 +83,7 @@ func New(o Options) *API {
 	a.Handle("DELETE /admin/v1/tenants/{tenant}/tokens/{id}", a.revokeToken)
 	a.Handle("POST /admin/v1/tenants/{tenant}/tokens/{id}/rotate", a.rotateToken)
 	a.roleRoutes()
+	a.logRoutes()
 	a.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		if !a.authorized(w, r) {
 			return
@@ -104,6 +105,7 @@ func (a *API) Handle(pattern string, h HandlerFunc) {
 		if !a.authorized(w, r) {
 			return
 		}
+		r = r.WithContext(WithOperator(r.Context(), apiOperator(r))) // for the provisioning log
 		status, body, err := h(r)
 		if err != nil {
 			a.fail(w, r, err)

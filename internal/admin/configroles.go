@@ -32,6 +32,9 @@ import (
 // not serve with half-applied roles): an *APIError for an invalid role or
 // group (config.Load has already rejected those), or a store error.
 func ApplyConfigRoles(ctx context.Context, st store.State, tenants map[string]config.TenantConfig, log zerolog.Logger, now time.Time) error {
+	if OperatorOf(ctx) == "unknown" {
+		ctx = WithOperator(ctx, "config") // the provisioning log's actor id
+	}
 	ids := make([]string, 0, len(tenants))
 	for id := range tenants {
 		ids = append(ids, id)

@@ -208,11 +208,14 @@ func MapRole(ctx context.Context, st store.State, tenant string, m mapping.RoleM
 	if err := m.Validate(); err != nil {
 		return MapRoleResult{}, Invalid(err.Error())
 	}
+	var groupName string
 	if !m.ByName {
-		if _, err := st.GetGroup(ctx, tenant, m.Group); errors.Is(err, store.ErrNotFound) {
+		if g, err := st.GetGroup(ctx, tenant, m.Group); errors.Is(err, store.ErrNotFound) {
 			return MapRoleResult{}, notFound(fmt.Sprintf("tenant %s has no group with id %s (to map a group by its displayName, set byName / --by-name)", tenant, quote(m.Group)))
 		} else if err != nil {
 			return MapRoleResult{}, err
+		} else {
+			groupName = g.DisplayName()
 		}
 	}
 	if _, err := st.EnsureTenant(ctx, tenant, now.UTC()); err != nil {
@@ -237,7 +240,9 @@ func MapRole(ctx context.Context, st store.State, tenant string, m mapping.RoleM
 	if err := st.PutRoleMapping(ctx, tenant, m); err != nil {
 		return MapRoleResult{}, err
 	}
-	return MapRoleResult{Mapping: m, UsersUpdated: in.changed(uids, before, withMapping(before, m), def)}, nil
+	res := MapRoleResult{Mapping: m, UsersUpdated: in.changed(uids, before, withMapping(before, m), def)}
+	recordOperator(ctx, st, tenant, roleMappingEntry(m, groupName, "map_role", mappingRole(before, m.Key()), m.Role, res.UsersUpdated))
+	return res, nil
 }
 
 // UnmapRole removes the tenant's mapping of group (an id, or with byName a
@@ -285,7 +290,10 @@ func UnmapRole(ctx context.Context, st store.State, tenant, group string, byName
 		}
 		return UnmapRoleResult{}, err
 	}
-	return UnmapRoleResult{UsersUpdated: in.changed(uids, before, after, def)}, nil
+	res := UnmapRoleResult{UsersUpdated: in.changed(uids, before, after, def)}
+	recordOperator(ctx, st, tenant, roleMappingEntry(mapping.RoleMapping{Group: group, ByName: byName}, "", "unmap_role",
+		mappingRole(before, key), "", res.UsersUpdated))
+	return res, nil
 }
 
 // ListRoleMappings returns the tenant's role mappings (by-id first, then
@@ -459,6 +467,12 @@ func changeAssignment(ctx context.Context, st store.State, tenant, user, role, s
 	if err != nil {
 		return UserRolesView{}, err
 	}
+	e := store.LogEntry{ResourceType: "User", ResourceID: u.ID, Name: u.UserName(), Operation: "assign_role",
+		Changes: []mapping.AttrChange{{Attr: "roles", After: source + ":" + role}}}
+	if !assign {
+		e.Operation, e.Changes[0].Before, e.Changes[0].After = "unassign_role", e.Changes[0].After, nil
+	}
+	recordOperator(ctx, st, tenant, e)
 	return showRoles(ctx, st, tenant, u)
 }
 
@@ -486,9 +500,19 @@ func SetDefaultRole(ctx context.Context, st store.State, tenant, role string, no
 	if role == mapping.RoleNone {
 		stored = ""
 	}
+	old, oldSet, err := st.DefaultRole(ctx, tenant)
+	if err != nil {
+		return "", err
+	}
 	if err := st.SetDefaultRole(ctx, tenant, stored); err != nil {
 		return "", err
 	}
+	var before any
+	if oldSet {
+		before = showDefault(old)
+	}
+	recordOperator(ctx, st, tenant, store.LogEntry{ResourceType: "Tenant", ResourceID: tenant, Name: tenant, Operation: "set_default_role",
+		Changes: []mapping.AttrChange{{Attr: "defaultRole", Before: before, After: role}}})
 	return role, nil
 }
 
@@ -640,4 +664,36 @@ func (a *API) unassignRole(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	return 200, v, nil
+}
+
+// mappingRole returns the role of the mapping with key in ms (nil when
+// there is none), for the log's before value.
+func mappingRole(ms []mapping.RoleMapping, key string) any {
+	for _, m := range ms {
+		if m.Key() == key {
+			return m.Role
+		}
+	}
+	return nil
+}
+
+// roleMappingEntry is the provisioning log entry of a mapping change:
+// resource Group, by id (name when known) or by displayName.
+func roleMappingEntry(m mapping.RoleMapping, groupName, op string, before any, after string, usersUpdated int) store.LogEntry {
+	e := store.LogEntry{ResourceType: "Group", Name: groupName, Operation: op,
+		Detail: fmt.Sprintf("%d users' effective roles changed", usersUpdated)}
+	if m.ByName {
+		e.Name = m.Group
+	} else {
+		e.ResourceID = m.Group
+	}
+	if m.Source != "" {
+		e.Detail = "source " + m.Source + "; " + e.Detail
+	}
+	c := mapping.AttrChange{Attr: "role", Before: before}
+	if after != "" {
+		c.After = after
+	}
+	e.Changes = []mapping.AttrChange{c}
+	return e
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
 
@@ -52,6 +53,11 @@ func CreateToken(ctx context.Context, st store.State, tenant, name string, ttl t
 	if err != nil {
 		return TokenView{}, err
 	}
+	e := store.LogEntry{ResourceType: "Token", ResourceID: t.ID, Name: t.Name, Operation: "create_token", Status: http.StatusCreated}
+	if !t.ExpiresAt.IsZero() {
+		e.Changes = []mapping.AttrChange{{Attr: "expiresAt", After: t.ExpiresAt.UTC().Format(time.RFC3339)}}
+	}
+	recordOperator(ctx, st, tenant, e) // never the secret
 	v := view(t, now)
 	v.Secret = secret
 	return v, nil
@@ -91,6 +97,12 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 	if err := st.SetTokenExpiry(ctx, tenant, oldID, exp); err != nil {
 		return TokenView{}, TokenView{}, err
 	}
+	var before any
+	if !old.ExpiresAt.IsZero() {
+		before = old.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	recordOperator(ctx, st, tenant, store.LogEntry{ResourceType: "Token", ResourceID: oldID, Name: old.Name, Operation: "rotate_token",
+		Detail: "replaced by token " + nt.ID, Changes: []mapping.AttrChange{{Attr: "expiresAt", Before: before, After: exp.Format(time.RFC3339)}}})
 	old.ExpiresAt = exp
 	return nt, view(old, now), nil
 }
@@ -102,6 +114,7 @@ func RevokeToken(ctx context.Context, st store.State, tenant, id string, now tim
 		return TokenView{}, err
 	}
 	t, err := findToken(ctx, st, tenant, id)
+	recordOperator(ctx, st, tenant, store.LogEntry{ResourceType: "Token", ResourceID: id, Name: t.Name, Operation: "revoke_token"})
 	return view(t, now), err
 }
 
