@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	gosync "sync"
 
 	"github.com/google/uuid"
 
@@ -111,32 +110,18 @@ func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*
 }
 
 // roleInputs reads what effective roles derive from — the tenant's role
-// mappings, its default role and the users' manual/api assignments — with
-// the three reads in parallel, and returns a function rendering one user's
-// readOnly roles attribute from its groups: one {value, type} element per
-// role, type being the role's first source (scim, manual, api, default).
+// mappings, its default role and the users' manual/api assignments — in
+// one store read, and returns a function rendering one user's readOnly
+// roles attribute from its groups: one {value, type} element per role,
+// type being the role's first source (scim, manual, api, default).
 func (s *Server) roleInputs(ctx context.Context, tenant string, ids []string) (func(uid string, groups []mapping.Ref) []any, error) {
-	var (
-		wg       gosync.WaitGroup
-		ms       []mapping.RoleMapping
-		def      string
-		defSet   bool
-		assigned map[string][]mapping.RoleAssignment
-		errs     [3]error
-	)
-	wg.Add(3)
-	go func() { defer wg.Done(); ms, errs[0] = s.st.ListRoleMappings(ctx, tenant) }()
-	go func() { defer wg.Done(); def, defSet, errs[1] = s.st.DefaultRole(ctx, tenant) }()
-	go func() { defer wg.Done(); assigned, errs[2] = s.st.UserRoles(ctx, tenant, ids) }()
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	in, err := s.st.RoleInputs(ctx, tenant, ids)
+	if err != nil {
+		return nil, err
 	}
-	defRole := mapping.TenantDefaultRole(def, defSet)
+	defRole := mapping.TenantDefaultRole(in.DefaultRole, in.DefaultSet)
 	return func(uid string, groups []mapping.Ref) []any {
-		eff := mapping.EffectiveRoles(groups, ms, assigned[uid], defRole)
+		eff := mapping.EffectiveRoles(groups, in.Mappings, in.Assigned[uid], defRole)
 		out := make([]any, 0, len(eff))
 		seen := map[string]bool{}
 		for _, a := range eff {

@@ -244,6 +244,20 @@ type Roles interface {
 	// none), with set false (and role "") if it was never set; see
 	// mapping.TenantDefaultRole for what applies then.
 	DefaultRole(ctx context.Context, tenant string) (role string, set bool, err error)
+	// RoleInputs returns, in one read (one round trip on Redis), what
+	// effective roles derive from besides group memberships: the tenant's
+	// mappings (as ListRoleMappings), its default role (as DefaultRole) and
+	// the stored assignments of userIDs (as UserRoles). The SCIM server
+	// calls it for every rendered user.
+	RoleInputs(ctx context.Context, tenant string, userIDs []string) (RoleInputs, error)
+}
+
+// RoleInputs is the result of Roles.RoleInputs.
+type RoleInputs struct {
+	Mappings    []mapping.RoleMapping
+	DefaultRole string
+	DefaultSet  bool
+	Assigned    map[string][]mapping.RoleAssignment
 }
 
 // Leases are named, expiring, per-tenant locks that coordinate work across

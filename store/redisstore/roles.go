@@ -66,16 +66,7 @@ func (s *Store) ListRoleMappings(ctx context.Context, tenant string) ([]mapping.
 	if err != nil {
 		return nil, wrap(err)
 	}
-	out := make([]mapping.RoleMapping, 0, len(h))
-	for key, v := range h {
-		var sm storedMapping
-		if err := json.Unmarshal([]byte(v), &sm); err != nil {
-			return nil, fmt.Errorf("redisstore: role mapping %q: %w", key, err)
-		}
-		out = append(out, mapping.RoleMapping(sm))
-	}
-	mapping.SortRoleMappings(out)
-	return out, nil
+	return parseMappings(h)
 }
 
 // assignmentMember is the member of t:{T}:roles:user:<uid> that stands for
@@ -132,6 +123,12 @@ func (s *Store) UserRoles(ctx context.Context, tenant string, userIDs []string) 
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, wrap(err)
 	}
+	return parseAssignments(userIDs, cmds)
+}
+
+// parseAssignments turns the SMEMBERS replies of userIDs into assignments.
+func parseAssignments(userIDs []string, cmds []*redis.StringSliceCmd) (map[string][]mapping.RoleAssignment, error) {
+	out := make(map[string][]mapping.RoleAssignment)
 	for i, uid := range userIDs {
 		ms := cmds[i].Val()
 		if len(ms) == 0 {
@@ -149,6 +146,53 @@ func (s *Store) UserRoles(ctx context.Context, tenant string, userIDs []string) 
 		out[uid] = as
 	}
 	return out, nil
+}
+
+// parseMappings decodes the t:{T}:roles:mappings hash.
+func parseMappings(h map[string]string) ([]mapping.RoleMapping, error) {
+	out := make([]mapping.RoleMapping, 0, len(h))
+	for key, v := range h {
+		var sm storedMapping
+		if err := json.Unmarshal([]byte(v), &sm); err != nil {
+			return nil, fmt.Errorf("redisstore: role mapping %q: %w", key, err)
+		}
+		out = append(out, mapping.RoleMapping(sm))
+	}
+	mapping.SortRoleMappings(out)
+	return out, nil
+}
+
+// RoleInputs reads the tenant's mappings, its default role and the
+// assignments of userIDs. One round trip (a pipeline of HGETALL, GET and
+// one SMEMBERS per user).
+func (s *Store) RoleInputs(ctx context.Context, tenant string, userIDs []string) (store.RoleInputs, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	k := s.tk(tenant)
+	pipe := s.c.Pipeline()
+	hm := pipe.HGetAll(ctx, k.roleMappings())
+	def := pipe.Get(ctx, k.defaultRole())
+	cmds := make([]*redis.StringSliceCmd, len(userIDs))
+	for i, uid := range userIDs {
+		cmds[i] = pipe.SMembers(ctx, k.userRoles(uid))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return store.RoleInputs{}, wrap(err)
+	}
+	var in store.RoleInputs
+	var err error
+	if in.Mappings, err = parseMappings(hm.Val()); err != nil {
+		return store.RoleInputs{}, err
+	}
+	if v, err := def.Result(); err == nil {
+		in.DefaultRole, in.DefaultSet = v, true
+	} else if !errors.Is(err, redis.Nil) {
+		return store.RoleInputs{}, wrap(err)
+	}
+	if in.Assigned, err = parseAssignments(userIDs, cmds); err != nil {
+		return store.RoleInputs{}, err
+	}
+	return in, nil
 }
 
 // SetDefaultRole stores role ("" for none) in t:{T}:roles:default. One

@@ -154,3 +154,20 @@ func (s *Store) DefaultRole(ctx context.Context, tenant string) (string, bool, e
 	}
 	return role, true, nil
 }
+
+// RoleInputs reads the tenant's mappings, its default role and the
+// assignments of userIDs (three indexed local queries).
+func (s *Store) RoleInputs(ctx context.Context, tenant string, userIDs []string) (store.RoleInputs, error) {
+	var in store.RoleInputs
+	var err error
+	if in.Mappings, err = s.ListRoleMappings(ctx, tenant); err != nil {
+		return store.RoleInputs{}, err
+	}
+	if in.DefaultRole, in.DefaultSet, err = s.DefaultRole(ctx, tenant); err != nil {
+		return store.RoleInputs{}, err
+	}
+	if in.Assigned, err = s.UserRoles(ctx, tenant, userIDs); err != nil {
+		return store.RoleInputs{}, err
+	}
+	return in, nil
+}

@@ -237,3 +237,39 @@ func testConcurrentDeleteUserAssignRole(t *testing.T, f *fixture) {
 		t.Errorf("assignments of deleted users left behind: %v", fmt.Sprint(m))
 	}
 }
+
+// testRoleInputs: RoleInputs returns exactly what ListRoleMappings,
+// DefaultRole and UserRoles return separately.
+func testRoleInputs(t *testing.T, f *fixture) {
+	ann := f.createUser(f.tenant, "ri-ann@example.com", "")
+	bob := f.createUser(f.tenant, "ri-bob@example.com", "")
+	check := func(ids []string) {
+		t.Helper()
+		got, err := f.s.RoleInputs(f.ctx, f.tenant, ids)
+		if err != nil {
+			t.Fatalf("RoleInputs: %v", err)
+		}
+		ms, _ := f.s.ListRoleMappings(f.ctx, f.tenant)
+		def, set, _ := f.s.DefaultRole(f.ctx, f.tenant)
+		as, _ := f.s.UserRoles(f.ctx, f.tenant, ids)
+		if !reflect.DeepEqual(got.Mappings, ms) || got.DefaultRole != def || got.DefaultSet != set || !reflect.DeepEqual(got.Assigned, as) {
+			t.Errorf("RoleInputs = %+v; want mappings %v, default %q/%v, assigned %v", got, ms, def, set, as)
+		}
+	}
+	check(nil)
+	check([]string{ann.ID, bob.ID, newID("u")})
+	if err := f.s.PutRoleMapping(f.ctx, f.tenant, mapping.RoleMapping{Group: "Admins", ByName: true, Role: mapping.RoleAdmin, Source: "api"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.SetDefaultRole(f.ctx, f.tenant, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.AssignRole(f.ctx, f.tenant, bob.ID, mapping.RoleDeveloper, mapping.SourceManual); err != nil {
+		t.Fatal(err)
+	}
+	check([]string{ann.ID, bob.ID})
+	got, _ := f.s.RoleInputs(f.ctx, f.tenant, []string{bob.ID})
+	if len(got.Mappings) != 1 || !got.DefaultSet || got.DefaultRole != "" || len(got.Assigned[bob.ID]) != 1 {
+		t.Errorf("RoleInputs after writes = %+v", got)
+	}
+}
