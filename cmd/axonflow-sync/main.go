@@ -52,6 +52,10 @@ Usage:
                           [--max-changes N] [--max-change-percent P]
                                               compare the tenant with its Okta app; report or correct the drift
                                               (--detailed-exitcode: 0 no drift, 2 drift remains, 1 error)
+  axonflow-sync log --tenant ID [--user NAME | --group NAME] [--since 1h] [--outcome accepted|rejected]
+                    [--actor okta-push|reconciler|operator] [--limit N] [--output table|json]
+                                              the provisioning log: every change and rejected SCIM request, and why
+                                              a user or group does not appear (never pushed, rejected, other tenant)
   axonflow-sync healthcheck [--url URL]        exit 0 when the admin listener's /readyz answers 200 (container health check)
   axonflow-sync store verify [--tenant ID] [--repair] [--output json]
                                               check indexes, lists, memberships and role assignments against the
@@ -103,6 +107,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return e.healthcheck(ctx, args[1:])
 	case "reconcile":
 		return e.reconcile(ctx, args[1:])
+	case "log":
+		return e.log(ctx, args[1:])
 	case "store":
 		return e.storeCmd(ctx, args[1:])
 	case "help", "-h", "--help":

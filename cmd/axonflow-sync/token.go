@@ -72,6 +72,7 @@ func (e env) token(ctx context.Context, args []string) int {
 	log := newLogger(cfg, e.stderr).Level(zerolog.WarnLevel)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	ctx = admin.WithOperator(ctx, cliOperator(e.getenv)) // the provisioning log's actor id
 	st, _, err := openStore(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
