@@ -101,8 +101,12 @@
 // transient server states (LOADING, READONLY, CLUSTERDOWN, TRYAGAIN,
 // MASTERDOWN, BUSY, OOM, ...) are returned wrapping store.ErrUnavailable
 // (errors.Is works, and the cause stays in the chain); a missing record is
-// store.ErrNotFound. go-redis retries some failed commands; a write whose reply
-// was lost may thus run twice: creates recognise their own replay and succeed,
+// store.ErrNotFound. While Redis refuses connections a call fails in about
+// 0.1 s (NewClient's short retry backoff), and the first call after Redis is
+// back reconnects (NewClient's dialer keeps go-redis's pool from pausing
+// dialling for a second after repeated failures). go-redis retries some
+// failed commands; a write whose reply was lost may thus run twice: creates
+// recognise their own replay and succeed,
 // membership deltas are idempotent, and an UpdateUser replay bumps the version
 // once more (or reports ErrVersionMismatch when a version was expected).
 package redisstore
@@ -157,28 +161,14 @@ var _ store.State = (*Store)(nil)
 
 // Open connects to the Redis at url ("redis://[user:pass@]host:port/db" or
 // "rediss://..." for TLS; see redis.ParseURL for query options), checks it
-// with PING and returns a Store. The client honours context deadlines
-// (ContextTimeoutEnabled) and dials with Options.Timeout. Errors: a malformed
+// with PING and returns a Store: OpenUniversal with Config{URL: url}, so the
+// client is NewClient's (context deadlines honoured, dials with
+// Options.Timeout, fails fast while Redis refuses connections and reconnects
+// as soon as it is back). Errors: a malformed
 // URL or an invalid Options (plain error), an unreachable server (wrapping
 // store.ErrUnavailable). One round trip.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	if err := opts.validate(); err != nil {
-		return nil, err
-	}
-	ro, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("redisstore: %w", err)
-	}
-	ro.ContextTimeoutEnabled = true
-	if ro.DialTimeout == 0 {
-		ro.DialTimeout = opts.timeout()
-	}
-	s := New(redis.NewClient(ro), opts)
-	if err := s.Ping(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return OpenUniversal(ctx, Config{URL: url}, opts)
 }
 
 // New returns a Store on an existing client: a *redis.Client, a

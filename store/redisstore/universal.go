@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -131,6 +133,9 @@ func NewClient(c Config, opts Options) (redis.UniversalClient, error) {
 	switch c.Mode() {
 	case "cluster":
 		return redis.NewClusterClient(&redis.ClusterOptions{
+			Dialer:                lazyDialer(dial, tlsConf),
+			MinRetryBackoff:       minRetryBackoff,
+			MaxRetryBackoff:       maxRetryBackoff,
 			Addrs:                 c.ClusterAddrs,
 			Username:              c.Username,
 			Password:              c.Password,
@@ -140,6 +145,9 @@ func NewClient(c Config, opts Options) (redis.UniversalClient, error) {
 		}), nil
 	case "sentinel":
 		return redis.NewFailoverClient(&redis.FailoverOptions{
+			Dialer:                lazyDialer(dial, tlsConf),
+			MinRetryBackoff:       minRetryBackoff,
+			MaxRetryBackoff:       maxRetryBackoff,
 			MasterName:            c.SentinelMaster,
 			SentinelAddrs:         c.SentinelAddrs,
 			SentinelPassword:      c.SentinelPassword,
@@ -168,8 +176,59 @@ func NewClient(c Config, opts Options) (redis.UniversalClient, error) {
 	if c.TLS && ro.TLSConfig == nil {
 		ro.TLSConfig = tlsConf
 	}
+	ro.Dialer = lazyDialer(ro.DialTimeout, ro.TLSConfig)
+	ro.MinRetryBackoff, ro.MaxRetryBackoff = minRetryBackoff, maxRetryBackoff
 	return redis.NewClient(ro), nil
 }
+
+// The backoff between go-redis's retries of a failed command (3 retries by
+// default): short, so that a call to a Redis that refuses connections fails
+// in about 0.1 s (the caller answers 503 and the client retries later)
+// instead of spending its whole timeout on retries.
+const (
+	minRetryBackoff = 2 * time.Millisecond
+	maxRetryBackoff = 20 * time.Millisecond
+)
+
+// lazyDialer dials TCP (with TLS when tlsConf is set, checking the
+// certificate against the host dialled, as go-redis does) and, when the dial
+// fails, returns a connection on which every call fails with the dial error
+// instead of the error itself. The caller still gets that error at once
+// (the connection's handshake fails, the pool drops the connection, the
+// store answers store.ErrUnavailable), but go-redis's pool does not count a
+// failed dial: after a number of those equal to its pool size, it would stop
+// dialling and probe the server only once a second, so requests would keep
+// failing for up to a second after Redis is back. With this dialer the
+// first request after Redis returns connects.
+func lazyDialer(timeout time.Duration, tlsConf *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: timeout, KeepAlive: 5 * time.Minute}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var c net.Conn
+		var err error
+		if tlsConf != nil {
+			c, err = (&tls.Dialer{NetDialer: nd, Config: tlsConf}).DialContext(ctx, network, addr)
+		} else {
+			c, err = nd.DialContext(ctx, network, addr)
+		}
+		if err != nil {
+			return failedConn{err: err}, nil
+		}
+		return c, nil
+	}
+}
+
+// failedConn is a connection whose dial failed: reads and writes return the
+// dial error.
+type failedConn struct{ err error }
+
+func (c failedConn) Read([]byte) (int, error)         { return 0, c.err }
+func (c failedConn) Write([]byte) (int, error)        { return 0, c.err }
+func (c failedConn) Close() error                     { return nil }
+func (c failedConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c failedConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c failedConn) SetDeadline(time.Time) error      { return nil }
+func (c failedConn) SetReadDeadline(time.Time) error  { return nil }
+func (c failedConn) SetWriteDeadline(time.Time) error { return nil }
 
 // OpenUniversal connects as c describes (see NewClient), checks the
 // connection with PING and returns a Store. Open(ctx, url, opts) is
