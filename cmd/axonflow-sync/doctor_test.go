@@ -92,9 +92,9 @@ func TestDoctorCLI(t *testing.T) {
 		}
 	})
 
-	t.Run("bare token warns", func(t *testing.T) {
+	t.Run("bare token fails", func(t *testing.T) {
 		out, _, code := doctorCLI(t, "--url", url, "--token", secret)
-		if code != exitOK || !strings.Contains(out, `! authorization-format: the Authorization value has no "Bearer "`) {
+		if code != exitFail || !strings.Contains(out, `✗ authorization-format: the Authorization value has no "Bearer "`) {
 			t.Errorf("exit %d:\n%s", code, out)
 		}
 	})

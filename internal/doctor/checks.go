@@ -157,7 +157,10 @@ func (r *runner) authorizationFormat(ctx context.Context, typed, prob, fix strin
 	case res.status == 401 || res.status == 403:
 		prob += fmt.Sprintf("; sent exactly as typed (as Okta sends it), the server answers %s", errSummary(res))
 		if sev == SeverityWarning {
+			// The value is the one pasted into Okta, and the server refuses
+			// it: Okta's connection test would fail.
 			prob += ` — so if Okta's Authorization field holds this value, "Test API Credentials" fails`
+			sev = SeverityError
 		}
 	case res.status < 300:
 		prob += "; this server accepts it as typed, but others may not"
@@ -234,8 +237,12 @@ func (r *runner) statusDiagnosis(res *response) (string, string) {
 		return fmt.Sprintf("%s answers %s: the server rejects the media type Okta sends", res.what(), errSummary(res)),
 			"the server must accept Content-Type application/scim+json; charset=utf-8 and application/json (server-side fix)"
 	case res.status == 429:
-		return fmt.Sprintf("%s answers 429: the server (or a proxy) rate-limits Okta", res.what()),
-			"raise the rate limit for the SCIM path; Okta does not retry a 4xx, so rate-limited pushes become failed tasks"
+		wait := ""
+		if ra := res.header.Get("Retry-After"); ra != "" {
+			wait = " (Retry-After: " + ra + " s)"
+		}
+		return fmt.Sprintf("%s answers 429%s: the server (or a proxy) rate-limits this client; axonflow-sync throttles a client address after repeated failed authentications, so a wrong token sent again and again from this address (a loop, an old Okta app, doctor runs) causes this", res.what(), wait),
+			"fix or stop whatever keeps sending a wrong token from this address, wait for Retry-After, then run doctor again; if a proxy rate-limits, raise its limit for the SCIM path (Okta does not retry a 4xx, so rate-limited pushes become failed tasks)"
 	case res.status == 503:
 		return fmt.Sprintf("%s answers %s%s: the server is up but not ready (for axonflow-sync: its store is unreachable)", res.what(), errSummary(res), rid),
 			"check the server's health (axonflow-sync: GET /readyz on the admin listener) and its log"

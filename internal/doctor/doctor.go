@@ -105,7 +105,8 @@ type Options struct {
 	// URL is the SCIM Base URL exactly as entered in Okta.
 	URL string
 	// Authorization is the value of Okta's Authorization field
-	// ("Bearer scim_..."). A bare token is accepted with a warning.
+	// ("Bearer scim_..."). A bare token is tested as typed: an error when
+	// the server refuses it (Okta would fail), a warning when it accepts it.
 	Authorization string
 	// Tenant, if set, is the AxonFlow tenant the token must belong to.
 	Tenant string

@@ -272,12 +272,13 @@ func TestWrongPath(t *testing.T) {
 func TestNoBearer(t *testing.T) {
 	o := newOurs(t)
 	o.seedUser(t)
-	// A bare scim_ token: accepted, with a warning quoting what the server
-	// answers to it as Okta would send it.
+	// A bare scim_ token: the value pasted into Okta; sent as typed the
+	// server refuses it, so Okta's connection test would fail: an error,
+	// quoting the server's answer. doctor goes on with the corrected value.
 	rep := run(t, Options{URL: o.url(), Authorization: o.secret})
-	want(t, rep, "authorization-format", SeverityWarning, `no "Bearer "`, "Bearer scheme", "Test API Credentials", `"Bearer scim_..."`)
+	want(t, rep, "authorization-format", SeverityError, `no "Bearer "`, "Bearer scheme", "Test API Credentials", `"Bearer scim_..."`)
 	want(t, rep, "authentication", SeverityOK)
-	wantOK(t, rep, true)
+	wantOK(t, rep, false)
 
 	// Another scheme: sent as typed, and the server rejects it.
 	rep = run(t, Options{URL: o.url(), Authorization: "Token " + o.secret})
