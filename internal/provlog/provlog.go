@@ -11,7 +11,11 @@
 // handler and before the response is flushed, so a client that saw the
 // response can find it in the log; a failed write never fails the request:
 // it is logged as a warning and counted in
-// axonflow_provisioning_log_errors_total.
+// axonflow_provisioning_log_errors_total. The one exception is a 503 (the
+// store could not be reached): its entry is written in the background (at
+// most MaxPendingUnavailable at a time, further ones are dropped and
+// counted), so a store outage does not also cost every request a second
+// store timeout.
 //
 // Imported by cmd/axonflow-sync only.
 package provlog
@@ -31,6 +35,10 @@ import (
 
 // DefaultTimeout bounds one AppendLog when Options.Timeout is 0.
 const DefaultTimeout = 2 * time.Second
+
+// MaxPendingUnavailable is how many entries of 503 answers may be being
+// written in the background at once.
+const MaxPendingUnavailable = 4
 
 // Options configures a Recorder; the zero value works.
 type Options struct {
@@ -58,6 +66,7 @@ type Recorder struct {
 	next    scimserver.Observer
 	entries *prometheus.CounterVec
 	errors  prometheus.Counter
+	pending chan struct{} // background writes of 503 entries in flight
 }
 
 var _ scimserver.Observer = (*Recorder)(nil)
@@ -66,6 +75,7 @@ var _ scimserver.Observer = (*Recorder)(nil)
 // already registered on o.Registerer (a wiring bug).
 func New(st store.ProvisioningLog, o Options) *Recorder {
 	r := &Recorder{st: st, log: o.Logger, timeout: o.Timeout, now: o.Now, next: o.Next,
+		pending: make(chan struct{}, MaxPendingUnavailable),
 		entries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "axonflow_provisioning_log_entries_total",
 			Help: "Provisioning log entries written for SCIM requests, by outcome (accepted, rejected).",
@@ -91,24 +101,43 @@ func New(st store.ProvisioningLog, o Options) *Recorder {
 // tenant is known (scimserver.Observer), then passes it on.
 func (r *Recorder) ObserveSCIM(ev scimserver.Event) {
 	if tenant, e, ok := Entry(ev, r.now()); ok {
-		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
-		err := r.st.AppendLog(ctx, tenant, e)
-		cancel()
-		if err != nil {
-			r.errors.Inc()
-			r.log.Warn().Err(err).Str("request_id", ev.RequestID).Str("tenant", tenant).
-				Msg("provisioning log entry not written")
-		} else {
-			outcome := store.OutcomeAccepted
-			if e.Rejected() {
-				outcome = store.OutcomeRejected
+		if ev.Status == http.StatusServiceUnavailable {
+			select {
+			case r.pending <- struct{}{}:
+				go func() {
+					defer func() { <-r.pending }()
+					r.write(tenant, e)
+				}()
+			default:
+				r.errors.Inc()
+				r.log.Warn().Str("request_id", ev.RequestID).Str("tenant", tenant).
+					Msg("provisioning log entry of a 503 dropped: the store is failing")
 			}
-			r.entries.WithLabelValues(outcome).Inc()
+		} else {
+			r.write(tenant, e)
 		}
 	}
 	if r.next != nil {
 		r.next.ObserveSCIM(ev)
 	}
+}
+
+// write appends e to tenant's log, counting the outcome.
+func (r *Recorder) write(tenant string, e store.LogEntry) {
+	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	err := r.st.AppendLog(ctx, tenant, e)
+	cancel()
+	if err != nil {
+		r.errors.Inc()
+		r.log.Warn().Err(err).Str("request_id", e.RequestID).Str("tenant", tenant).
+			Msg("provisioning log entry not written")
+		return
+	}
+	outcome := store.OutcomeAccepted
+	if e.Rejected() {
+		outcome = store.OutcomeRejected
+	}
+	r.entries.WithLabelValues(outcome).Inc()
 }
 
 // Entry returns the log entry for a SCIM request event, the tenant to log

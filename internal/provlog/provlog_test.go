@@ -392,7 +392,8 @@ func jsonOf(t *testing.T, v any) string {
 	return string(b)
 }
 
-// counter finds one labelled series of a counter vector on reg.
+// counter finds one labelled series of a counter vector on reg (label "":
+// the series of a counter without labels).
 func counter(t *testing.T, reg *prometheus.Registry, name, label string) prometheus.Collector {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -404,6 +405,10 @@ func counter(t *testing.T, reg *prometheus.Registry, name, label string) prometh
 			continue
 		}
 		for _, m := range mf.GetMetric() {
+			if label == "" && len(m.GetLabel()) == 0 {
+				return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "x", Help: "x"},
+					func() float64 { return m.GetCounter().GetValue() })
+			}
 			for _, lp := range m.GetLabel() {
 				if lp.GetValue() == label {
 					return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "x", Help: "x"},
@@ -463,5 +468,61 @@ func TestEntryAndOperation(t *testing.T) {
 		if ok != (tc.tenant != "") || tenant != tc.tenant || (ok && e.Operation != tc.op) {
 			t.Errorf("%s: Entry = %q, %q, %v; want %q, %q", tc.name, tenant, e.Operation, ok, tc.tenant, tc.op)
 		}
+	}
+}
+
+// slowLog is a store whose AppendLog takes delay and records the entries.
+type slowLog struct {
+	store.State
+	delay   time.Duration
+	written chan store.LogEntry
+}
+
+func (s *slowLog) AppendLog(ctx context.Context, _ string, e store.LogEntry) error {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.written <- e
+	return nil
+}
+
+// TestUnavailableWrittenInBackground: the entry of a 503 does not make the
+// request wait for a second store call; at most MaxPendingUnavailable are
+// in flight, the rest are dropped and counted. Other entries are written
+// before ObserveSCIM returns.
+func TestUnavailableWrittenInBackground(t *testing.T) {
+	st := &slowLog{delay: 300 * time.Millisecond, written: make(chan store.LogEntry, 100)}
+	reg := prometheus.NewRegistry()
+	rec := provlog.New(st, provlog.Options{Logger: zerolog.Nop(), Registerer: reg})
+	start := time.Now()
+	for i := range provlog.MaxPendingUnavailable + 2 {
+		rec.ObserveSCIM(scimserver.Event{Tenant: "a", RequestID: fmt.Sprint(i), Method: "POST", Resource: "Users", Status: 503,
+			Detail: "the directory store is unavailable; retry later"})
+	}
+	if d := time.Since(start); d > 200*time.Millisecond {
+		t.Errorf("503 events took %v to observe; want no wait for the store", d)
+	}
+	for range provlog.MaxPendingUnavailable {
+		select {
+		case e := <-st.written:
+			if e.Status != 503 || e.Detail == "" {
+				t.Errorf("background entry %+v", e)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("background entries not written")
+		}
+	}
+	if n := testutil.ToFloat64(counter(t, reg, "axonflow_provisioning_log_errors_total", "")); n != 2 {
+		t.Errorf("dropped entries counted %v; want 2", n)
+	}
+	start = time.Now()
+	rec.ObserveSCIM(scimserver.Event{Tenant: "a", Method: "POST", Resource: "Users", Status: 409, ScimType: "uniqueness"})
+	if d := time.Since(start); d < st.delay {
+		t.Errorf("a 409 was observed in %v; want its entry written first", d)
+	}
+	if e := <-st.written; e.Status != 409 {
+		t.Errorf("entry %+v", e)
 	}
 }
