@@ -952,6 +952,14 @@ func TestMiscHTTP(t *testing.T) {
 				}
 			}
 		}
-		mustSCIMError(t, e.get(t, "/Users?startIndex=99999999999999999999"), http.StatusBadRequest, mapping.ScimInvalidValue)
+		// Integers too large for an int are clamped, not refused: a huge
+		// startIndex is past the end, a huge count is capped at maxResults.
+		if r := e.get(t, "/Users?startIndex=99999999999999999999"); r.Status != 200 || len(resources(t, r)) != 0 || jint(t, r.Body, "totalResults") != 1 {
+			t.Errorf("huge startIndex: %s", r)
+		}
+		if r := e.get(t, "/Users?count=99999999999999999999"); r.Status != 200 || len(resources(t, r)) != 1 {
+			t.Errorf("huge count: %s", r)
+		}
+		mustSCIMError(t, e.get(t, "/Users?count=12abc"), http.StatusBadRequest, mapping.ScimInvalidValue)
 	})
 }

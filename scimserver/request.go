@@ -49,7 +49,7 @@ type listParams struct {
 func parseList(rt *mapping.ResourceType, q url.Values) (listParams, error) {
 	p := listParams{startIndex: 1, count: DefaultPageSize, filter: q.Get("filter")}
 	if v := q.Get("startIndex"); v != "" {
-		n, err := strconv.Atoi(v)
+		n, err := atoiClamped(v)
 		if err != nil {
 			return p, &mapping.Error{Status: 400, ScimType: mapping.ScimInvalidValue, Detail: "startIndex must be an integer"}
 		}
@@ -58,7 +58,7 @@ func parseList(rt *mapping.ResourceType, q url.Values) (listParams, error) {
 		}
 	}
 	if v := q.Get("count"); v != "" {
-		n, err := strconv.Atoi(v)
+		n, err := atoiClamped(v)
 		if err != nil {
 			return p, &mapping.Error{Status: 400, ScimType: mapping.ScimInvalidValue, Detail: "count must be an integer"}
 		}
@@ -76,4 +76,25 @@ func parseList(rt *mapping.ResourceType, q url.Values) (listParams, error) {
 func projectionOf(rt *mapping.ResourceType, r *http.Request) (mapping.Projection, error) {
 	q := r.URL.Query()
 	return mapping.ParseProjection(rt, q.Get("attributes"), q.Get("excludedAttributes"))
+}
+
+// maxStartIndex bounds startIndex so that offsets never overflow; it is far
+// past any tenant's size (a larger value means "past the end" all the same).
+const maxStartIndex = 1 << 40
+
+// atoiClamped parses a decimal integer; values too large or too small for
+// an int (e.g. count=99999999999999999999) are clamped instead of refused,
+// since they are integers all the same. Non-integers are an error.
+func atoiClamped(v string) (int, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		if strings.HasPrefix(v, "-") {
+			return -1, nil
+		}
+		return maxStartIndex, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return int(max(-1, min(n, maxStartIndex))), nil
 }

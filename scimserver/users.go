@@ -200,9 +200,18 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.ev.Changed, rc.ev.Changes = true, mapping.DiffAttrs(nil, u.Attrs)
 	base := baseURL(r)
+	// Rendered like every other response (with the derived roles; a new
+	// user has no groups). The user exists now, so a failure to read the
+	// role inputs must not turn the 201 into an error Okta would retry into
+	// a 409: it then answers without roles.
+	res, err := s.renderUser(ctx, rc.tenant, base, u)
+	if err != nil {
+		s.log.Warn().Err(err).Str("request_id", rc.id).Msg("rendering roles of a created user failed")
+		res = mapping.UserResource(u, base, nil)
+	}
 	w.Header().Set("Location", base+"/Users/"+u.ID)
 	w.Header().Set("ETag", mapping.ETag(u.Version))
-	writeJSON(w, http.StatusCreated, mapping.UserResource(u, base, nil))
+	writeJSON(w, http.StatusCreated, res)
 }
 
 func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
