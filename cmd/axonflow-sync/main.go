@@ -14,9 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/axonflow/axonflow-sync/config"
@@ -145,7 +147,19 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 	if cfg.Log.Format == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
 	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	l := zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	// go-redis logs connection-pool trouble itself; route it through
+	// zerolog so every log line has the configured format.
+	redis.SetLogger(redisLog{l.With().Str("component", "go-redis").Logger()})
+	return l
+}
+
+// redisLog adapts zerolog to go-redis's logger (warn level).
+type redisLog struct{ l zerolog.Logger }
+
+// Printf implements go-redis's internal.Logging.
+func (r redisLog) Printf(_ context.Context, format string, v ...any) {
+	r.l.Warn().Msg(strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
 
 // DBFile is the embedded store's file name inside the data directory.
