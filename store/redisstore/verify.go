@@ -327,19 +327,19 @@ func (s *Store) verifyIndex(ctx context.Context, r *store.VerifyReport, kind str
 		}
 	}
 	type fix struct{ field, id, v string }
-	var dels []fix
+	var dangling, mismatched []fix
 	for _, field := range sortedKeys(entries) {
 		id := entries[field]
 		rec := byID[id]
 		switch {
 		case rec == nil:
 			r.Problem(store.ProblemIndexDangling, "%s %s %q → %s: no such %s", kind, ix.name, field, id, kind)
-			dels = append(dels, fix{field, id, ""})
+			dangling = append(dangling, fix{field, id, ""})
 		case rec.corrupt != "":
 			// Unknown value: leave the entry alone (reported as corrupt).
 		case rec.want[ix.field] != field:
 			r.Problem(store.ProblemIndexMismatch, "%s %s %q → %s, whose %s is %q", kind, ix.name, field, id, ix.name, rec.want[ix.field])
-			dels = append(dels, fix{field, id, rec.v})
+			mismatched = append(mismatched, fix{field, id, rec.v})
 		}
 	}
 	var sets []fix
@@ -358,12 +358,11 @@ func (s *Store) verifyIndex(ctx context.Context, r *store.VerifyReport, kind str
 	if !repair {
 		return nil
 	}
-	for _, d := range dels {
-		kindOf := store.ProblemIndexMismatch
-		if d.v == "" {
-			kindOf = store.ProblemIndexDangling
-		}
-		if err := s.repairAll(ctx, r, kindOf, 1, func(int) ([]string, []any) {
+	// Wrong entries go first, so that the values they held are free for
+	// the records that own them.
+	for problem, dels := range map[string][]fix{store.ProblemIndexDangling: dangling, store.ProblemIndexMismatch: mismatched} {
+		if err := s.repairAll(ctx, r, problem, len(dels), func(i int) ([]string, []any) {
+			d := dels[i]
 			return []string{ix.key, key(d.id)}, []any{"idxdel", d.field, d.id, d.v}
 		}); err != nil {
 			return err
