@@ -181,6 +181,10 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &APIError{Status: http.StatusRequestEntityTooLarge, Code: CodeInvalid, Message: "request body is larger than 64 KiB"}
+		}
 		return Invalid("request body: " + err.Error())
 	}
 	return nil

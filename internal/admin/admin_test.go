@@ -208,3 +208,24 @@ func TestAdminAPIDisabled(t *testing.T) {
 		t.Fatalf("disabled admin API: %d %v", code, m)
 	}
 }
+
+func TestAdminAPIErrors(t *testing.T) {
+	st := backends(t)["sqlite"](t)
+	srv := httptest.NewServer(admin.New(admin.Options{Store: st, Token: adminToken, Logger: zerolog.Nop()}))
+	defer srv.Close()
+	c := client{t, srv.URL}
+	if code, m := c.do("GET", "/admin/v1/tenants/nope/tokens", adminToken, ""); code != 404 || errCode(m) != admin.CodeNotFound {
+		t.Errorf("tokens of an unknown tenant: %d %v, want 404 not_found", code, m)
+	}
+	if _, _, err := store.IssueToken(context.Background(), st, "acme", "okta", 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	code, m := c.do("DELETE", "/admin/v1/tenants/acme/tokens/tok_nope", adminToken, "")
+	if e, _ := m["error"].(map[string]any); code != 404 || !strings.Contains(fmt.Sprint(e["message"]), "tenant acme has no token tok_nope") {
+		t.Errorf("revoking an unknown token: %d %v", code, m)
+	}
+	big := `{"name":"` + strings.Repeat("x", 128<<10) + `"}`
+	if code, m := c.do("POST", "/admin/v1/tenants/acme/tokens", adminToken, big); code != 413 {
+		t.Errorf("oversized body: %d %v, want 413", code, m)
+	}
+}

@@ -143,24 +143,9 @@ func QueryLog(ctx context.Context, st store.State, tenant string, p LogParams) (
 	if p.Limit < 0 || p.Limit > MaxLogLimit {
 		return LogResult{}, Invalid(fmt.Sprintf("limit must be between 1 and %d", MaxLogLimit))
 	}
-	tenants, err := st.ListTenants(ctx)
+	tenants, err := RequireTenant(ctx, st, tenant)
 	if err != nil {
 		return LogResult{}, err
-	}
-	known := false
-	for _, t := range tenants {
-		known = known || t.ID == tenant
-	}
-	if !known {
-		ids := make([]string, len(tenants))
-		for i, t := range tenants {
-			ids[i] = t.ID
-		}
-		list := "there are none yet"
-		if len(ids) > 0 {
-			list = "tenants: " + strings.Join(ids, ", ")
-		}
-		return LogResult{}, notFound(fmt.Sprintf("tenant %s does not exist (%s)", tenant, list))
 	}
 	entries, err := st.QueryLog(ctx, tenant, q)
 	if err != nil {
@@ -460,4 +445,25 @@ func (a *API) getLog(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	return 200, res, nil
+}
+
+// RequireTenant returns every tenant when tenant is one of them, and
+// otherwise a not_found error that lists the tenants there are.
+func RequireTenant(ctx context.Context, st store.State, tenant string) ([]store.Tenant, error) {
+	tenants, err := st.ListTenants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(tenants))
+	for i, t := range tenants {
+		if t.ID == tenant {
+			return tenants, nil
+		}
+		ids[i] = t.ID
+	}
+	list := "there are none yet"
+	if len(ids) > 0 {
+		list = "tenants: " + strings.Join(ids, ", ")
+	}
+	return nil, notFound(fmt.Sprintf("tenant %s does not exist (%s)", tenant, list))
 }

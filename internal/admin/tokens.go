@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"regexp"
 	"time"
@@ -111,6 +112,9 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 // the next request on every replica (tokens are looked up per request).
 func RevokeToken(ctx context.Context, st store.State, tenant, id string, now time.Time) (TokenView, error) {
 	if err := st.RevokeToken(ctx, tenant, id, now); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return TokenView{}, noToken(tenant, id)
+		}
 		return TokenView{}, err
 	}
 	t, err := findToken(ctx, st, tenant, id)
@@ -120,6 +124,9 @@ func RevokeToken(ctx context.Context, st store.State, tenant, id string, now tim
 
 // ListTokens returns a tenant's tokens, oldest first.
 func ListTokens(ctx context.Context, st store.State, tenant string, now time.Time) ([]TokenView, error) {
+	if _, err := RequireTenant(ctx, st, tenant); err != nil {
+		return nil, err
+	}
 	toks, err := st.ListTokens(ctx, tenant)
 	if err != nil {
 		return nil, err
@@ -141,7 +148,26 @@ func findToken(ctx context.Context, st store.State, tenant, id string) (store.To
 			return t, nil
 		}
 	}
-	return store.Token{}, store.ErrNotFound
+	return store.Token{}, noToken(tenant, id)
+}
+
+// noToken is the not_found error for a token id the tenant does not have;
+// it wraps store.ErrNotFound.
+func noToken(tenant, id string) error {
+	return &notFoundErr{APIError{Status: 404, Code: CodeNotFound,
+		Message: "tenant " + tenant + " has no token " + id + " (see: axonflow-sync token list --tenant " + tenant + ")"}}
+}
+
+// notFoundErr is an APIError that is also store.ErrNotFound for errors.Is.
+type notFoundErr struct{ APIError }
+
+func (e *notFoundErr) Is(target error) bool { return target == store.ErrNotFound }
+func (e *notFoundErr) As(target any) bool {
+	if p, ok := target.(**APIError); ok {
+		*p = &e.APIError
+		return true
+	}
+	return false
 }
 
 func (a *API) listTenants(r *http.Request) (int, any, error) {
