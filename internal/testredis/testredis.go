@@ -14,6 +14,11 @@
 //     (--save "" --appendonly no), and waits until it answers PING.
 //   - Start starts a private server for one test, for tests that stop and
 //     restart it (outage tests). It is stopped by t.Cleanup.
+//   - StartCluster starts a private Redis Cluster of N masters (private
+//     servers with cluster-enabled yes, slots split evenly, joined with
+//     CLUSTER MEET from Go, so redis-cli is not needed) and waits for
+//     cluster_state:ok; StartSentinel starts a Sentinel (redis-server
+//     --sentinel) monitoring a private server.
 //
 // The shared server is stopped when the test binary exits if the package
 // under test routes its TestMain through Main:
