@@ -119,23 +119,16 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 	rc := getReqCtx(r)
 	id := r.PathValue("id")
-	rc.ev.ResourceID = id
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	cur, err := s.st.GetGroup(ctx, rc.tenant, id)
-	if err != nil {
-		s.fail(w, r, notFoundAs(err, "Group", id))
-		return
-	}
-	rc.ev.Name = cur.DisplayName()
-	proj, err := projectionOf(mapping.GroupType, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.fail(w, r, err)
+	var cur *mapping.Group
+	proj, body, ok := s.writePrelude(w, r, mapping.GroupType, id, func() (name string, err error) {
+		if cur, err = s.st.GetGroup(ctx, rc.tenant, id); err != nil {
+			return "", err
+		}
+		return cur.DisplayName(), nil
+	})
+	if !ok {
 		return
 	}
 	attrs, members, membersGiven, err := mapping.DecodeGroup(body)
@@ -174,23 +167,16 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 	rc := getReqCtx(r)
 	id := r.PathValue("id")
-	rc.ev.ResourceID = id
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	cur, err := s.st.GetGroup(ctx, rc.tenant, id)
-	if err != nil {
-		s.fail(w, r, notFoundAs(err, "Group", id))
-		return
-	}
-	rc.ev.Name = cur.DisplayName()
-	proj, err := projectionOf(mapping.GroupType, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.fail(w, r, err)
+	var cur *mapping.Group
+	proj, body, ok := s.writePrelude(w, r, mapping.GroupType, id, func() (name string, err error) {
+		if cur, err = s.st.GetGroup(ctx, rc.tenant, id); err != nil {
+			return "", err
+		}
+		return cur.DisplayName(), nil
+	})
+	if !ok {
 		return
 	}
 	ops, err := mapping.DecodePatch(body)

@@ -217,23 +217,16 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
 	rc := getReqCtx(r)
 	id := r.PathValue("id")
-	rc.ev.ResourceID = id
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	cur, err := s.st.GetUser(ctx, rc.tenant, id)
-	if err != nil {
-		s.fail(w, r, notFoundAs(err, "User", id))
-		return
-	}
-	rc.ev.Name = cur.UserName()
-	proj, err := projectionOf(mapping.UserType, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.fail(w, r, err)
+	var cur *mapping.User
+	proj, body, ok := s.writePrelude(w, r, mapping.UserType, id, func() (name string, err error) {
+		if cur, err = s.st.GetUser(ctx, rc.tenant, id); err != nil {
+			return "", err
+		}
+		return cur.UserName(), nil
+	})
+	if !ok {
 		return
 	}
 	attrs, err := mapping.DecodeUser(body)
@@ -275,23 +268,16 @@ func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, ctx context
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	rc := getReqCtx(r)
 	id := r.PathValue("id")
-	rc.ev.ResourceID = id
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	cur, err := s.st.GetUser(ctx, rc.tenant, id)
-	if err != nil {
-		s.fail(w, r, notFoundAs(err, "User", id))
-		return
-	}
-	rc.ev.Name = cur.UserName()
-	proj, err := projectionOf(mapping.UserType, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	body, err := s.readBody(w, r)
-	if err != nil {
-		s.fail(w, r, err)
+	var cur *mapping.User
+	proj, body, ok := s.writePrelude(w, r, mapping.UserType, id, func() (name string, err error) {
+		if cur, err = s.st.GetUser(ctx, rc.tenant, id); err != nil {
+			return "", err
+		}
+		return cur.UserName(), nil
+	})
+	if !ok {
 		return
 	}
 	ops, err := mapping.DecodePatch(body)
@@ -490,4 +476,30 @@ func writeList(w http.ResponseWriter, rt *mapping.ResourceType, p listParams, re
 		list[i] = p.proj.Apply(rt, m)
 	}
 	writeJSON(w, 200, listResponse(list, total, p.startIndex))
+}
+
+// writePrelude is the common start of PUT and PATCH, in the order the
+// RFC's answers need: the resource must exist (404 before the body is
+// looked at; load returns its name), the projection must parse (before
+// anything is written), then the body is read. ok is false when an error
+// response was written.
+func (s *Server) writePrelude(w http.ResponseWriter, r *http.Request, rt *mapping.ResourceType, id string,
+	load func() (string, error)) (proj mapping.Projection, body []byte, ok bool) {
+	rc := getReqCtx(r)
+	rc.ev.ResourceID = id
+	name, err := load()
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, rt.Name, id))
+		return proj, nil, false
+	}
+	rc.ev.Name = name
+	if proj, err = projectionOf(rt, r); err != nil {
+		s.fail(w, r, err)
+		return proj, nil, false
+	}
+	if body, err = s.readBody(w, r); err != nil {
+		s.fail(w, r, err)
+		return proj, nil, false
+	}
+	return proj, body, true
 }
