@@ -118,54 +118,96 @@ type MemberDelta struct {
 // Changed reports whether the delta does anything.
 func (d *MemberDelta) Changed() bool { return d.Replace || len(d.Add) > 0 || len(d.Remove) > 0 }
 
-func (d *MemberDelta) add(ids []string) {
+// memberFold folds membership operations into a MemberDelta. Each id costs
+// O(1) (the lists are indexed), so a PATCH naming tens of thousands of
+// members costs time linear in its size, not quadratic.
+type memberFold struct {
+	replace              bool
+	members, add, remove idSet
+}
+
+func (f *memberFold) addIDs(ids []string) {
 	for _, id := range ids {
-		if d.Replace {
-			if !contains(d.Members, id) {
-				d.Members = append(d.Members, id)
-			}
+		if f.replace {
+			f.members.put(id)
 			continue
 		}
-		d.Remove = without(d.Remove, id)
-		if !contains(d.Add, id) {
-			d.Add = append(d.Add, id)
-		}
+		f.remove.del(id)
+		f.add.put(id)
 	}
 }
 
-func (d *MemberDelta) remove(ids []string) {
+func (f *memberFold) removeIDs(ids []string) {
 	for _, id := range ids {
-		if d.Replace {
-			d.Members = without(d.Members, id)
+		if f.replace {
+			f.members.del(id)
 			continue
 		}
-		d.Add = without(d.Add, id)
-		if !contains(d.Remove, id) {
-			d.Remove = append(d.Remove, id)
-		}
+		f.add.del(id)
+		f.remove.put(id)
 	}
 }
 
-func (d *MemberDelta) replace(ids []string) {
-	*d = MemberDelta{Replace: true, Members: append([]string{}, ids...)}
+func (f *memberFold) replaceIDs(ids []string) {
+	*f = memberFold{replace: true}
+	for _, id := range ids {
+		f.members.put(id)
+	}
 }
 
-func contains(l []string, s string) bool {
-	for _, e := range l {
-		if e == s {
-			return true
-		}
+// delta returns the folded MemberDelta (Members non-nil when Replace).
+func (f *memberFold) delta() MemberDelta {
+	if f.replace {
+		return MemberDelta{Replace: true, Members: f.members.list()}
 	}
-	return false
+	d := MemberDelta{}
+	if f.add.len() > 0 {
+		d.Add = f.add.list()
+	}
+	if f.remove.len() > 0 {
+		d.Remove = f.remove.list()
+	}
+	return d
 }
 
-func without(l []string, s string) []string {
-	for i, e := range l {
-		if e == s {
-			return append(l[:i], l[i+1:]...)
+// idSet is an insertion-ordered set of non-empty ids with O(1) put, del and
+// has; a deleted id leaves a hole that list skips, and putting it again
+// appends it at the end (as deleting from and appending to a slice would).
+type idSet struct {
+	ids []string
+	pos map[string]int // id → its index in ids
+}
+
+func (s *idSet) has(id string) bool { _, ok := s.pos[id]; return ok }
+func (s *idSet) len() int           { return len(s.pos) }
+
+func (s *idSet) put(id string) {
+	if s.has(id) {
+		return
+	}
+	if s.pos == nil {
+		s.pos = map[string]int{}
+	}
+	s.pos[id] = len(s.ids)
+	s.ids = append(s.ids, id)
+}
+
+func (s *idSet) del(id string) {
+	if i, ok := s.pos[id]; ok {
+		s.ids[i] = ""
+		delete(s.pos, id)
+	}
+}
+
+// list returns the ids in order (never nil).
+func (s *idSet) list() []string {
+	out := make([]string, 0, len(s.pos))
+	for _, id := range s.ids {
+		if id != "" {
+			out = append(out, id)
 		}
 	}
-	return l
+	return out
 }
 
 // ApplyUserPatch applies ops in order to a copy of attrs and returns the
@@ -212,14 +254,14 @@ func ApplyGroupPatch(attrs Attrs, id string, ops []PatchOp, members func() ([]st
 	if err := checkRequired(GroupType, doc); err != nil {
 		return nil, MemberDelta{}, err
 	}
-	return doc, p.delta, nil
+	return doc, p.fold.delta(), nil
 }
 
 type patcher struct {
 	rt      *ResourceType
 	id      string
 	doc     Attrs
-	delta   MemberDelta
+	fold    memberFold
 	members func() ([]string, error)
 }
 
@@ -660,7 +702,7 @@ func (p *patcher) applyMembers(op *PatchOp) error {
 				}
 			}
 		}
-		p.delta.remove(ids)
+		p.fold.removeIDs(ids)
 		return nil
 	}
 	switch op.Op {
@@ -669,52 +711,53 @@ func (p *patcher) applyMembers(op *PatchOp) error {
 		if err != nil {
 			return err
 		}
-		p.delta.add(ids)
+		p.fold.addIDs(ids)
 	case "replace":
 		ids, err := memberIDs(op.Value)
 		if err != nil {
 			return err
 		}
-		p.delta.replace(ids)
+		p.fold.replaceIDs(ids)
 	case "remove":
 		if !op.HasValue || op.Value == nil {
-			p.delta.replace(nil)
+			p.fold.replaceIDs(nil)
 			return nil
 		}
 		ids, err := memberIDs(op.Value)
 		if err != nil {
 			return err
 		}
-		p.delta.remove(ids)
+		p.fold.removeIDs(ids)
 	}
 	return nil
 }
 
 // currentMembers returns the member set as it stands after the delta so far.
 func (p *patcher) currentMembers() ([]string, error) {
-	if p.delta.Replace {
-		return append([]string{}, p.delta.Members...), nil
+	if p.fold.replace {
+		return p.fold.members.list(), nil
 	}
 	base, err := p.members()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, 0, len(base)+len(p.delta.Add))
+	out := make([]string, 0, len(base)+p.fold.add.len())
+	in := make(map[string]bool, len(base)+p.fold.add.len())
 	for _, id := range base {
-		if !contains(p.delta.Remove, id) {
+		if !p.fold.remove.has(id) && !in[id] {
+			in[id] = true
 			out = append(out, id)
 		}
 	}
-	for _, id := range p.delta.Add {
-		if !contains(out, id) {
+	for _, id := range p.fold.add.list() {
+		if !in[id] {
+			in[id] = true
 			out = append(out, id)
 		}
 	}
 	return out, nil
 }
 
-// memberEqIDs extracts ids from `value eq "a"` or `value eq "a" or value eq "b"`.
-// `value eq ""` names no member (ids are never empty).
 func memberEqIDs(e filter.Expr) ([]string, bool) {
 	switch x := e.(type) {
 	case *filter.Compare:
