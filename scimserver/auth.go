@@ -4,10 +4,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
 
@@ -122,6 +124,18 @@ func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
 		rc.tenant, rc.token = tok.Tenant, tok
 		rc.ev.Tenant, rc.ev.TokenID = tok.Tenant, tok.ID
 		w.Header().Set("X-AxonFlow-Tenant", tok.Tenant)
+		// A query string that does not parse loses its bad pairs in
+		// r.URL.Query() without a word: a mis-encoded filter would be
+		// dropped and a userName lookup would list every user. Refuse it.
+		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			scimType := mapping.ScimInvalidValue
+			if strings.Contains(r.URL.RawQuery, "filter=") {
+				scimType = mapping.ScimInvalidFilter
+			}
+			s.failStatus(w, r, http.StatusBadRequest, scimType,
+				"the query string is malformed ("+err.Error()+"); percent-encode the filter and the other parameters")
+			return
+		}
 		h(w, r)
 	}
 }
