@@ -13,22 +13,37 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// faultyState makes GetUser fail (or panic) on demand.
+// faultyState makes user reads (GetUser, UserContext) fail (or panic) on demand.
 type faultyState struct {
 	store.State
 	mode atomic.Value // "", "unavailable", "boom", "panic"
 }
 
-func (f *faultyState) GetUser(ctx context.Context, tenant, id string) (*mapping.User, error) {
+func (f *faultyState) fault() error {
 	switch m, _ := f.mode.Load().(string); m {
 	case "unavailable":
-		return nil, fmt.Errorf("dial tcp 10.0.0.1:6379: connection refused: %w", store.ErrUnavailable)
+		return fmt.Errorf("dial tcp 10.0.0.1:6379: connection refused: %w", store.ErrUnavailable)
 	case "boom":
-		return nil, errors.New("secret internal detail 0xdeadbeef")
+		return errors.New("secret internal detail 0xdeadbeef")
 	case "panic":
 		panic("handler bug with secret 0xdeadbeef")
 	}
+	return nil
+}
+
+func (f *faultyState) GetUser(ctx context.Context, tenant, id string) (*mapping.User, error) {
+	if err := f.fault(); err != nil {
+		return nil, err
+	}
 	return f.State.GetUser(ctx, tenant, id)
+}
+
+// UserContext fails like GetUser: it is how GET /Users/{id} reads a user.
+func (f *faultyState) UserContext(ctx context.Context, tenant string, ids []string, withUsers bool) (store.UserContext, error) {
+	if err := f.fault(); err != nil {
+		return store.UserContext{}, err
+	}
+	return f.State.UserContext(ctx, tenant, ids, withUsers)
 }
 
 // TestStoreFailures: an unreachable store is a 503 with Retry-After, any

@@ -43,21 +43,43 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// renderUsers renders users with their readOnly groups (two batched store
-// calls for the whole list), each user's groups in group creation order.
+// renderUsers renders users with their readOnly groups and roles: one
+// store.UserContext read for the whole list, one GetGroups for the group
+// names.
 func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*mapping.User) ([]map[string]any, error) {
-	out := make([]map[string]any, len(users))
 	if len(users) == 0 {
-		return out, nil
+		return []map[string]any{}, nil
 	}
 	ids := make([]string, len(users))
 	for i, u := range users {
 		ids[i] = u.ID
 	}
-	memberOf, err := s.st.UserGroups(ctx, tenant, ids)
+	uc, err := s.st.UserContext(ctx, tenant, ids, false)
 	if err != nil {
 		return nil, err
 	}
+	return s.renderWith(ctx, tenant, base, users, uc)
+}
+
+// loadUser reads one user with everything rendering it needs in one store
+// read (store.UserContext); store.ErrNotFound when it does not exist.
+func (s *Server) loadUser(ctx context.Context, tenant, id string) (*mapping.User, store.UserContext, error) {
+	uc, err := s.st.UserContext(ctx, tenant, []string{id}, true)
+	if err != nil {
+		return nil, uc, err
+	}
+	if len(uc.Users) == 0 {
+		return nil, uc, store.ErrNotFound
+	}
+	return uc.Users[0], uc, nil
+}
+
+// renderWith renders users from a UserContext of theirs: each user's
+// groups in group creation order (one GetGroups for their names), and the
+// roles derived from them.
+func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*mapping.User, uc store.UserContext) ([]map[string]any, error) {
+	out := make([]map[string]any, len(users))
+	memberOf := uc.MemberOf
 	var gids []string
 	seen := map[string]bool{}
 	for _, l := range memberOf {
@@ -80,10 +102,7 @@ func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*
 			byID[g.ID] = g
 		}
 	}
-	rolesOf, err := s.roleInputs(ctx, tenant, ids)
-	if err != nil {
-		return nil, err
-	}
+	rolesOf := rolesFrom(uc)
 	for i, u := range users {
 		var gs []*mapping.Group
 		for _, id := range memberOf[u.ID] {
@@ -109,16 +128,12 @@ func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*
 	return out, nil
 }
 
-// roleInputs reads what effective roles derive from — the tenant's role
-// mappings, its default role and the users' manual/api assignments — in
-// one store read, and returns a function rendering one user's readOnly
-// roles attribute from its groups: one {value, type} element per role,
-// type being the role's first source (scim, manual, api, default).
-func (s *Server) roleInputs(ctx context.Context, tenant string, ids []string) (func(uid string, groups []mapping.Ref) []any, error) {
-	in, err := s.st.RoleInputs(ctx, tenant, ids)
-	if err != nil {
-		return nil, err
-	}
+// rolesFrom returns a function rendering one user's readOnly roles
+// attribute from its groups and what uc read (the tenant's role mappings,
+// default role and the users' manual/api assignments): one {value, type}
+// element per role, type being the role's first source (scim, manual, api,
+// default).
+func rolesFrom(in store.UserContext) func(uid string, groups []mapping.Ref) []any {
 	defRole := mapping.TenantDefaultRole(in.DefaultRole, in.DefaultSet)
 	return func(uid string, groups []mapping.Ref) []any {
 		eff := mapping.EffectiveRoles(groups, in.Mappings, in.Assigned[uid], defRole)
@@ -131,7 +146,7 @@ func (s *Server) roleInputs(ctx context.Context, tenant string, ids []string) (f
 			}
 		}
 		return out
-	}, nil
+	}
 }
 
 func (s *Server) renderUser(ctx context.Context, tenant, base string, u *mapping.User) (map[string]any, error) {
@@ -153,19 +168,19 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	u, err := s.st.GetUser(ctx, rc.tenant, id)
+	u, uc, err := s.loadUser(ctx, rc.tenant, id)
 	if err != nil {
 		s.fail(w, r, notFoundAs(err, "User", id))
 		return
 	}
 	rc.ev.Name = u.UserName()
-	res, err := s.renderUser(ctx, rc.tenant, baseURL(r), u)
+	res, err := s.renderWith(ctx, rc.tenant, baseURL(r), []*mapping.User{u}, uc)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", mapping.ETag(u.Version))
-	writeJSON(w, 200, proj.Apply(mapping.UserType, res))
+	writeJSON(w, 200, proj.Apply(mapping.UserType, res[0]))
 }
 
 // notFoundAs turns store.ErrNotFound into a 404 naming the resource.
@@ -417,21 +432,22 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 			id, err = s.st.FindUser(ctx, rc.tenant, store.Index(attr), val)
 		}
 		var u *mapping.User
+		var uc store.UserContext
 		if err == nil {
-			u, err = s.st.GetUser(ctx, rc.tenant, id)
+			u, uc, err = s.loadUser(ctx, rc.tenant, id)
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.fail(w, r, err)
 			return
 		}
 		if u != nil {
-			res, err := s.renderUser(ctx, rc.tenant, base, u)
+			res, err := s.renderWith(ctx, rc.tenant, base, []*mapping.User{u}, uc)
 			if err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			if match(res) {
-				matched = append(matched, res)
+			if match(res[0]) {
+				matched = append(matched, res[0])
 			}
 		}
 	} else {

@@ -244,16 +244,19 @@ type Roles interface {
 	// none), with set false (and role "") if it was never set; see
 	// mapping.TenantDefaultRole for what applies then.
 	DefaultRole(ctx context.Context, tenant string) (role string, set bool, err error)
-	// RoleInputs returns, in one read (one round trip on Redis), what
-	// effective roles derive from besides group memberships: the tenant's
-	// mappings (as ListRoleMappings), its default role (as DefaultRole) and
-	// the stored assignments of userIDs (as UserRoles). The SCIM server
-	// calls it for every rendered user.
-	RoleInputs(ctx context.Context, tenant string, userIDs []string) (RoleInputs, error)
+	// UserContext returns, in one read (one round trip on Redis), what the
+	// SCIM server needs to render users besides the group names: when
+	// withUsers, the users among userIDs (as GetUsers); their group ids (as
+	// UserGroups); and what effective roles derive from besides memberships:
+	// the tenant's mappings (as ListRoleMappings), its default role (as
+	// DefaultRole) and the users' stored assignments (as UserRoles).
+	UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (UserContext, error)
 }
 
-// RoleInputs is the result of Roles.RoleInputs.
-type RoleInputs struct {
+// UserContext is the result of Roles.UserContext.
+type UserContext struct {
+	Users       []*mapping.User // nil unless withUsers
+	MemberOf    map[string][]string
 	Mappings    []mapping.RoleMapping
 	DefaultRole string
 	DefaultSet  bool

@@ -162,37 +162,62 @@ func parseMappings(h map[string]string) ([]mapping.RoleMapping, error) {
 	return out, nil
 }
 
-// RoleInputs reads the tenant's mappings, its default role and the
-// assignments of userIDs. One round trip (a pipeline of HGETALL, GET and
-// one SMEMBERS per user).
-func (s *Store) RoleInputs(ctx context.Context, tenant string, userIDs []string) (store.RoleInputs, error) {
+// UserContext reads (when withUsers) the users among userIDs, their group
+// ids, the tenant's role mappings and default role and the users' role
+// assignments. One round trip: a pipeline of one HMGET (withUsers), one
+// SMEMBERS of memberof and one SMEMBERS of roles per user, HGETALL and GET.
+func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (store.UserContext, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	k := s.tk(tenant)
 	pipe := s.c.Pipeline()
+	var users []*redis.SliceCmd
+	if withUsers {
+		users = make([]*redis.SliceCmd, len(userIDs))
+		for i, uid := range userIDs {
+			users[i] = pipe.HMGet(ctx, k.user(uid), userFields...)
+		}
+	}
+	memberOf := make([]*redis.StringSliceCmd, len(userIDs))
+	for i, uid := range userIDs {
+		memberOf[i] = pipe.SMembers(ctx, k.memberof(uid))
+	}
 	hm := pipe.HGetAll(ctx, k.roleMappings())
 	def := pipe.Get(ctx, k.defaultRole())
-	cmds := make([]*redis.StringSliceCmd, len(userIDs))
+	roles := make([]*redis.StringSliceCmd, len(userIDs))
 	for i, uid := range userIDs {
-		cmds[i] = pipe.SMembers(ctx, k.userRoles(uid))
+		roles[i] = pipe.SMembers(ctx, k.userRoles(uid))
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return store.RoleInputs{}, wrap(err)
+		return store.UserContext{}, wrap(err)
 	}
-	var in store.RoleInputs
+	var uc store.UserContext
+	for i, c := range users {
+		u, err := decodeUser(userIDs[i], c.Val())
+		if err != nil {
+			return store.UserContext{}, err
+		}
+		if u != nil {
+			uc.Users = append(uc.Users, u)
+		}
+	}
+	uc.MemberOf = make(map[string][]string, len(userIDs))
+	for i, uid := range userIDs {
+		uc.MemberOf[uid] = memberOf[i].Val()
+	}
 	var err error
-	if in.Mappings, err = parseMappings(hm.Val()); err != nil {
-		return store.RoleInputs{}, err
+	if uc.Mappings, err = parseMappings(hm.Val()); err != nil {
+		return store.UserContext{}, err
 	}
 	if v, err := def.Result(); err == nil {
-		in.DefaultRole, in.DefaultSet = v, true
+		uc.DefaultRole, uc.DefaultSet = v, true
 	} else if !errors.Is(err, redis.Nil) {
-		return store.RoleInputs{}, wrap(err)
+		return store.UserContext{}, wrap(err)
 	}
-	if in.Assigned, err = parseAssignments(userIDs, cmds); err != nil {
-		return store.RoleInputs{}, err
+	if uc.Assigned, err = parseAssignments(userIDs, roles); err != nil {
+		return store.UserContext{}, err
 	}
-	return in, nil
+	return uc, nil
 }
 
 // SetDefaultRole stores role ("" for none) in t:{T}:roles:default. One

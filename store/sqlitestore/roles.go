@@ -155,19 +155,28 @@ func (s *Store) DefaultRole(ctx context.Context, tenant string) (string, bool, e
 	return role, true, nil
 }
 
-// RoleInputs reads the tenant's mappings, its default role and the
-// assignments of userIDs (three indexed local queries).
-func (s *Store) RoleInputs(ctx context.Context, tenant string, userIDs []string) (store.RoleInputs, error) {
-	var in store.RoleInputs
+// UserContext reads (when withUsers) the users among userIDs, their group
+// ids, the tenant's mappings and default role and the users' assignments
+// (indexed local queries, one per kind).
+func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (store.UserContext, error) {
+	var uc store.UserContext
 	var err error
-	if in.Mappings, err = s.ListRoleMappings(ctx, tenant); err != nil {
-		return store.RoleInputs{}, err
+	if withUsers {
+		if uc.Users, err = s.GetUsers(ctx, tenant, userIDs); err != nil {
+			return store.UserContext{}, err
+		}
 	}
-	if in.DefaultRole, in.DefaultSet, err = s.DefaultRole(ctx, tenant); err != nil {
-		return store.RoleInputs{}, err
+	if uc.MemberOf, err = s.UserGroups(ctx, tenant, userIDs); err != nil {
+		return store.UserContext{}, err
 	}
-	if in.Assigned, err = s.UserRoles(ctx, tenant, userIDs); err != nil {
-		return store.RoleInputs{}, err
+	if uc.Mappings, err = s.ListRoleMappings(ctx, tenant); err != nil {
+		return store.UserContext{}, err
 	}
-	return in, nil
+	if uc.DefaultRole, uc.DefaultSet, err = s.DefaultRole(ctx, tenant); err != nil {
+		return store.UserContext{}, err
+	}
+	if uc.Assigned, err = s.UserRoles(ctx, tenant, userIDs); err != nil {
+		return store.UserContext{}, err
+	}
+	return uc, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
@@ -238,26 +239,42 @@ func testConcurrentDeleteUserAssignRole(t *testing.T, f *fixture) {
 	}
 }
 
-// testRoleInputs: RoleInputs returns exactly what ListRoleMappings,
-// DefaultRole and UserRoles return separately.
-func testRoleInputs(t *testing.T, f *fixture) {
+// testUserContext: UserContext returns exactly what GetUsers, UserGroups,
+// ListRoleMappings, DefaultRole and UserRoles return separately.
+func testUserContext(t *testing.T, f *fixture) {
 	ann := f.createUser(f.tenant, "ri-ann@example.com", "")
 	bob := f.createUser(f.tenant, "ri-bob@example.com", "")
 	check := func(ids []string) {
 		t.Helper()
-		got, err := f.s.RoleInputs(f.ctx, f.tenant, ids)
-		if err != nil {
-			t.Fatalf("RoleInputs: %v", err)
-		}
-		ms, _ := f.s.ListRoleMappings(f.ctx, f.tenant)
-		def, set, _ := f.s.DefaultRole(f.ctx, f.tenant)
-		as, _ := f.s.UserRoles(f.ctx, f.tenant, ids)
-		if !reflect.DeepEqual(got.Mappings, ms) || got.DefaultRole != def || got.DefaultSet != set || !reflect.DeepEqual(got.Assigned, as) {
-			t.Errorf("RoleInputs = %+v; want mappings %v, default %q/%v, assigned %v", got, ms, def, set, as)
+		for _, withUsers := range []bool{false, true} {
+			got, err := f.s.UserContext(f.ctx, f.tenant, ids, withUsers)
+			if err != nil {
+				t.Fatalf("UserContext: %v", err)
+			}
+			var us []*mapping.User
+			if withUsers {
+				us, _ = f.s.GetUsers(f.ctx, f.tenant, ids)
+				if len(us) == 0 {
+					us = nil
+				}
+			}
+			mo, _ := f.s.UserGroups(f.ctx, f.tenant, ids)
+			ms, _ := f.s.ListRoleMappings(f.ctx, f.tenant)
+			def, set, _ := f.s.DefaultRole(f.ctx, f.tenant)
+			as, _ := f.s.UserRoles(f.ctx, f.tenant, ids)
+			if !reflect.DeepEqual(got.Users, us) || !reflect.DeepEqual(got.MemberOf, mo) || !reflect.DeepEqual(got.Mappings, ms) ||
+				got.DefaultRole != def || got.DefaultSet != set || !reflect.DeepEqual(got.Assigned, as) {
+				t.Errorf("UserContext(withUsers=%v) = %+v; want users %v, memberOf %v, mappings %v, default %q/%v, assigned %v",
+					withUsers, got, us, mo, ms, def, set, as)
+			}
 		}
 	}
 	check(nil)
 	check([]string{ann.ID, bob.ID, newID("u")})
+	g := &mapping.Group{ID: newID("g"), Attrs: mapping.Attrs{"displayName": "Admins"}, Created: time.Now().UTC(), LastModified: time.Now().UTC()}
+	if err := f.s.CreateGroup(f.ctx, f.tenant, g, []string{bob.ID}); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.s.PutRoleMapping(f.ctx, f.tenant, mapping.RoleMapping{Group: "Admins", ByName: true, Role: mapping.RoleAdmin, Source: "api"}); err != nil {
 		t.Fatal(err)
 	}
@@ -268,8 +285,9 @@ func testRoleInputs(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	check([]string{ann.ID, bob.ID})
-	got, _ := f.s.RoleInputs(f.ctx, f.tenant, []string{bob.ID})
-	if len(got.Mappings) != 1 || !got.DefaultSet || got.DefaultRole != "" || len(got.Assigned[bob.ID]) != 1 {
-		t.Errorf("RoleInputs after writes = %+v", got)
+	got, _ := f.s.UserContext(f.ctx, f.tenant, []string{bob.ID}, true)
+	if len(got.Users) != 1 || got.Users[0].ID != bob.ID || len(got.MemberOf[bob.ID]) != 1 || len(got.Mappings) != 1 ||
+		!got.DefaultSet || got.DefaultRole != "" || len(got.Assigned[bob.ID]) != 1 {
+		t.Errorf("UserContext after writes = %+v", got)
 	}
 }

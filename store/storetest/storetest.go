@@ -82,7 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"RoleMappings", testRoleMappings},
 		{"RoleAssignments", testRoleAssignments},
 		{"DefaultRole", testDefaultRole},
-		{"RoleInputs", testRoleInputs},
+		{"UserContext", testUserContext},
 		{"ConcurrentDeleteUserAssignRole", testConcurrentDeleteUserAssignRole},
 		{"LogRoundTrip", testLogRoundTrip},
 		{"LogFilters", testLogFilters},
