@@ -27,3 +27,25 @@ bench-load:
 	  echo "redis-server not found: installing Debian's redis-server package"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 	$(GO) run ./cmd/axonflow-bench --spawn $(BENCH_FLAGS)
+
+# Every fuzz target of the module (README "Fuzzing"), one after another, each
+# for FUZZTIME (minimising a crasher for at most FUZZMINIMIZETIME); about 10
+# minutes with the defaults. Not a CI step. A crasher is written to the
+# package's testdata/fuzz/<target>/ directory, where every later `go test`
+# runs it as a seed: commit it with the fix. The other targets still run;
+# the make fails at the end naming the ones that crashed.
+# On a shared machine: make fuzz FUZZFLAGS=-parallel=1
+FUZZTIME ?= 2m
+FUZZMINIMIZETIME ?= 5s
+FUZZFLAGS ?=
+fuzz:
+	@failed=""; \
+	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz'); do \
+	    echo "== $$dir $$target: $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $(FUZZFLAGS) $$dir \
+	      || failed="$$failed $$dir:$$target"; \
+	  done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (a crasher is saved under the package's testdata/fuzz)"; exit 1; fi; \
+	echo "fuzz: no crasher"

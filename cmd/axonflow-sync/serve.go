@@ -21,7 +21,10 @@ import (
 )
 
 // HTTP server limits (seconds, bytes): slow clients cannot hold workers.
-const (
+// Variables only so that the fault tests can build the binary with shorter
+// timeouts (go build -overlay, faults_badinput_test.go); nothing changes
+// them in production.
+var (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 60 * time.Second
 	writeTimeout      = 60 * time.Second
