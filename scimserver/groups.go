@@ -71,13 +71,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.ev.Name = g.DisplayName()
-	res, err := s.renderGroup(ctx, rc.tenant, baseURL(r), g, proj)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", mapping.ETag(g.Version))
-	writeJSON(w, 200, res)
+	s.respondGroup(w, r, ctx, g, proj)
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -151,13 +145,7 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 	if rc.ev.Changed {
 		rc.ev.Changes = snap.groupChanges(cur.Attrs, g.Attrs, c)
 	}
-	res, err := s.renderGroup(ctx, rc.tenant, baseURL(r), g, proj)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", mapping.ETag(g.Version))
-	writeJSON(w, 200, res)
+	s.respondGroup(w, r, ctx, g, proj)
 }
 
 // patchGroup applies a PatchOp as one atomic store change: attribute
@@ -225,13 +213,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	res, err := s.renderGroup(ctx, rc.tenant, baseURL(r), g, proj)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", mapping.ETag(g.Version))
-	writeJSON(w, 200, res)
+	s.respondGroup(w, r, ctx, g, proj)
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
@@ -363,3 +345,15 @@ var withoutMembers = func() mapping.Projection {
 	}
 	return p
 }()
+
+// respondGroup writes 200 with g rendered under proj (members loaded only
+// when proj keeps them) and its ETag.
+func (s *Server) respondGroup(w http.ResponseWriter, r *http.Request, ctx context.Context, g *mapping.Group, proj mapping.Projection) {
+	res, err := s.renderGroup(ctx, getReqCtx(r).tenant, baseURL(r), g, proj)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", mapping.ETag(g.Version))
+	writeJSON(w, 200, res)
+}
