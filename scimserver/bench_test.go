@@ -150,3 +150,27 @@ func BenchmarkMemberAdd10(b *testing.B) { benchMemberAdd(b, 10) }
 // cost should be close to BenchmarkMemberAdd10's (C18: a PATCH costs the
 // delta, not the group size).
 func BenchmarkMemberAdd100k(b *testing.B) { benchMemberAdd(b, 100_000) }
+
+// BenchmarkGetUser: Okta's GET /Users/{id} of a full Okta-shaped user (name,
+// emails, externalId, locale, displayName; in no group), among 100 users:
+// authentication, the store read, rendering and JSON encoding.
+func BenchmarkGetUser(b *testing.B) {
+	eachBackendBench(b, func(b *testing.B, e *benchEnv) {
+		const n = 100
+		ids := make([]string, n)
+		for i := range ids {
+			rec := e.serve(b, http.MethodPost, "/Users", mustJSON(b, oktaUser(fmt.Sprintf("get-%d@example.com", i), fmt.Sprintf("00u%017d", i))), http.StatusCreated)
+			var v struct{ ID string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v.ID == "" {
+				b.Fatalf("create: %v %s", err, rec.Body)
+			}
+			ids[i] = "/Users/" + v.ID
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			e.serve(b, http.MethodGet, ids[i%n], nil, http.StatusOK)
+			i++
+		}
+	})
+}

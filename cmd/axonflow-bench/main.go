@@ -72,6 +72,7 @@ var allPhases = []string{"lookup", "get", "put", "deactivate", "paging", "group-
 
 type options struct {
 	spawn            bool
+	pin              bool
 	url, token       string
 	serverPid        int
 	redisURL         string
@@ -124,6 +125,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 		fs.PrintDefaults()
 	}
 	fs.BoolVar(&o.spawn, "spawn", false, "start redis-server and axonflow-sync serve on free 127.0.0.1 ports and stop them at the end")
+	fs.BoolVar(&o.pin, "pin", true, "spawn mode: pin the server, redis-server and the load generator to their own CPUs (2 CPUs: server on the first, Redis and generator on the second; the ceiling loops run on the server's CPU); --pin=false lets the kernel place them")
 	fs.StringVar(&o.url, "url", "", "attach mode: SCIM base URL of a running server, e.g. http://127.0.0.1:8080/scim/v2")
 	fs.StringVar(&o.token, "token", "", "attach mode: SCIM bearer token (scim_...; default $AXONFLOW_BENCH_TOKEN)")
 	fs.IntVar(&o.serverPid, "server-pid", 0, "attach mode: pid of the server process, for its CPU time and peak RSS")
@@ -263,6 +265,23 @@ func execute(ctx context.Context, o options, log io.Writer) (*report, error) {
 		b.serverPid, b.redisPid = s.server.pid(), s.redis.pid()
 		rep.Server = serverInfo{Mode: "spawn", Binary: s.binary, Pid: b.serverPid, RedisPid: b.redisPid, URL: s.scimURL,
 			LogLevel: o.serverLogLevel, RedisOptions: o.serverRedisQuery}
+		if len(s.layout.Server) > 0 {
+			l := s.layout
+			rep.Server.Layout = &l
+			all, err := allowedCPUs()
+			if err != nil {
+				return rep, err
+			}
+			procs := runtime.GOMAXPROCS(0)
+			if err := pinSelf(l.Loadgen); err != nil {
+				return rep, err
+			}
+			defer func() {
+				_ = pinSelf(all)
+				runtime.GOMAXPROCS(procs)
+			}()
+			b.layout = l
+		}
 		if o.cpuprofile != "" {
 			if err := os.MkdirAll(o.cpuprofile, 0o755); err != nil {
 				return rep, err
@@ -275,7 +294,11 @@ func execute(ctx context.Context, o options, log io.Writer) (*report, error) {
 		rep.Server = serverInfo{Mode: "attach", Pid: o.serverPid, URL: o.url}
 	}
 	b.opt = o
-	b.c = newSCIMClient(strings.TrimRight(o.url, "/"), o.token, o.conns)
+	c, err := newSCIMClient(strings.TrimRight(o.url, "/"), o.token, o.conns)
+	if err != nil {
+		return rep, err
+	}
+	b.c = c
 
 	// One authenticated request: checks URL and token, names the tenant.
 	r, err := b.c.do(ctx, http.MethodGet, "/Users?count=0", nil, true)
@@ -285,7 +308,7 @@ func execute(ctx context.Context, o options, log io.Writer) (*report, error) {
 	if r.status != http.StatusOK {
 		return rep, fmt.Errorf("probe GET %s/Users?count=0: status %d: %.300s", o.url, r.status, r.body)
 	}
-	tenant := r.header.Get("X-AxonFlow-Tenant")
+	tenant := r.tenant
 	rep.Server.Tenant = tenant
 
 	if o.redisURL != "" && (o.countRTT || o.ceiling) {
@@ -343,6 +366,14 @@ func execute(ctx context.Context, o options, log io.Writer) (*report, error) {
 		}
 		if n, err := b.ceilRC.Exists(ctx, target.keyBase+"user:"+target.ids[0]).Result(); err != nil || n != 1 {
 			rep.Notes = append(rep.Notes, "the ceiling loops did not find the user records at "+target.keyBase+"user:<id> (a key prefix?): the ceiling reads missing keys")
+		}
+		if len(b.layout.Ceiling) > 0 {
+			// The loops run on the server's CPUs (idle now), Redis stays
+			// where it is: the fastest layout measured for raw round trips.
+			if err := pinSelf(b.layout.Ceiling); err != nil {
+				return err
+			}
+			defer func() { _ = pinSelf(b.layout.Loadgen) }()
 		}
 		var res []ceilingResult
 		for _, shape := range ceilingShapes {

@@ -25,6 +25,7 @@ type bench struct {
 	redisPid  int
 	run       string // random id that keeps this run's names unique
 	prof      profiler
+	layout    cpuLayout // --pin (spawn mode); zero: not pinned
 	log       io.Writer
 	rep       *report
 

@@ -53,6 +53,8 @@ type serverInfo struct {
 	LogLevel     string `json:"log_level,omitempty"`
 	RedisOptions string `json:"redis_options,omitempty"`
 	ProfileDir   string `json:"cpu_profile_dir,omitempty"`
+	// Layout is where --pin put the processes (spawn mode), nil when not pinned.
+	Layout *cpuLayout `json:"cpu_layout,omitempty"`
 }
 
 type ceilingRun struct {
@@ -275,6 +277,11 @@ func (r *report) writeTable(w io.Writer) {
 			fmt.Fprintf(w, ", server Redis options %s", r.Server.RedisOptions)
 		}
 		fmt.Fprintln(w)
+	}
+	if r.Server.Layout != nil {
+		fmt.Fprintf(w, "CPU layout (--pin): %s\n", r.Server.Layout)
+	} else if r.Server.Mode == "spawn" {
+		fmt.Fprintln(w, "CPU layout: not pinned (--pin=false or one CPU): the kernel places server, Redis and load generator")
 	}
 
 	fmt.Fprintf(w, "\nThroughput and latency (cpu columns: cores busy during the phase; other = the rest of the machine)\n")

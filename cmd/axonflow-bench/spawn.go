@@ -35,7 +35,8 @@ type child struct {
 // startChild starts cmd. Its output goes to logFile when given (a file
 // the child writes itself, so the benchmark spends no CPU copying a busy
 // server's request log), else into a small buffer for error messages.
-func startChild(name string, cmd *exec.Cmd, logFile string) (*child, error) {
+// It runs on cpus when given (see startPinned).
+func startChild(name string, cmd *exec.Cmd, logFile string, cpus []int) (*child, error) {
 	c := &child{name: name, cmd: cmd, done: make(chan struct{}), out: &tailBuffer{max: 16 << 10}, logFile: logFile}
 	if logFile != "" {
 		f, err := os.Create(logFile)
@@ -50,7 +51,7 @@ func startChild(name string, cmd *exec.Cmd, logFile string) (*child, error) {
 	// The kernel kills the child if the benchmark dies, so an interrupted
 	// run leaves no redis-server or server behind.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := startPinned(cmd, cpus, cmd.Start); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() { _ = cmd.Wait(); close(c.done) }()
@@ -138,6 +139,7 @@ type spawned struct {
 	tenant   string
 	binary   string
 	pprofURL string // overlay profiler, when --cpuprofile
+	layout   cpuLayout
 }
 
 func (s *spawned) close() {
@@ -294,6 +296,18 @@ func spawn(ctx context.Context, o options, log io.Writer) (s *spawned, err error
 		}
 	}
 
+	if o.pin {
+		cpus, err := allowedCPUs()
+		if err != nil {
+			return s, err
+		}
+		if l, ok := planLayout(cpus); ok {
+			s.layout = l
+		} else {
+			fmt.Fprintf(log, "axonflow-bench: --pin: only %d CPU, nothing to pin\n", len(cpus))
+		}
+	}
+
 	// Redis: no persistence, so the benchmark measures the server and not
 	// the disk.
 	port, err := freePort()
@@ -302,7 +316,7 @@ func spawn(ctx context.Context, o options, log io.Writer) (s *spawned, err error
 	}
 	s.redis, err = startChild("redis-server", exec.Command(redisBin,
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.dir,
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", ""), "")
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", ""), "", s.layout.Redis)
 	if err != nil {
 		return s, err
 	}
@@ -363,7 +377,7 @@ func spawn(ctx context.Context, o options, log io.Writer) (s *spawned, err error
 	if logFile == "" {
 		logFile = filepath.Join(s.dir, "server.log")
 	}
-	if s.server, err = startChild("axonflow-sync serve", cmd, logFile); err != nil {
+	if s.server, err = startChild("axonflow-sync serve", cmd, logFile, s.layout.Server); err != nil {
 		return s, err
 	}
 	ready := "http://127.0.0.1:" + strconv.Itoa(adminPort) + "/readyz"
@@ -382,6 +396,9 @@ func spawn(ctx context.Context, o options, log io.Writer) (s *spawned, err error
 	}
 	s.scimURL = "http://127.0.0.1:" + strconv.Itoa(scimPort) + "/scim/v2"
 	fmt.Fprintf(log, "axonflow-bench: axonflow-sync serve pid %d at %s (tenant %q, log level %s)\n", s.server.pid(), s.scimURL, s.tenant, o.serverLogLevel)
+	if len(s.layout.Server) > 0 {
+		fmt.Fprintf(log, "axonflow-bench: CPU layout (--pin): %s\n", s.layout)
+	}
 	return s, nil
 }
 
