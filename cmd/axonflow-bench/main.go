@@ -54,6 +54,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/axonflow/axonflow-sync/store"
 )
 
 // Exit codes.
@@ -73,6 +75,7 @@ var allPhases = []string{"lookup", "get", "put", "deactivate", "paging", "group-
 type options struct {
 	spawn            bool
 	pin              bool
+	floor            bool
 	url, token       string
 	serverPid        int
 	redisURL         string
@@ -113,6 +116,9 @@ Flags:
 `
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == floorCommand {
+		os.Exit(floorMain(os.Args[2:], os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
@@ -126,6 +132,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	}
 	fs.BoolVar(&o.spawn, "spawn", false, "start redis-server and axonflow-sync serve on free 127.0.0.1 ports and stop them at the end")
 	fs.BoolVar(&o.pin, "pin", true, "spawn mode: pin the server, redis-server and the load generator to their own CPUs (2 CPUs: server on the first, Redis and generator on the second; the ceiling loops run on the server's CPU); --pin=false lets the kernel place them")
+	fs.BoolVar(&o.floor, "floor", true, "spawn mode: after the get phase, drive the stack floor the same way: a minimal net/http + go-redis server making get's Redis round trips and returning a canned body (see README)")
 	fs.StringVar(&o.url, "url", "", "attach mode: SCIM base URL of a running server, e.g. http://127.0.0.1:8080/scim/v2")
 	fs.StringVar(&o.token, "token", "", "attach mode: SCIM bearer token (scim_...; default $AXONFLOW_BENCH_TOKEN)")
 	fs.IntVar(&o.serverPid, "server-pid", 0, "attach mode: pid of the server process, for its CPU time and peak RSS")
@@ -262,6 +269,7 @@ func execute(ctx context.Context, o options, log io.Writer) (*report, error) {
 			s.close()
 		}()
 		o.url, o.token, o.redisURL = s.scimURL, s.token, s.redisURL
+		b.spawnDir = s.dir
 		b.serverPid, b.redisPid = s.server.pid(), s.redis.pid()
 		rep.Server = serverInfo{Mode: "spawn", Binary: s.binary, Pid: b.serverPid, RedisPid: b.redisPid, URL: s.scimURL,
 			LogLevel: o.serverLogLevel, RedisOptions: o.serverRedisQuery}
@@ -431,6 +439,16 @@ func execute(ctx context.Context, o options, log io.Writer) (*report, error) {
 		}
 		if err != nil {
 			return rep, err
+		}
+		if name == "get" && o.floor && b.spawnDir != "" && tenant != "" {
+			fr, err := b.floorPhase(ctx, b.spawnDir, floorFlags{redisURL: o.redisURL, keyBase: target.keyBase,
+				tokenKey: "tokens:" + store.HashToken(o.token)})
+			if fr != nil {
+				rep.Phases = append(rep.Phases, fr)
+			}
+			if err != nil {
+				return rep, err
+			}
 		}
 		if name == "group-create" && len(b.groups) == 0 {
 			return rep, fmt.Errorf("group-create created no group: %s", res.FirstError)

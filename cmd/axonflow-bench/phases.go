@@ -26,6 +26,7 @@ type bench struct {
 	run       string // random id that keeps this run's names unique
 	prof      profiler
 	layout    cpuLayout // --pin (spawn mode); zero: not pinned
+	spawnDir  string    // spawn mode's temporary directory
 	log       io.Writer
 	rep       *report
 

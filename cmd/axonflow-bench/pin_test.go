@@ -165,3 +165,13 @@ func TestSpawnRun(t *testing.T) {
 		}
 	}
 }
+
+// TestMain lets the test binary serve as the floor server too: spawn mode
+// starts os.Executable() with floorCommand, which in a test run is this
+// binary.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == floorCommand {
+		os.Exit(floorMain(os.Args[2:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}

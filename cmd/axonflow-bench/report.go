@@ -89,6 +89,10 @@ type targetCheck struct {
 	// (e.g. not 64 connections, fewer than 100,000 users).
 	Comparable bool   `json:"comparable"`
 	Why        string `json:"why,omitempty"`
+	// Floor is the same target measured on the stack floor (--floor), for
+	// the get target: what net/http + go-redis reach with get's round trips
+	// and no work of the server's own.
+	Floor string `json:"floor,omitempty"`
 }
 
 func newReport(o options) *report {
@@ -209,6 +213,15 @@ func checkTargets(r *report) []targetCheck {
 			why = append(why, fmt.Sprintf("run at %d connections, not 64", r.Config.Conns))
 		}
 		t.Why = strings.Join(why, "; ")
+		if f := r.phase(floorPhaseName); name == "get" && f != nil {
+			t.Floor = fmt.Sprintf("stack floor: %s ok/s, p99 %s", fmtRate(f.OKPerSec), fmtDur(f.Latency.P99))
+			if f.Ratio > 0 {
+				t.Floor += fmt.Sprintf(", ratio %.2f", f.Ratio)
+			}
+			if f.OKPerSec > 0 {
+				t.Floor += fmt.Sprintf("; the server reached %.0f %% of the floor's throughput", 100*p.OKPerSec/f.OKPerSec)
+			}
+		}
 		out = append(out, t)
 	}
 	if r.Config.BigGroup > 0 {
@@ -379,6 +392,9 @@ func (r *report) writeTable(w io.Writer) {
 				verdict += " (" + t.Why + ")"
 			}
 			fmt.Fprintf(w, "  %-7s %s\n          %s\n", verdict, t.Target, t.Measured)
+			if t.Floor != "" {
+				fmt.Fprintf(w, "          %s\n", t.Floor)
+			}
 		}
 	}
 	for _, n := range r.Notes {
