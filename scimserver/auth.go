@@ -29,8 +29,9 @@ const (
 // authenticate resolves the bearer token of r (RFC 6750 §2.1; the scheme
 // name is case-insensitive) to its tenant. It returns the token, or a
 // reason and a human detail (with the token when it is known but expired or
-// revoked).
-func (s *Server) authenticate(r *http.Request) (store.Token, string, string, error) {
+// revoked). hash is credentialHash(r), the SHA-256 of the credential,
+// computed once per request for the throttle and used here too.
+func (s *Server) authenticate(r *http.Request, hash string) (store.Token, string, string, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return store.Token{}, AuthMissing, "missing Authorization header; send \"Authorization: Bearer scim_...\"", nil
@@ -46,7 +47,6 @@ func (s *Server) authenticate(r *http.Request) (store.Token, string, string, err
 	if cred == "" || strings.ContainsAny(cred, " \t") {
 		return store.Token{}, AuthMalformed, "the bearer token is malformed", nil
 	}
-	hash := store.HashToken(cred)
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	tok, err := s.st.TokenByHash(ctx, hash)
@@ -107,7 +107,7 @@ func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
 			s.failStatus(w, r, http.StatusTooManyRequests, "", "too many failed authentications from this address; retry in "+strconv.Itoa(secs)+" s")
 			return
 		}
-		tok, reason, detail, err := s.authenticate(r)
+		tok, reason, detail, err := s.authenticate(r, hash)
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
@@ -81,13 +82,34 @@ func (s *Server) failStatus(w http.ResponseWriter, r *http.Request, status int, 
 	writeError(w, status, scimType, detail)
 }
 
-// writeJSON writes a 2xx SCIM JSON body.
+// bodyPool holds response buffers; buffers that grew beyond maxPooledBody
+// (a large page of users) are left to the garbage collector.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+const maxPooledBody = 1 << 20
+
+// writeJSON writes a 2xx SCIM JSON body with its Content-Length, encoded by
+// mapping.AppendJSON (encoding/json's bytes, followed by a newline as
+// json.Encoder writes). A value that cannot be encoded (a NaN in the
+// model: a bug, never client input) becomes a 500 SCIM error instead.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", ContentType)
+	bp := bodyPool.Get().(*[]byte)
+	b, err := mapping.AppendJSON((*bp)[:0], v)
+	if err != nil {
+		bodyPool.Put(bp)
+		writeError(w, http.StatusInternalServerError, "", "internal error: the response could not be encoded")
+		return
+	}
+	b = append(b, '\n')
+	h := w.Header()
+	h["Content-Type"] = []string{ContentType}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	_, _ = w.Write(b)
+	if cap(b) <= maxPooledBody {
+		*bp = b[:0]
+		bodyPool.Put(bp)
+	}
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

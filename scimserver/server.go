@@ -10,9 +10,8 @@ package scimserver
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	gosync "sync"
@@ -170,6 +169,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := &reqCtx{id: reqID, ev: Event{RequestID: reqID, Method: r.Method, Resource: "other"}}
 	r = r.WithContext(context.WithValue(r.Context(), reqCtxKey{}, rc))
 	defer func() {
+		for _, cancel := range rc.storeCancels {
+			cancel()
+		}
 		if p := recover(); p != nil {
 			s.log.Error().Str("request_id", reqID).Interface("panic", p).Str("path", r.URL.Path).Msg("panic in SCIM handler")
 			if !rw.wrote {
@@ -230,10 +232,17 @@ func cleanPath(p string) string {
 	return out
 }
 
+// newRequestID returns 16 random hex digits. Request ids must be unique
+// enough to find a request in the logs, not secret, so they come from
+// math/rand/v2 (no system call per request).
 func newRequestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	var b [16]byte
+	v := rand.Uint64()
+	for i := 15; i >= 0; i-- {
+		b[i] = "0123456789abcdef"[v&0xF]
+		v >>= 4
+	}
+	return string(b[:])
 }
 
 type reqCtxKey struct{}
@@ -244,6 +253,13 @@ type reqCtx struct {
 	tenant string
 	token  store.Token
 	ev     Event
+
+	// storeCtx is the deadline context of the request's store calls
+	// (see storeCtx), ending at storeDeadline; storeCancels cancel every
+	// one made, when the request ends.
+	storeCtx      context.Context
+	storeDeadline time.Time
+	storeCancels  []context.CancelFunc
 }
 
 func getReqCtx(r *http.Request) *reqCtx {
@@ -273,10 +289,29 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// storeCtx bounds a store call so a hung backend cannot hold a worker.
+// storeCtx bounds store calls so a hung backend cannot hold a worker: the
+// context it returns ends defaultStoreOpTimeoutSecs (10 s) after it was
+// made. One such context serves all the store calls of a request (a timer
+// per call was a measurable part of a GET's cost); a call made when less
+// than half of it is left gets a fresh one, so every call has 5–10 s. They
+// are all cancelled when the request ends (ServeHTTP); the returned cancel
+// does nothing and is kept so that call sites read as before.
 func storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), defaultStoreOpTimeoutSecs*time.Second)
+	rc, _ := r.Context().Value(reqCtxKey{}).(*reqCtx)
+	if rc == nil { // outside ServeHTTP (tests calling a handler directly)
+		return context.WithTimeout(r.Context(), defaultStoreOpTimeoutSecs*time.Second)
+	}
+	const ttl = defaultStoreOpTimeoutSecs * time.Second
+	if rc.storeCtx == nil || time.Until(rc.storeDeadline) < ttl/2 {
+		var cancel context.CancelFunc
+		rc.storeDeadline = time.Now().Add(ttl)
+		rc.storeCtx, cancel = context.WithDeadline(r.Context(), rc.storeDeadline)
+		rc.storeCancels = append(rc.storeCancels, cancel)
+	}
+	return rc.storeCtx, noCancel
 }
+
+func noCancel() {}
 
 // isUnavailable reports whether err means the store could not be reached.
 func isUnavailable(err error) bool {

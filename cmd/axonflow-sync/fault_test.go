@@ -236,7 +236,7 @@ func TestRedisOutageDuringLoad(t *testing.T) {
 	if out, stderr, code := cli(t, env, "store", "verify"); code != 0 || !strings.Contains(out, "verdict: clean") {
 		t.Errorf("store verify after the outage: exit %d\n%s%s", code, out, stderr)
 	}
-	if strings.Contains(d.stderr.String(), `"status":500`) {
+	if strings.Contains(d.settledLog(), `"status":500`) {
 		t.Errorf("the server logged a 500:\n%s", d.stderr.String())
 	}
 }

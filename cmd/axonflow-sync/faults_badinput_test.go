@@ -215,7 +215,7 @@ func TestFaultBadInputSweep(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// Nothing was answered with 5xx or panicked, as the server log says.
-	log := d.stderr.String()
+	log := d.settledLog()
 	if strings.Contains(log, "panic") {
 		t.Errorf("the server log mentions a panic:\n%.3000s", log)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	adminapi "github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/logbuf"
 	"github.com/axonflow/axonflow-sync/internal/provlog"
 	"github.com/axonflow/axonflow-sync/internal/telemetry"
 	"github.com/axonflow/axonflow-sync/scimserver"
@@ -42,7 +43,17 @@ func (e env) serve(ctx context.Context, args []string) int {
 		fmt.Fprintf(e.stderr, "axonflow-sync serve: unexpected argument %q\n", fs.Arg(0))
 		return exitConfig
 	}
-	log := newLogger(cfg, e.stderr)
+	// Request lines are batched (internal/logbuf: at most 100 ms late,
+	// warnings and errors at once); the console format is for people
+	// watching a terminal and stays line by line. The deferred Close runs
+	// after the shutdown below, so the drain's lines are written too.
+	logOut := e.stderr
+	if cfg.Log.Format != "console" {
+		lb := logbuf.New(e.stderr, 0)
+		defer lb.Close()
+		logOut = lb
+	}
+	log := newLogger(cfg, logOut)
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	st, desc, err := openStore(openCtx, cfg, log)
 	cancel()
@@ -91,17 +102,28 @@ func (e env) serve(ctx context.Context, args []string) int {
 		newHTTPServer(cfg.AdminListen, admin),
 	}
 	errc := make(chan error, len(servers))
+	lns := make([]net.Listener, len(servers))
 	for i, srv := range servers {
 		ln, err := net.Listen("tcp", srv.Addr)
 		if err != nil {
 			key := []string{"listen", "adminListen"}[i]
 			log.Error().Err(err).Str("key", key).Msg("cannot listen")
+			for _, l := range lns[:i] {
+				l.Close()
+			}
 			return exitFail
 		}
-		go func() { errc <- srv.Serve(ln) }()
+		lns[i] = ln
 	}
 	log.Info().Str("scim", "http://"+cfg.Listen+scimserver.BasePath).Str("admin", "http://"+cfg.AdminListen).
 		Str("store", desc).Msg("axonflow-sync serving")
+	// The start-up lines are out before the first request is served.
+	if f, ok := logOut.(interface{ Flush() }); ok {
+		f.Flush()
+	}
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(lns[i]) }()
+	}
 
 	select {
 	case <-ctx.Done():
