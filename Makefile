@@ -20,7 +20,7 @@ bench:
 # The load benchmark (README "Load benchmark"): --spawn starts a throw-away
 # redis-server and axonflow-sync serve on free 127.0.0.1 ports; 64 connections,
 # 10 s per phase, an import of 100,000 users and the 100,000-member group
-# (about 3.5 minutes on 2 cores). Smaller: make bench-load BENCH_FLAGS='--users 5000 --big-group 0'
+# (about 4.5 minutes on 2 cores). Smaller: make bench-load BENCH_FLAGS='--users 5000 --big-group 0'
 BENCH_FLAGS ?= --users 100000 --big-group 100000
 bench-load:
 	@command -v redis-server >/dev/null 2>&1 || { \
