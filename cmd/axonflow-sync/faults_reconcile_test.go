@@ -119,15 +119,23 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 		// Let the run work in short slices and look at the store while it
 		// is frozen (SIGSTOP), so the kill lands exactly past the target
 		// however fast the run is compared with the test's reads.
+		// The run's slice grows with the time a read takes (3–50 ms): on a
+		// loaded machine a read can take hundreds of milliseconds, and a run
+		// that got only 3 ms of each such cycle would see its own lease
+		// renewal (a 10 s deadline in wall-clock time) expire while frozen.
 		deadline := time.Now().Add(20 * time.Second)
 		var at int
+		slice := 3 * time.Millisecond
 		for {
-			time.Sleep(3 * time.Millisecond)
+			time.Sleep(slice)
 			if err := freeze(cmd.Process.Pid); err != nil {
+				<-done // the run has exited: its stderr is complete
 				t.Fatalf("run %d exited (%v) before %d/%d corrections were applied (progress %d; if it converged, make the org bigger)\n%s",
 					i+1, err, target, total, progress(), errb.String())
 			}
+			readStart := time.Now()
 			n, ok := tryProgress(500 * time.Millisecond)
+			slice = min(max(time.Since(readStart), 3*time.Millisecond), 50*time.Millisecond)
 			if at = n; ok && at >= target {
 				break
 			}
