@@ -147,6 +147,9 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 	if cfg.Log.Format == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
 	}
+	// Millisecond timestamps (zerolog's default is seconds), to line
+	// request lines up with Okta's provisioning events.
+	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
 	l := zerolog.New(w).Level(lvl).With().Timestamp().Logger()
 	// go-redis logs connection-pool trouble itself; route it through
 	// zerolog so every log line has the configured format.
