@@ -48,6 +48,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Log configures logging.
 	Log LogConfig
+	// ProvisioningLog bounds each tenant's provisioning log.
+	ProvisioningLog ProvisioningLogConfig
 	// Tenants holds the per-tenant settings by tenant id; never nil.
 	Tenants map[string]TenantConfig
 	// Source says where each global setting came from, by YAML key
@@ -63,6 +65,17 @@ type LogConfig struct {
 	Level string `yaml:"level"`
 	// Format is json or console.
 	Format string `yaml:"format"`
+}
+
+// ProvisioningLogConfig is the retention of each tenant's provisioning log
+// (cmd passes it to the store as a store.LogRetention).
+type ProvisioningLogConfig struct {
+	// MaxEntries is the most entries kept per tenant (the oldest are
+	// pruned first); at least 100, default 100000.
+	MaxEntries int
+	// MaxAge is how long an entry is kept (and shown); at least one
+	// minute, default 720h (30 days).
+	MaxAge time.Duration
 }
 
 // TenantConfig holds the settings of one tenant, from the YAML file's

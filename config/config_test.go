@@ -76,6 +76,7 @@ func TestDefaults(t *testing.T) {
 		{"empty file", "\n"},
 		{"comment-only file", "# nothing\n"},
 		{"null values", "listen:\nredis: {url: ~}\nlog:\n"},
+		{"null provisioningLog", "provisioningLog: {maxEntries: ~, maxAge: ~}\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := mustLoad(t, tc.yaml, nil)
@@ -89,6 +90,7 @@ func TestDefaults(t *testing.T) {
 				AdminToken:      "",
 				ShutdownTimeout: 25 * time.Second,
 				Log:             LogConfig{Level: "info", Format: "json"},
+				ProvisioningLog: ProvisioningLogConfig{MaxEntries: 100000, MaxAge: 30 * 24 * time.Hour},
 				Tenants:         map[string]TenantConfig{},
 				Source:          c.Source,
 			}
@@ -157,6 +159,10 @@ func TestPrecedence(t *testing.T) {
 		{"redis.tls", "AXONFLOW_SYNC_REDIS_TLS", "redis-tls", "redis: {tls: true}\n",
 			"true", "false", "true", func(c *Config) string { return fmt.Sprint(c.RedisTLS) },
 			needs("AXONFLOW_SYNC_REDIS_URL", "redis://h:1")},
+		{"provisioningLog.maxEntries", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES", "provisioning-log-max-entries", "provisioningLog: {maxEntries: 5000}\n",
+			"5000", "100", "250000", func(c *Config) string { return fmt.Sprint(c.ProvisioningLog.MaxEntries) }, nil},
+		{"provisioningLog.maxAge", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE", "provisioning-log-max-age", "provisioningLog: {maxAge: 168h}\n",
+			"168h0m0s", "1m0s", "2160h0m0s", func(c *Config) string { return c.ProvisioningLog.MaxAge.String() }, nil},
 	}
 	if len(rows) != len(settings) {
 		t.Fatalf("%d rows for %d settings", len(rows), len(settings))
@@ -415,6 +421,20 @@ func TestValidationErrors(t *testing.T) {
 		{name: "log.level", env: map[string]string{"AXONFLOW_SYNC_LOG_LEVEL": "trace"}, key: "log.level", msg: "debug, info, warn, error"},
 		{name: "log.level case", yaml: "log: {level: INFO}\n", key: "log.level", msg: "debug, info, warn, error"},
 		{name: "log.format", args: []string{"--log-format=text"}, key: "log.format", msg: "json, console"},
+		{name: "provisioningLog.maxEntries not an integer", env: map[string]string{"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES": "100k"}, key: "provisioningLog.maxEntries", msg: "must be an integer", src: "env AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES"},
+		{name: "provisioningLog.maxEntries below 100", args: []string{"--provisioning-log-max-entries=99"}, key: "provisioningLog.maxEntries", msg: "must be at least 100, got 99", src: "flag --provisioning-log-max-entries"},
+		{name: "provisioningLog.maxEntries zero", yaml: "provisioningLog: {maxEntries: 0}\n", key: "provisioningLog.maxEntries", msg: "must be at least 100", src: "file "},
+		{name: "provisioningLog.maxEntries negative", env: map[string]string{"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES": "-1"}, key: "provisioningLog.maxEntries", msg: "must be at least 100"},
+		{name: "provisioningLog.maxEntries YAML not an integer", yaml: "provisioningLog: {maxEntries: lots}\n", key: "provisioningLog.maxEntries", msg: "must be an integer"},
+		{name: "provisioningLog.maxEntries YAML exponent", yaml: "provisioningLog: {maxEntries: 1e5}\n", key: "provisioningLog.maxEntries", msg: "must be an integer"},
+		{name: "provisioningLog.maxEntries YAML list", yaml: "provisioningLog: {maxEntries: [100]}\n", key: "provisioningLog.maxEntries", msg: "must be a single value"},
+		{name: "provisioningLog.maxEntries YAML fraction", yaml: "provisioningLog: {maxEntries: 150.5}\n", key: "provisioningLog.maxEntries", msg: "must be an integer"},
+		{name: "provisioningLog.maxAge unparsable", env: map[string]string{"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE": "30d"}, key: "provisioningLog.maxAge", msg: "must be a duration", src: "env AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE"},
+		{name: "provisioningLog.maxAge without unit", yaml: "provisioningLog: {maxAge: 3600}\n", key: "provisioningLog.maxAge", msg: "must be a duration", src: "file "},
+		{name: "provisioningLog.maxAge below 1m", args: []string{"--provisioning-log-max-age=59s"}, key: "provisioningLog.maxAge", msg: "must be at least 1m", src: "flag --provisioning-log-max-age"},
+		{name: "provisioningLog.maxAge zero", yaml: "provisioningLog: {maxAge: 0s}\n", key: "provisioningLog.maxAge", msg: "must be at least 1m"},
+		{name: "provisioningLog.maxAge negative", env: map[string]string{"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE": "-720h"}, key: "provisioningLog.maxAge", msg: "must be at least 1m"},
+		{name: "provisioningLog unknown key", yaml: "provisioningLog: {maxSize: 10}\n", key: "provisioningLog.maxSize", msg: "unknown key"},
 
 		{name: "tenant id upper case", yaml: "tenants:\n  Acme: {}\n", key: "tenants.Acme", msg: "tenant id must match"},
 		{name: "tenant id brace", yaml: "tenants:\n  '{acme}': {}\n", key: "tenants.{acme}", msg: "tenant id must match"},
@@ -479,6 +499,8 @@ func TestValidValues(t *testing.T) {
 		{"sentinel", "redis: {sentinelMaster: axf, sentinelAddrs: [s1:26379, s2:26379], sentinelPassword: spw, password: pw}\n", nil},
 		{"cluster from env with spaces", "", []string{"--redis-cluster-addrs= a:1 , b:2,"}},
 		{"every level and format", "log: {level: warn, format: console}\n", nil},
+		{"provisioning log retention at its minimum", "provisioningLog: {maxEntries: 100, maxAge: 1m}\n", nil},
+		{"provisioning log retention from flags", "", []string{"--provisioning-log-max-entries=1000000", "--provisioning-log-max-age=8760h"}},
 		{"tenant id forms", "tenants:\n  '0': {}\n  a_b-c: {}\n  a" + strings.Repeat("b", 62) + ": {}\n", nil},
 		{"http with allowInsecureHTTP", "tenants:\n  a:\n    okta: {orgURL: 'http://127.0.0.1:8081', allowInsecureHTTP: true, appID: x, apiToken: t}\n", nil},
 		{"cron spec", "tenants:\n  a:\n" + okta + "    reconcile: {schedule: '*/15 * * * *'}\n", nil},
@@ -641,7 +663,9 @@ func TestRegisterFlags(t *testing.T) {
 		"redis-cluster-addrs": "AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS", "redis-sentinel-master": "AXONFLOW_SYNC_REDIS_SENTINEL_MASTER",
 		"redis-sentinel-addrs": "AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS", "redis-username": "AXONFLOW_SYNC_REDIS_USERNAME",
 		"redis-password": "AXONFLOW_SYNC_REDIS_PASSWORD", "redis-sentinel-password": "AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD",
-		"redis-tls": "AXONFLOW_SYNC_REDIS_TLS",
+		"redis-tls":                    "AXONFLOW_SYNC_REDIS_TLS",
+		"provisioning-log-max-entries": "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES",
+		"provisioning-log-max-age":     "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE",
 	}
 	n := 0
 	fs.VisitAll(func(f *flag.Flag) {
@@ -658,6 +682,12 @@ func TestRegisterFlags(t *testing.T) {
 	}
 	if d := fs.Lookup("listen").DefValue; d != "127.0.0.1:8080" {
 		t.Errorf("--listen default shown as %q", d)
+	}
+	if d := fs.Lookup("provisioning-log-max-entries").DefValue; d != "100000" {
+		t.Errorf("--provisioning-log-max-entries default shown as %q", d)
+	}
+	if d := fs.Lookup("provisioning-log-max-age").DefValue; d != "720h" {
+		t.Errorf("--provisioning-log-max-age default shown as %q", d)
 	}
 	var nilFlags *Flags
 	if _, ok := nilFlags.lookup("listen"); ok {
@@ -717,5 +747,34 @@ func TestRedisModes(t *testing.T) {
 	c = mustLoad(t, "redis: {url: 'redis://h:1/0', clusterAddrs: []}\n", nil)
 	if c.RedisURL != "redis://h:1/0" || c.RedisClusterAddrs != nil {
 		t.Errorf("url config: %q %#v", c.RedisURL, c.RedisClusterAddrs)
+	}
+}
+
+// TestProvisioningLogRetention loads both retention keys from different
+// sources and checks the typed values, the sources and the dump, which must
+// load back to the same retention.
+func TestProvisioningLogRetention(t *testing.T) {
+	c := mustLoad(t, "provisioningLog:\n  maxEntries: 500\n  maxAge: 72h\n",
+		map[string]string{"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE": "168h"})
+	if want := (ProvisioningLogConfig{MaxEntries: 500, MaxAge: 168 * time.Hour}); c.ProvisioningLog != want {
+		t.Errorf("ProvisioningLog = %+v, want %+v", c.ProvisioningLog, want)
+	}
+	if got := c.Source["provisioningLog.maxEntries"]; got != "file "+c.ConfigFile {
+		t.Errorf("Source[provisioningLog.maxEntries] = %q", got)
+	}
+	if got := c.Source["provisioningLog.maxAge"]; got != "env AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE" {
+		t.Errorf("Source[provisioningLog.maxAge] = %q", got)
+	}
+	s := c.String()
+	for _, w := range []string{
+		"provisioningLog:\n  maxEntries: 500 # file " + c.ConfigFile + "\n",
+		"  maxAge: 168h0m0s # env AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE\n",
+	} {
+		if !strings.Contains(s, w) {
+			t.Errorf("String() lacks %q:\n%s", w, s)
+		}
+	}
+	if back := mustLoad(t, s, nil); back.ProvisioningLog != c.ProvisioningLog {
+		t.Errorf("dump loads back as %+v, want %+v", back.ProvisioningLog, c.ProvisioningLog)
 	}
 }

@@ -9,24 +9,26 @@
 // --config or, if that flag is not set, by AXONFLOW_SYNC_CONFIG; with neither,
 // no file is read. Names (a contract: scripts and manifests rely on them):
 //
-//	env                                    YAML key                flag                       default
-//	AXONFLOW_SYNC_CONFIG                   -                       --config                   ""
-//	AXONFLOW_SYNC_LISTEN                   listen                  --listen                   127.0.0.1:8080
-//	AXONFLOW_SYNC_ADMIN_LISTEN             adminListen             --admin-listen             127.0.0.1:9090
-//	AXONFLOW_SYNC_REDIS_URL                redis.url               --redis-url                "" (embedded SQLite)
-//	AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS      redis.clusterAddrs      --redis-cluster-addrs      "" (list)
-//	AXONFLOW_SYNC_REDIS_SENTINEL_MASTER    redis.sentinelMaster    --redis-sentinel-master    ""
-//	AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS     redis.sentinelAddrs     --redis-sentinel-addrs     "" (list)
-//	AXONFLOW_SYNC_REDIS_USERNAME           redis.username          --redis-username           ""
-//	AXONFLOW_SYNC_REDIS_PASSWORD           redis.password          --redis-password           "" (secret)
-//	AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD  redis.sentinelPassword  --redis-sentinel-password  "" (secret)
-//	AXONFLOW_SYNC_REDIS_TLS                redis.tls               --redis-tls                false
-//	AXONFLOW_SYNC_DATA_DIR                 dataDir                 --data-dir                 ./data
-//	AXONFLOW_SYNC_ADMIN_TOKEN              adminToken              --admin-token              "" (admin API off)
-//	AXONFLOW_SYNC_LOG_LEVEL                log.level               --log-level                info
-//	AXONFLOW_SYNC_LOG_FORMAT               log.format              --log-format               json
-//	AXONFLOW_SYNC_REDIS_TIMEOUT            redis.timeout           --redis-timeout            2s
-//	AXONFLOW_SYNC_SHUTDOWN_TIMEOUT         shutdownTimeout         --shutdown-timeout         25s
+//	env                                         YAML key                    flag                            default
+//	AXONFLOW_SYNC_CONFIG                        -                           --config                        ""
+//	AXONFLOW_SYNC_LISTEN                        listen                      --listen                        127.0.0.1:8080
+//	AXONFLOW_SYNC_ADMIN_LISTEN                  adminListen                 --admin-listen                  127.0.0.1:9090
+//	AXONFLOW_SYNC_REDIS_URL                     redis.url                   --redis-url                     "" (embedded SQLite)
+//	AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS           redis.clusterAddrs          --redis-cluster-addrs           "" (list)
+//	AXONFLOW_SYNC_REDIS_SENTINEL_MASTER         redis.sentinelMaster        --redis-sentinel-master         ""
+//	AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS          redis.sentinelAddrs         --redis-sentinel-addrs          "" (list)
+//	AXONFLOW_SYNC_REDIS_USERNAME                redis.username              --redis-username                ""
+//	AXONFLOW_SYNC_REDIS_PASSWORD                redis.password              --redis-password                "" (secret)
+//	AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD       redis.sentinelPassword      --redis-sentinel-password       "" (secret)
+//	AXONFLOW_SYNC_REDIS_TLS                     redis.tls                   --redis-tls                     false
+//	AXONFLOW_SYNC_DATA_DIR                      dataDir                     --data-dir                      ./data
+//	AXONFLOW_SYNC_ADMIN_TOKEN                   adminToken                  --admin-token                   "" (admin API off)
+//	AXONFLOW_SYNC_LOG_LEVEL                     log.level                   --log-level                     info
+//	AXONFLOW_SYNC_LOG_FORMAT                    log.format                  --log-format                    json
+//	AXONFLOW_SYNC_REDIS_TIMEOUT                 redis.timeout               --redis-timeout                 2s
+//	AXONFLOW_SYNC_SHUTDOWN_TIMEOUT              shutdownTimeout             --shutdown-timeout              25s
+//	AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES  provisioningLog.maxEntries  --provisioning-log-max-entries  100000 (>= 100)
+//	AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE      provisioningLog.maxAge      --provisioning-log-max-age      720h (30 days, >= 1m)
 //
 // Redis is selected by exactly one of redis.url (one server),
 // redis.clusterAddrs (Redis Cluster seed nodes) or redis.sentinelMaster with
@@ -34,6 +36,11 @@
 // comma-separated host:port in the environment variable and the flag.
 // Credentials come from the URL or from redis.username and redis.password
 // (not both); a password in YAML is best given as ${VAR}.
+//
+// provisioningLog.maxEntries (an integer, at least 100) and
+// provisioningLog.maxAge (a duration, at least 1m) bound each tenant's
+// provisioning log on either store; cmd hands them to the store as a
+// store.LogRetention (Config.ProvisioningLog).
 //
 // Per-tenant settings (Okta connection, reconciliation, role mapping) are
 // read from the YAML file only, under tenants.<id>; see TenantConfig.

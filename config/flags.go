@@ -49,6 +49,10 @@ var settings = []setting{
 		"log format: json or console"},
 	{"shutdownTimeout", "AXONFLOW_SYNC_SHUTDOWN_TIMEOUT", "shutdown-timeout", "25s",
 		"graceful shutdown deadline"},
+	{"provisioningLog.maxEntries", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES", "provisioning-log-max-entries", "100000",
+		"most provisioning log entries kept per tenant, at least 100 (the oldest are pruned)"},
+	{"provisioningLog.maxAge", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE", "provisioning-log-max-age", "720h",
+		"age after which provisioning log entries are pruned and no longer shown, at least 1m"},
 }
 
 // Flags holds the values of the global flags of one FlagSet and whether
@@ -83,8 +87,10 @@ func (v *flagValue) Set(s string) error {
 // --redis-url, --redis-cluster-addrs, --redis-sentinel-master,
 // --redis-sentinel-addrs, --redis-username, --redis-password,
 // --redis-sentinel-password, --redis-tls, --data-dir, --admin-token,
-// --log-level, --log-format, --redis-timeout, --shutdown-timeout) to fs, typically a subcommand's
-// FlagSet, and returns where their values land after fs.Parse.
+// --log-level, --log-format, --redis-timeout, --shutdown-timeout,
+// --provisioning-log-max-entries, --provisioning-log-max-age) to fs,
+// typically a subcommand's FlagSet, and returns where their values land
+// after fs.Parse.
 func RegisterFlags(fs *flag.FlagSet) *Flags {
 	f := &Flags{vals: make(map[string]*flagValue, len(settings)+1)}
 	for _, s := range append([]setting{configSetting}, settings...) {

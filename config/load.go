@@ -30,11 +30,17 @@ type fileConfig struct {
 		SentinelPassword string   `yaml:"sentinelPassword"`
 		TLS              bool     `yaml:"tls"`
 	} `yaml:"redis"`
-	DataDir         string                  `yaml:"dataDir"`
-	AdminToken      string                  `yaml:"adminToken"`
-	Log             LogConfig               `yaml:"log"`
-	ShutdownTimeout string                  `yaml:"shutdownTimeout"`
-	Tenants         map[string]TenantConfig `yaml:"tenants"`
+	DataDir         string    `yaml:"dataDir"`
+	AdminToken      string    `yaml:"adminToken"`
+	Log             LogConfig `yaml:"log"`
+	ShutdownTimeout string    `yaml:"shutdownTimeout"`
+	ProvisioningLog struct {
+		// MaxEntries is a string so that validate parses it exactly (the
+		// YAML decoder would truncate 150.5 into an int).
+		MaxEntries string `yaml:"maxEntries"`
+		MaxAge     string `yaml:"maxAge"`
+	} `yaml:"provisioningLog"`
+	Tenants map[string]TenantConfig `yaml:"tenants"`
 }
 
 // value returns the file's value of the global setting key.
@@ -72,6 +78,10 @@ func (fc *fileConfig) value(key string) string {
 		return fc.Log.Format
 	case "shutdownTimeout":
 		return fc.ShutdownTimeout
+	case "provisioningLog.maxEntries":
+		return fc.ProvisioningLog.MaxEntries
+	case "provisioningLog.maxAge":
+		return fc.ProvisioningLog.MaxAge
 	}
 	panic("config: no file value for " + key)
 }

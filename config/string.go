@@ -72,11 +72,15 @@ type dumpConfig struct {
 		SentinelPassword string   `yaml:"sentinelPassword"`
 		TLS              bool     `yaml:"tls"`
 	} `yaml:"redis"`
-	DataDir         string                  `yaml:"dataDir"`
-	AdminToken      string                  `yaml:"adminToken"`
-	Log             LogConfig               `yaml:"log"`
-	ShutdownTimeout string                  `yaml:"shutdownTimeout"`
-	Tenants         map[string]TenantConfig `yaml:"tenants,omitempty"`
+	DataDir         string    `yaml:"dataDir"`
+	AdminToken      string    `yaml:"adminToken"`
+	Log             LogConfig `yaml:"log"`
+	ShutdownTimeout string    `yaml:"shutdownTimeout"`
+	ProvisioningLog struct {
+		MaxEntries int    `yaml:"maxEntries"`
+		MaxAge     string `yaml:"maxAge"`
+	} `yaml:"provisioningLog"`
+	Tenants map[string]TenantConfig `yaml:"tenants,omitempty"`
 }
 
 // String returns the effective configuration as YAML in the file's format,
@@ -94,6 +98,7 @@ func (c Config) String() string {
 		ShutdownTimeout: r.ShutdownTimeout.String(),
 		Tenants:         r.Tenants,
 	}
+	d.ProvisioningLog.MaxEntries, d.ProvisioningLog.MaxAge = r.ProvisioningLog.MaxEntries, r.ProvisioningLog.MaxAge.String()
 	d.Redis.URL, d.Redis.Timeout = r.RedisURL, r.RedisTimeout.String()
 	d.Redis.ClusterAddrs, d.Redis.SentinelMaster, d.Redis.SentinelAddrs = r.RedisClusterAddrs, r.RedisSentinelMaster, r.RedisSentinelAddrs
 	d.Redis.Username, d.Redis.Password, d.Redis.SentinelPassword, d.Redis.TLS = r.RedisUsername, r.RedisPassword, r.RedisSentinelPassword, r.RedisTLS

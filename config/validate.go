@@ -17,6 +17,13 @@ import (
 // hash tags, so braces and other punctuation are excluded.
 var tenantIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
+// The lowest provisioning log retention accepted: fewer entries or a
+// shorter age would leave too little to troubleshoot with.
+const (
+	minLogMaxEntries = 100
+	minLogMaxAge     = time.Minute
+)
+
 // validate checks the merged global settings vals (by key) and the tenants,
 // and stores the parsed durations and normalised values in cfg.
 func validate(cfg *Config, vals map[string]string) error {
@@ -119,6 +126,24 @@ func validate(cfg *Config, vals map[string]string) error {
 			} else {
 				cfg.ShutdownTimeout = d
 			}
+		case "provisioningLog.maxEntries":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fail("must be an integer such as 100000, got %q", v)
+			}
+			if n < minLogMaxEntries {
+				return fail("must be at least %d, got %d", minLogMaxEntries, n)
+			}
+			cfg.ProvisioningLog.MaxEntries = n
+		case "provisioningLog.maxAge":
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fail("must be a duration such as 720h or 168h, got %q", v)
+			}
+			if d < minLogMaxAge {
+				return fail("must be at least 1m, got %q", v)
+			}
+			cfg.ProvisioningLog.MaxAge = d
 		case "dataDir":
 			if v == "" {
 				return fail("must not be empty")

@@ -75,6 +75,8 @@ Global flags (every subcommand; each also has an environment variable and a YAML
   --data-dir DIR       AXONFLOW_SYNC_DATA_DIR       embedded store directory (default ./data)
   --log-level LEVEL    AXONFLOW_SYNC_LOG_LEVEL      debug, info, warn, error
   --log-format FORMAT  AXONFLOW_SYNC_LOG_FORMAT     json or console
+  --provisioning-log-max-entries N  AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES  provisioning log entries kept per tenant (default 100000)
+  --provisioning-log-max-age DUR    AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE      and their longest age (default 720h, 30 days)
 `
 
 func main() {
@@ -170,10 +172,11 @@ const DBFile = "axonflow-sync.db"
 
 // openStore opens the store the configuration selects: Redis when a Redis
 // URL, Cluster or Sentinel is set, else the embedded SQLite file in the data
-// directory.
+// directory; either keeps each tenant's provisioning log for the configured
+// retention (logRetention).
 func openStore(ctx context.Context, cfg *config.Config, log zerolog.Logger) (store.State, string, error) {
 	if rc, key := redisConfig(cfg); key != "" {
-		st, err := redisstore.OpenUniversal(ctx, rc, redisstore.Options{Timeout: cfg.RedisTimeout})
+		st, err := redisstore.OpenUniversal(ctx, rc, redisstore.Options{Timeout: cfg.RedisTimeout, LogRetention: logRetention(cfg)})
 		if err != nil {
 			return nil, "", fmt.Errorf("opening the Redis store (%s): %w", key, err)
 		}
@@ -184,7 +187,15 @@ func openStore(ctx context.Context, cfg *config.Config, log zerolog.Logger) (sto
 	if err != nil {
 		return nil, "", fmt.Errorf("opening the embedded store (dataDir %s): %w", cfg.DataDir, err)
 	}
+	st.SetLogRetention(logRetention(cfg))
 	return st, "embedded " + path, nil
+}
+
+// logRetention is the provisioning log retention the configuration sets
+// (provisioningLog.maxEntries, provisioningLog.maxAge); zero fields, as in
+// a Config not made by config.Load, take the store defaults.
+func logRetention(cfg *config.Config) store.LogRetention {
+	return store.LogRetention{MaxEntries: cfg.ProvisioningLog.MaxEntries, MaxAge: cfg.ProvisioningLog.MaxAge}.WithDefaults()
 }
 
 // redisConfig returns the Redis connection the configuration describes and
