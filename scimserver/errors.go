@@ -1,7 +1,6 @@
 package scimserver
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -15,25 +14,26 @@ import (
 // ContentType is the media type of every response body (RFC 7644 §3.1).
 const ContentType = "application/scim+json"
 
-type errorBody struct {
-	Schemas  []string `json:"schemas"`
-	Status   string   `json:"status"`
-	ScimType string   `json:"scimType,omitempty"`
-	Detail   string   `json:"detail,omitempty"`
-}
-
 // writeError writes an RFC 7644 §3.12 error body with status as a string.
+// Like writeJSON, it sends a Content-Length and does not escape HTML
+// characters.
 func writeError(w http.ResponseWriter, status int, scimType, detail string) {
-	w.Header().Set("Content-Type", ContentType)
-	w.Header().Del("ETag")
-	w.Header().Del("Location")
+	body := map[string]any{"schemas": []any{mapping.SchemaError}, "status": strconv.Itoa(status)}
+	if scimType != "" {
+		body["scimType"] = scimType
+	}
+	if detail != "" {
+		body["detail"] = detail
+	}
+	b, _ := mapping.AppendJSON(make([]byte, 0, 256), body) // strings only: cannot fail
+	b = append(b, '\n')
+	h := w.Header()
+	h.Del("ETag")
+	h.Del("Location")
+	h["Content-Type"] = []string{ContentType}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{
-		Schemas:  []string{mapping.SchemaError},
-		Status:   strconv.Itoa(status),
-		ScimType: scimType,
-		Detail:   detail,
-	})
+	_, _ = w.Write(b)
 }
 
 // fail renders err as a SCIM error: mapping and store errors get their

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/axonflow/axonflow-sync/mapping"
 )
 
@@ -103,7 +105,7 @@ func startServeBin(t *testing.T, bin string, env []string) *daemon {
 
 // TestServeHTTPLimits: the production listener limits the sweep relies on.
 func TestServeHTTPLimits(t *testing.T) {
-	srv := newHTTPServer("127.0.0.1:0", http.NotFoundHandler())
+	srv := newHTTPServer("127.0.0.1:0", http.NotFoundHandler(), zerolog.Nop())
 	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout != 60*time.Second ||
 		srv.WriteTimeout != 60*time.Second || srv.IdleTimeout != 120*time.Second || srv.MaxHeaderBytes != 64<<10 {
 		t.Fatalf("listener limits %v %v %v %v %d", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout,

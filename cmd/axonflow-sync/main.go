@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
@@ -147,7 +146,7 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 		lvl = zerolog.InfoLevel
 	}
 	if cfg.Log.Format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "2006-01-02T15:04:05.000Z07:00"}
 	}
 	// Millisecond timestamps (zerolog's default is seconds), to line
 	// request lines up with Okta's provisioning events.

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
 
 	adminapi "github.com/axonflow/axonflow-sync/internal/admin"
 	"github.com/axonflow/axonflow-sync/internal/logbuf"
@@ -98,8 +101,8 @@ func (e env) serve(ctx context.Context, args []string) int {
 	servers := []*http.Server{
 		// scimserver is the whole API listener, so every path (also
 		// /scim/v2//Users and paths outside /scim/v2) gets SCIM treatment.
-		newHTTPServer(cfg.Listen, scim),
-		newHTTPServer(cfg.AdminListen, admin),
+		newHTTPServer(cfg.Listen, scim, log),
+		newHTTPServer(cfg.AdminListen, admin, log),
 	}
 	errc := make(chan error, len(servers))
 	lns := make([]net.Listener, len(servers))
@@ -149,10 +152,14 @@ func (e env) serve(ctx context.Context, args []string) int {
 	return code
 }
 
-func newHTTPServer(addr string, h http.Handler) *http.Server {
+// net/http's own messages (accept errors such as running out of file
+// descriptors, TLS handshake failures) go to log as warnings, so every line
+// of the process is JSON in the configured format.
+func newHTTPServer(addr string, h http.Handler, log zerolog.Logger) *http.Server {
 	return &http.Server{
 		Addr:              addr,
 		Handler:           h,
+		ErrorLog:          stdlog.New(httpErrorLog{log.With().Str("component", "net/http").Logger()}, "", 0),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -178,4 +185,14 @@ func readyz(st store.State) http.HandlerFunc {
 		}
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	}
+}
+
+// httpErrorLog adapts zerolog to the standard library logger that
+// http.Server.ErrorLog takes: each message becomes one warning.
+type httpErrorLog struct{ l zerolog.Logger }
+
+// Write logs p (one message of net/http's logger) and reports it written.
+func (h httpErrorLog) Write(p []byte) (int, error) {
+	h.l.Warn().Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
