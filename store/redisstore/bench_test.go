@@ -10,11 +10,14 @@ import (
 )
 
 // BenchmarkStore runs the storetest benchmark helpers (CreateUser, GetUser,
-// FindUser, UpdateUser, ListUsers100, AddMemberSmallGroup, AddMember100k)
-// against a private redis-server on loopback, so the 100,000 setup users
-// vanish with it. Run e.g.
+// FindUser, UpdateUser, ListUsers100, AddMemberSmallGroup, AddMember100k,
+// and Tenant: the hot paths in tenants of 1,000 and 100,000 users, see
+// storetest.BenchTenant) against a private redis-server on loopback, so the
+// setup users vanish with it; they are created with storetest.ParallelSeed
+// (CreateUser from 16 connections at once). Run e.g.
 //
 //	go test -run '^$' -bench Store -benchtime 2000x ./store/redisstore
+//	go test -run '^$' -bench 'Store/Tenant' ./store/redisstore
 func BenchmarkStore(b *testing.B) {
 	srv := testredis.Start(b)
 	storetest.Bench(b, func(tb testing.TB) store.State {
@@ -24,5 +27,5 @@ func BenchmarkStore(b *testing.B) {
 		}
 		tb.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, storetest.ParallelSeed)
 }

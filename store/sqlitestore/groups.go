@@ -29,9 +29,7 @@ func checkMembers(ctx context.Context, tx *txn, tenant string, ids []string) err
 	if len(ids) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT j.value FROM json_each(?) j
-		WHERE NOT EXISTS (SELECT 1 FROM scim_users u WHERE u.tenant = ? AND u.id = j.value)
-		ORDER BY j.key`, jsonList(ids), tenant)
+	rows, err := tx.QueryContext(ctx, qUnknownMembers, jsonList(ids), tenant)
 	if err != nil {
 		return err
 	}
@@ -59,8 +57,7 @@ func addMembers(ctx context.Context, tx *txn, tenant, gid string, ids []string) 
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO memberships (tenant, group_id, user_id)
-		SELECT ?, ?, value FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`, tenant, gid, jsonList(ids))
+	res, err := tx.ExecContext(ctx, qAddMembers, tenant, gid, jsonList(ids))
 	if err != nil {
 		return 0, err
 	}
@@ -72,9 +69,7 @@ func addMembers(ctx context.Context, tx *txn, tenant, gid string, ids []string) 
 func groupConflict(ctx context.Context, tx *txn, tenant, id string, g *mapping.Group) error {
 	name, ext := g.DisplayName(), g.ExternalID()
 	var nameTaken, extTaken bool
-	if err := tx.QueryRowContext(ctx, `SELECT
-		EXISTS (SELECT 1 FROM scim_groups WHERE tenant = ?1 AND display_name_key = ?3 AND id <> ?2),
-		EXISTS (SELECT 1 FROM scim_groups WHERE tenant = ?1 AND external_id = ?4 AND id <> ?2)`,
+	if err := tx.QueryRowContext(ctx, qGroupConflict,
 		tenant, id, mapping.FoldKey(name), nullString(ext)).Scan(&nameTaken, &extTaken); err != nil {
 		return err
 	}
@@ -101,7 +96,7 @@ func (s *Store) CreateGroup(ctx context.Context, tenant string, g *mapping.Group
 	members = dedupe(members)
 	err = s.write(ctx, "create group", func(tx *txn) error {
 		var idTaken bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?)`,
+		if err := tx.QueryRowContext(ctx, qGroupTaken,
 			tenant, g.ID).Scan(&idTaken); err != nil {
 			return err
 		}
@@ -114,9 +109,7 @@ func (s *Store) CreateGroup(ctx context.Context, tenant string, g *mapping.Group
 		if err := checkMembers(ctx, tx, tenant, members); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO scim_groups
-			(tenant, id, display_name_key, external_id, okta_id, doc, origin, created, last_modified, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		if _, err := tx.ExecContext(ctx, qInsertGroup,
 			tenant, g.ID, mapping.FoldKey(g.DisplayName()), nullString(g.ExternalID()), g.OktaID, doc, g.Origin,
 			nanos(g.Created), nanos(g.LastModified)); err != nil {
 			return err
@@ -129,8 +122,6 @@ func (s *Store) CreateGroup(ctx context.Context, tenant string, g *mapping.Group
 	}
 	return err
 }
-
-const groupColumns = `id, doc, okta_id, origin, created, last_modified, version`
 
 func scanGroup(sc interface{ Scan(...any) error }) (*mapping.Group, string, error) {
 	g := &mapping.Group{}
@@ -148,7 +139,7 @@ func scanGroup(sc interface{ Scan(...any) error }) (*mapping.Group, string, erro
 // GetGroup returns the tenant's group id (without members), or
 // store.ErrNotFound.
 func (s *Store) GetGroup(ctx context.Context, tenant, id string) (*mapping.Group, error) {
-	g, _, err := scanGroup(s.queryRow(ctx, `SELECT `+groupColumns+` FROM scim_groups WHERE tenant = ? AND id = ?`, tenant, id))
+	g, _, err := scanGroup(s.queryRow(ctx, qGetGroup, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -164,8 +155,7 @@ func (s *Store) GetGroups(ctx context.Context, tenant string, ids []string) ([]*
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, `SELECT g.id, g.doc, g.okta_id, g.origin, g.created, g.last_modified, g.version
-		FROM json_each(?) j JOIN scim_groups g ON g.tenant = ? AND g.id = j.value ORDER BY j.key`, jsonList(ids), tenant)
+	rows, err := s.query(ctx, qGetGroups, jsonList(ids), tenant)
 	if err != nil {
 		return nil, s.fail("get groups", err)
 	}
@@ -239,7 +229,7 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 	err := s.write(ctx, "update group", func(tx *txn) error {
 		var oldDoc string
 		var err error
-		g, oldDoc, err = scanGroup(tx.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM scim_groups WHERE tenant = ? AND id = ?`, tenant, id))
+		g, oldDoc, err = scanGroup(tx.QueryRowContext(ctx, qGetGroup, tenant, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		} else if err != nil {
@@ -254,8 +244,7 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 			if err := groupConflict(ctx, tx, tenant, id, ng); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE scim_groups SET display_name_key = ?, external_id = ?, doc = ?
-				WHERE tenant = ? AND id = ?`, mapping.FoldKey(ng.DisplayName()), nullString(ng.ExternalID()), newDoc, tenant, id); err != nil {
+			if _, err := tx.ExecContext(ctx, qUpdateGroupAttrs, mapping.FoldKey(ng.DisplayName()), nullString(ng.ExternalID()), newDoc, tenant, id); err != nil {
 				return err
 			}
 			if g.Attrs, err = decodeAttrs(newDoc); err != nil {
@@ -264,7 +253,7 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 			changed = true
 		}
 		if c.OktaID != nil && *c.OktaID != g.OktaID {
-			if _, err := tx.ExecContext(ctx, `UPDATE scim_groups SET okta_id = ? WHERE tenant = ? AND id = ?`, *c.OktaID, tenant, id); err != nil {
+			if _, err := tx.ExecContext(ctx, qUpdateGroupOktaID, *c.OktaID, tenant, id); err != nil {
 				return err
 			}
 			g.OktaID = *c.OktaID
@@ -274,8 +263,7 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 			if err := checkMembers(ctx, tx, tenant, target); err != nil {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE tenant = ? AND group_id = ?
-				AND user_id NOT IN (SELECT value FROM json_each(?))`, tenant, id, jsonList(target))
+			res, err := tx.ExecContext(ctx, qDeleteMembersExcept, tenant, id, jsonList(target))
 			if err != nil {
 				return err
 			}
@@ -292,8 +280,7 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 				return err
 			}
 			if len(remove) > 0 {
-				res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE tenant = ? AND group_id = ?
-					AND user_id IN (SELECT value FROM json_each(?))`, tenant, id, jsonList(remove))
+				res, err := tx.ExecContext(ctx, qDeleteMembers, tenant, id, jsonList(remove))
 				if err != nil {
 					return err
 				}
@@ -312,7 +299,7 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 		}
 		g.Version++
 		g.LastModified = c.At.UTC()
-		_, err = tx.ExecContext(ctx, `UPDATE scim_groups SET version = ?, last_modified = ? WHERE tenant = ? AND id = ?`,
+		_, err = tx.ExecContext(ctx, qBumpGroup,
 			g.Version, nanos(c.At), tenant, id)
 		return err
 	})
@@ -326,7 +313,7 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 // store.ErrNotFound.
 func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 	return s.write(ctx, "delete group", func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`, tenant, id)
+		res, err := tx.ExecContext(ctx, qDeleteGroup, tenant, id)
 		if err != nil {
 			return err
 		}
@@ -347,9 +334,9 @@ func (s *Store) FindGroup(ctx context.Context, tenant string, idx store.Index, v
 	var q string
 	switch idx {
 	case store.IndexDisplayName:
-		q, value = `SELECT id FROM scim_groups WHERE tenant = ? AND display_name_key = ?`, mapping.FoldKey(value)
+		q, value = qFindGroupByName, mapping.FoldKey(value)
 	case store.IndexExternalID:
-		q = `SELECT id FROM scim_groups WHERE tenant = ? AND external_id = ?`
+		q = qFindGroupByExternalID
 	default:
 		return "", fmt.Errorf("sqlitestore: find group: unsupported index %q", idx)
 	}
@@ -362,13 +349,13 @@ func (s *Store) FindGroup(ctx context.Context, tenant string, idx store.Index, v
 func (s *Store) ListGroups(ctx context.Context, tenant string, offset, limit int) (store.Page[*mapping.Group], error) {
 	var p store.Page[*mapping.Group]
 	err := s.read(ctx, "list groups", func(tx *txn) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM scim_groups WHERE tenant = ?`, tenant).Scan(&p.Total); err != nil {
+		if err := tx.QueryRowContext(ctx, qCountGroups, tenant).Scan(&p.Total); err != nil {
 			return err
 		}
 		if limit <= 0 || offset >= p.Total {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+groupColumns+` FROM scim_groups WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`,
+		rows, err := tx.QueryContext(ctx, qListGroups,
 			tenant, limit, max(offset, 0))
 		if err != nil {
 			return err
@@ -390,9 +377,7 @@ func (s *Store) ListGroups(ctx context.Context, tenant string, offset, limit int
 // GroupMembers returns the user ids of the tenant's group id, sorted.
 // Errors: store.ErrNotFound if the group does not exist.
 func (s *Store) GroupMembers(ctx context.Context, tenant, id string) ([]string, error) {
-	rows, err := s.query(ctx, `SELECT m.user_id FROM scim_groups g
-		LEFT JOIN memberships m ON m.tenant = g.tenant AND m.group_id = g.id
-		WHERE g.tenant = ? AND g.id = ? ORDER BY m.user_id`, tenant, id)
+	rows, err := s.query(ctx, qGroupMembers, tenant, id)
 	if err != nil {
 		return nil, s.fail("group members", err)
 	}

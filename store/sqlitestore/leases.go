@@ -27,7 +27,7 @@ func (s *Store) AcquireLease(ctx context.Context, tenant, name, owner string, tt
 		t := now()
 		var cur string
 		var exp int64
-		err := tx.QueryRowContext(ctx, `SELECT owner, expires_at FROM leases WHERE tenant = ? AND name = ?`, tenant, name).Scan(&cur, &exp)
+		err := tx.QueryRowContext(ctx, qGetLease, tenant, name).Scan(&cur, &exp)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -36,8 +36,7 @@ func (s *Store) AcquireLease(ctx context.Context, tenant, name, owner string, tt
 			holder = cur
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO leases (tenant, name, owner, expires_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (tenant, name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`,
+		_, err = tx.ExecContext(ctx, qPutLease,
 			tenant, name, owner, t.Add(ttl).UnixNano())
 		acquired, holder = err == nil, owner
 		return err
@@ -56,7 +55,7 @@ func (s *Store) RenewLease(ctx context.Context, tenant, name, owner string, ttl 
 		return fmt.Errorf("sqlitestore: renew lease: ttl %v <= 0", ttl)
 	}
 	t := now()
-	res, err := s.exec(ctx, `UPDATE leases SET expires_at = ? WHERE tenant = ? AND name = ? AND owner = ? AND expires_at > ?`,
+	res, err := s.exec(ctx, qRenewLease,
 		t.Add(ttl).UnixNano(), tenant, name, owner, t.UnixNano())
 	if err != nil {
 		return s.fail("renew lease", err)
@@ -72,7 +71,7 @@ func (s *Store) RenewLease(ctx context.Context, tenant, name, owner string, ttl 
 // ReleaseLease frees the lease if owner holds it; otherwise it changes
 // nothing and returns nil.
 func (s *Store) ReleaseLease(ctx context.Context, tenant, name, owner string) error {
-	if _, err := s.exec(ctx, `DELETE FROM leases WHERE tenant = ? AND name = ? AND owner = ?`, tenant, name, owner); err != nil {
+	if _, err := s.exec(ctx, qReleaseLease, tenant, name, owner); err != nil {
 		return s.fail("release lease", err)
 	}
 	return nil
@@ -93,13 +92,11 @@ func (s *Store) SaveRun(ctx context.Context, tenant string, r store.RunRecord, k
 		data = []byte{}
 	}
 	return s.write(ctx, "save run", func(tx *txn) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO runs (tenant, id, started_at, data) VALUES (?, ?, ?, ?)
-			ON CONFLICT (tenant, id) DO UPDATE SET started_at = excluded.started_at, data = excluded.data`,
+		if _, err := tx.ExecContext(ctx, qPutRun,
 			tenant, r.ID, nanos(r.StartedAt), data); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE tenant = ?1 AND id NOT IN
-			(SELECT id FROM runs WHERE tenant = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2)`, tenant, keep)
+		_, err := tx.ExecContext(ctx, qPruneRuns, tenant, keep)
 		return err
 	})
 }
@@ -110,7 +107,7 @@ func (s *Store) ListRuns(ctx context.Context, tenant string, limit int) ([]store
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := s.query(ctx, `SELECT id, started_at, data FROM runs WHERE tenant = ? ORDER BY started_at DESC, id DESC LIMIT ?`, tenant, limit)
+	rows, err := s.query(ctx, qListRuns, tenant, limit)
 	if err != nil {
 		return nil, s.fail("list runs", err)
 	}
@@ -135,7 +132,7 @@ func (s *Store) ListRuns(ctx context.Context, tenant string, limit int) ([]store
 func (s *Store) GetRun(ctx context.Context, tenant, id string) (store.RunRecord, error) {
 	r := store.RunRecord{ID: id}
 	var st sql.NullInt64
-	err := s.queryRow(ctx, `SELECT started_at, data FROM runs WHERE tenant = ? AND id = ?`, tenant, id).Scan(&st, &r.Data)
+	err := s.queryRow(ctx, qGetRun, tenant, id).Scan(&st, &r.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.RunRecord{}, store.ErrNotFound
 	}

@@ -16,8 +16,7 @@ func (s *Store) PutRoleMapping(ctx context.Context, tenant string, m mapping.Rol
 		return errors.New("sqlitestore: role mapping without a group")
 	}
 	return s.write(ctx, "put role mapping", func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO role_mappings (tenant, map_key, grp, by_name, role, source) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (tenant, map_key) DO UPDATE SET grp = excluded.grp, by_name = excluded.by_name, role = excluded.role, source = excluded.source`,
+		_, err := tx.ExecContext(ctx, qPutRoleMapping,
 			tenant, m.Key(), m.Group, m.ByName, m.Role, m.Source)
 		return err
 	})
@@ -27,7 +26,7 @@ func (s *Store) PutRoleMapping(ctx context.Context, tenant string, m mapping.Rol
 // mapping.RoleMappingKey(group, byName). Errors: store.ErrNotFound.
 func (s *Store) DeleteRoleMapping(ctx context.Context, tenant, group string, byName bool) error {
 	return s.write(ctx, "delete role mapping", func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM role_mappings WHERE tenant = ? AND map_key = ?`, tenant, mapping.RoleMappingKey(group, byName))
+		res, err := tx.ExecContext(ctx, qDeleteRoleMapping, tenant, mapping.RoleMappingKey(group, byName))
 		if err != nil {
 			return err
 		}
@@ -43,7 +42,7 @@ func (s *Store) DeleteRoleMapping(ctx context.Context, tenant, group string, byN
 // ListRoleMappings returns the tenant's mappings in
 // mapping.SortRoleMappings order.
 func (s *Store) ListRoleMappings(ctx context.Context, tenant string) ([]mapping.RoleMapping, error) {
-	rows, err := s.query(ctx, `SELECT grp, by_name, role, source FROM role_mappings WHERE tenant = ?`, tenant)
+	rows, err := s.query(ctx, qListRoleMappings, tenant)
 	if err != nil {
 		return nil, s.fail("list role mappings", err)
 	}
@@ -72,14 +71,13 @@ func (s *Store) AssignRole(ctx context.Context, tenant, userID, role, source str
 	}
 	return s.write(ctx, "assign role", func(tx *txn) error {
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM scim_users WHERE tenant = ? AND id = ?`, tenant, userID).Scan(&one)
+		err := tx.QueryRowContext(ctx, qUserExists, tenant, userID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		} else if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO role_assignments (tenant, user_id, role, source) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, tenant, userID, role, source)
+		_, err = tx.ExecContext(ctx, qAssignRole, tenant, userID, role, source)
 		return err
 	})
 }
@@ -88,7 +86,7 @@ func (s *Store) AssignRole(ctx context.Context, tenant, userID, role, source str
 // user does not have it.
 func (s *Store) UnassignRole(ctx context.Context, tenant, userID, role, source string) error {
 	return s.write(ctx, "unassign role", func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE tenant = ? AND user_id = ? AND source = ? AND role = ?`,
+		res, err := tx.ExecContext(ctx, qUnassignRole,
 			tenant, userID, source, role)
 		if err != nil {
 			return err
@@ -109,8 +107,7 @@ func (s *Store) UserRoles(ctx context.Context, tenant string, userIDs []string) 
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.query(ctx, `SELECT user_id, role, source FROM role_assignments
-		WHERE tenant = ? AND user_id IN (SELECT value FROM json_each(?))`, tenant, jsonList(userIDs))
+	rows, err := s.query(ctx, qUserRoles, tenant, jsonList(userIDs))
 	if err != nil {
 		return nil, s.fail("user roles", err)
 	}
@@ -135,8 +132,7 @@ func (s *Store) UserRoles(ctx context.Context, tenant string, userIDs []string) 
 // SetDefaultRole stores the tenant's default role ("" for none).
 func (s *Store) SetDefaultRole(ctx context.Context, tenant, role string) error {
 	return s.write(ctx, "set default role", func(tx *txn) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO role_defaults (tenant, role) VALUES (?, ?)
-			ON CONFLICT (tenant) DO UPDATE SET role = excluded.role`, tenant, role)
+		_, err := tx.ExecContext(ctx, qSetDefaultRole, tenant, role)
 		return err
 	})
 }
@@ -145,7 +141,7 @@ func (s *Store) SetDefaultRole(ctx context.Context, tenant, role string) error {
 // set.
 func (s *Store) DefaultRole(ctx context.Context, tenant string) (string, bool, error) {
 	var role string
-	err := s.queryRow(ctx, `SELECT role FROM role_defaults WHERE tenant = ?`, tenant).Scan(&role)
+	err := s.queryRow(ctx, qDefaultRole, tenant).Scan(&role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}

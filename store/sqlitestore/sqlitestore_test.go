@@ -217,18 +217,6 @@ func TestTwoProcesses(t *testing.T) {
 	checkShared(t, s, writers, n)
 }
 
-func benchOpen(tb testing.TB) store.State {
-	return openTB(tb, filepath.Join(tb.TempDir(), "bench.db"))
-}
-
-func BenchmarkCreateUser(b *testing.B)          { storetest.BenchmarkCreateUser(b, benchOpen) }
-func BenchmarkGetUser(b *testing.B)             { storetest.BenchmarkGetUser(b, benchOpen) }
-func BenchmarkFindUser(b *testing.B)            { storetest.BenchmarkFindUser(b, benchOpen) }
-func BenchmarkUpdateUser(b *testing.B)          { storetest.BenchmarkUpdateUser(b, benchOpen) }
-func BenchmarkListUsers(b *testing.B)           { storetest.BenchmarkListUsers(b, benchOpen) }
-func BenchmarkAddMemberSmallGroup(b *testing.B) { storetest.BenchmarkAddMemberSmallGroup(b, benchOpen) }
-func BenchmarkAddMember100k(b *testing.B)       { storetest.BenchmarkAddMember100k(b, benchOpen) }
-
 // TestMigrateFromV1 opens a file left at schema version 1 and checks that
 // Open applies the later steps and keeps the data.
 func TestMigrateFromV1(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 // time. Errors wrap store.ErrUnavailable on lock or I/O failure.
 func (s *Store) EnsureTenant(ctx context.Context, id string, at time.Time) (created bool, err error) {
 	err = s.write(ctx, "ensure tenant", func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, created) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, id, nanos(at))
+		res, err := tx.ExecContext(ctx, qEnsureTenant, id, nanos(at))
 		if err != nil {
 			return err
 		}
@@ -28,7 +28,7 @@ func (s *Store) EnsureTenant(ctx context.Context, id string, at time.Time) (crea
 
 // ListTenants returns every tenant ordered by id.
 func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
-	rows, err := s.query(ctx, `SELECT id, created FROM tenants ORDER BY id`)
+	rows, err := s.query(ctx, qListTenants)
 	if err != nil {
 		return nil, s.fail("list tenants", err)
 	}
@@ -55,20 +55,17 @@ func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	return s.write(ctx, "create token", func(tx *txn) error {
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM tenants WHERE id = ?`, t.Tenant).Scan(&one)
+		err := tx.QueryRowContext(ctx, qTenantExists, t.Tenant).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("tenant %q: %w", t.Tenant, store.ErrNotFound)
 		} else if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO tokens (tenant, id, name, prefix, hash, created, expires_at, last_used_at, revoked_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, qInsertToken,
 			t.Tenant, t.ID, t.Name, t.Prefix, t.Hash, nanos(t.Created), nanos(t.ExpiresAt), nanos(t.LastUsedAt), nanos(t.RevokedAt))
 		return err
 	})
 }
-
-const tokenColumns = `tenant, id, name, prefix, hash, created, expires_at, last_used_at, revoked_at`
 
 func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	var t store.Token
@@ -84,7 +81,7 @@ func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 // including revoked and expired ones (check Token.Valid), or
 // store.ErrNotFound.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
-	t, err := scanToken(s.queryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
+	t, err := scanToken(s.queryRow(ctx, qTokenByHash, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, store.ErrNotFound
 	}
@@ -97,7 +94,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, erro
 // ListTokens returns the tenant's tokens ordered by Created (then by
 // insertion); none for an unknown tenant.
 func (s *Store) ListTokens(ctx context.Context, tenant string) ([]store.Token, error) {
-	rows, err := s.query(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE tenant = ? ORDER BY created, rowid`, tenant)
+	rows, err := s.query(ctx, qListTokens, tenant)
 	if err != nil {
 		return nil, s.fail("list tokens", err)
 	}
@@ -116,10 +113,11 @@ func (s *Store) ListTokens(ctx context.Context, tenant string) ([]store.Token, e
 	return ts, nil
 }
 
-// updateToken runs one UPDATE of the tenant's token tokenID and returns
-// store.ErrNotFound if no such token exists in that tenant.
-func (s *Store) updateToken(ctx context.Context, op, set string, tenant, tokenID string, at time.Time) error {
-	res, err := s.exec(ctx, `UPDATE tokens SET `+set+` WHERE tenant = ? AND id = ?`, nanos(at), tenant, tokenID)
+// updateToken runs q, one UPDATE of the tenant's token tokenID with
+// arguments (at, tenant, tokenID), and returns store.ErrNotFound if no such
+// token exists in that tenant.
+func (s *Store) updateToken(ctx context.Context, op, q string, tenant, tokenID string, at time.Time) error {
+	res, err := s.exec(ctx, q, nanos(at), tenant, tokenID)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -135,17 +133,17 @@ func (s *Store) updateToken(ctx context.Context, op, set string, tenant, tokenID
 // revoked keeps its first revocation time. Errors: store.ErrNotFound if
 // the tenant has no token tokenID.
 func (s *Store) RevokeToken(ctx context.Context, tenant, tokenID string, at time.Time) error {
-	return s.updateToken(ctx, "revoke token", `revoked_at = COALESCE(revoked_at, ?)`, tenant, tokenID, at)
+	return s.updateToken(ctx, "revoke token", qRevokeToken, tenant, tokenID, at)
 }
 
 // SetTokenExpiry sets the tenant's token's expiry to at (zero: never).
 // Errors: store.ErrNotFound if the tenant has no token tokenID.
 func (s *Store) SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time) error {
-	return s.updateToken(ctx, "set token expiry", `expires_at = ?`, tenant, tokenID, at)
+	return s.updateToken(ctx, "set token expiry", qSetTokenExpiry, tenant, tokenID, at)
 }
 
 // TouchToken sets the tenant's token's last use to at. Errors:
 // store.ErrNotFound if the tenant has no token tokenID.
 func (s *Store) TouchToken(ctx context.Context, tenant, tokenID string, at time.Time) error {
-	return s.updateToken(ctx, "touch token", `last_used_at = ?`, tenant, tokenID, at)
+	return s.updateToken(ctx, "touch token", qTouchToken, tenant, tokenID, at)
 }

@@ -48,10 +48,7 @@ func (s *Store) CreateUser(ctx context.Context, tenant string, u *mapping.User) 
 	name, ext := u.UserName(), u.ExternalID()
 	err = s.write(ctx, "create user", func(tx *txn) error {
 		var idTaken, nameTaken, extTaken bool
-		if err := tx.QueryRowContext(ctx, `SELECT
-			EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND id = ?2),
-			EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND user_name_key = ?3),
-			EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND external_id = ?4)`,
+		if err := tx.QueryRowContext(ctx, qUserTaken,
 			tenant, u.ID, mapping.FoldKey(name), nullString(ext)).Scan(&idTaken, &nameTaken, &extTaken); err != nil {
 			return err
 		}
@@ -63,9 +60,7 @@ func (s *Store) CreateUser(ctx context.Context, tenant string, u *mapping.User) 
 		case extTaken:
 			return &store.ConflictError{Attr: "externalId", Value: ext}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO scim_users
-			(tenant, id, user_name_key, external_id, doc, origin, created, last_modified, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		_, err := tx.ExecContext(ctx, qInsertUser,
 			tenant, u.ID, mapping.FoldKey(name), nullString(ext), doc, u.Origin, nanos(u.Created), nanos(u.LastModified))
 		return err
 	})
@@ -74,8 +69,6 @@ func (s *Store) CreateUser(ctx context.Context, tenant string, u *mapping.User) 
 	}
 	return err
 }
-
-const userColumns = `id, doc, origin, created, last_modified, version`
 
 func scanUser(sc interface{ Scan(...any) error }) (*mapping.User, error) {
 	u := &mapping.User{}
@@ -92,7 +85,7 @@ func scanUser(sc interface{ Scan(...any) error }) (*mapping.User, error) {
 
 // GetUser returns the tenant's user id, or store.ErrNotFound.
 func (s *Store) GetUser(ctx context.Context, tenant, id string) (*mapping.User, error) {
-	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM scim_users WHERE tenant = ? AND id = ?`, tenant, id))
+	u, err := scanUser(s.queryRow(ctx, qGetUser, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -108,8 +101,7 @@ func (s *Store) GetUsers(ctx context.Context, tenant string, ids []string) ([]*m
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.query(ctx, `SELECT u.id, u.doc, u.origin, u.created, u.last_modified, u.version
-		FROM json_each(?) j JOIN scim_users u ON u.tenant = ? AND u.id = j.value ORDER BY j.key`, jsonList(ids), tenant)
+	rows, err := s.query(ctx, qGetUsers, jsonList(ids), tenant)
 	if err != nil {
 		return nil, s.fail("get users", err)
 	}
@@ -142,7 +134,7 @@ func (s *Store) UpdateUser(ctx context.Context, tenant string, u *mapping.User, 
 	name, ext := u.UserName(), u.ExternalID()
 	var version int64
 	err = s.write(ctx, "update user", func(tx *txn) error {
-		err := tx.QueryRowContext(ctx, `SELECT version FROM scim_users WHERE tenant = ? AND id = ?`, tenant, u.ID).Scan(&version)
+		err := tx.QueryRowContext(ctx, qUserVersion, tenant, u.ID).Scan(&version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		} else if err != nil {
@@ -152,9 +144,7 @@ func (s *Store) UpdateUser(ctx context.Context, tenant string, u *mapping.User, 
 			return store.ErrVersionMismatch
 		}
 		var nameTaken, extTaken bool
-		if err := tx.QueryRowContext(ctx, `SELECT
-			EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND user_name_key = ?3 AND id <> ?2),
-			EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND external_id = ?4 AND id <> ?2)`,
+		if err := tx.QueryRowContext(ctx, qUserConflict,
 			tenant, u.ID, mapping.FoldKey(name), nullString(ext)).Scan(&nameTaken, &extTaken); err != nil {
 			return err
 		}
@@ -165,8 +155,7 @@ func (s *Store) UpdateUser(ctx context.Context, tenant string, u *mapping.User, 
 			return &store.ConflictError{Attr: "externalId", Value: ext}
 		}
 		version++
-		_, err = tx.ExecContext(ctx, `UPDATE scim_users SET user_name_key = ?, external_id = ?, doc = ?, last_modified = ?, version = ?
-			WHERE tenant = ? AND id = ?`,
+		_, err = tx.ExecContext(ctx, qUpdateUser,
 			mapping.FoldKey(name), nullString(ext), doc, nanos(u.LastModified), version, tenant, u.ID)
 		return err
 	})
@@ -183,10 +172,10 @@ func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
 	return s.write(ctx, "delete user", func(tx *txn) error {
 		// The foreign key cascades too; the explicit delete keeps the rule
 		// visible and independent of the pragma.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM role_assignments WHERE tenant = ? AND user_id = ?`, tenant, id); err != nil {
+		if _, err := tx.ExecContext(ctx, qDeleteUserRoles, tenant, id); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM scim_users WHERE tenant = ? AND id = ?`, tenant, id)
+		res, err := tx.ExecContext(ctx, qDeleteUser, tenant, id)
 		if err != nil {
 			return err
 		}
@@ -207,9 +196,9 @@ func (s *Store) FindUser(ctx context.Context, tenant string, idx store.Index, va
 	var q string
 	switch idx {
 	case store.IndexUserName:
-		q, value = `SELECT id FROM scim_users WHERE tenant = ? AND user_name_key = ?`, mapping.FoldKey(value)
+		q, value = qFindUserByName, mapping.FoldKey(value)
 	case store.IndexExternalID:
-		q = `SELECT id FROM scim_users WHERE tenant = ? AND external_id = ?`
+		q = qFindUserByExternalID
 	default:
 		return "", fmt.Errorf("sqlitestore: find user: unsupported index %q", idx)
 	}
@@ -234,13 +223,13 @@ func (s *Store) findID(ctx context.Context, op, q, tenant, value string) (string
 func (s *Store) ListUsers(ctx context.Context, tenant string, offset, limit int) (store.Page[*mapping.User], error) {
 	var p store.Page[*mapping.User]
 	err := s.read(ctx, "list users", func(tx *txn) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM scim_users WHERE tenant = ?`, tenant).Scan(&p.Total); err != nil {
+		if err := tx.QueryRowContext(ctx, qCountUsers, tenant).Scan(&p.Total); err != nil {
 			return err
 		}
 		if limit <= 0 || offset >= p.Total {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM scim_users WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`,
+		rows, err := tx.QueryContext(ctx, qListUsers,
 			tenant, limit, max(offset, 0))
 		if err != nil {
 			return err
@@ -267,10 +256,7 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, uids []string) (m
 	if len(uids) == 0 {
 		return out, nil
 	}
-	rows, err := s.query(ctx, `SELECT m.user_id, m.group_id FROM memberships m
-		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
-		WHERE m.tenant = ? AND m.user_id IN (SELECT value FROM json_each(?))
-		ORDER BY g.seq`, tenant, jsonList(uids))
+	rows, err := s.query(ctx, qUserGroups, tenant, jsonList(uids))
 	if err != nil {
 		return nil, s.fail("user groups", err)
 	}

@@ -8,19 +8,26 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// Bench runs every benchmark helper below as a sub-benchmark of b. open
-// returns a ready State (it may register cleanup with tb.Cleanup); it is
-// called once per sub-benchmark. BenchmarkAddMember100k creates 100,000
-// users during setup (outside the timer); call the helpers one by one to
-// leave it out.
-func Bench(b *testing.B, open func(tb testing.TB) store.State) {
+// Bench runs every benchmark helper below as a sub-benchmark of b, and
+// BenchTenant as sub-benchmark Tenant. open returns a ready State (it may
+// register cleanup with tb.Cleanup); it is called once per sub-benchmark
+// (once per tenant size in Tenant). seed stores the setup users (nil:
+// ParallelSeed). AddMember100k and Tenant/users=100000 create 100,000
+// users during setup (outside the timer); select with -bench (e.g.
+// 'Store/Tenant/users=1000/') or call the helpers one by one to leave them
+// out.
+func Bench(b *testing.B, open func(tb testing.TB) store.State, seed Seeder) {
+	if seed == nil {
+		seed = ParallelSeed
+	}
 	b.Run("CreateUser", func(b *testing.B) { BenchmarkCreateUser(b, open) })
 	b.Run("GetUser", func(b *testing.B) { BenchmarkGetUser(b, open) })
 	b.Run("FindUser", func(b *testing.B) { BenchmarkFindUser(b, open) })
 	b.Run("UpdateUser", func(b *testing.B) { BenchmarkUpdateUser(b, open) })
 	b.Run("ListUsers100", func(b *testing.B) { BenchmarkListUsers(b, open) })
 	b.Run("AddMemberSmallGroup", func(b *testing.B) { BenchmarkAddMemberSmallGroup(b, open) })
-	b.Run("AddMember100k", func(b *testing.B) { BenchmarkAddMember100k(b, open) })
+	b.Run("AddMember100k", func(b *testing.B) { benchAddMember(b, open, 100_000, seed) })
+	b.Run("Tenant", func(b *testing.B) { BenchTenant(b, open, seed) })
 }
 
 func benchFixture(b *testing.B, open func(tb testing.TB) store.State) *fixture {
@@ -50,16 +57,24 @@ func benchUser(i int) *mapping.User {
 	return u
 }
 
-// benchUsers creates n benchUser users in f.tenant and returns their ids.
-func benchUsers(b *testing.B, f *fixture, n int) []string {
+// benchUsers creates n benchUser users in f.tenant with seed (nil:
+// CreateUser one by one) and returns their ids.
+func benchUsers(b *testing.B, f *fixture, n int, seed Seeder) []string {
 	b.Helper()
+	us := make([]*mapping.User, n)
 	ids := make([]string, n)
 	for i := range n {
-		u := benchUser(i)
+		us[i] = benchUser(i)
+		ids[i] = us[i].ID
+	}
+	if seed != nil {
+		seed(b, f.s, f.tenant, us)
+		return ids
+	}
+	for _, u := range us {
 		if err := f.s.CreateUser(f.ctx, f.tenant, u); err != nil {
 			b.Fatal(err)
 		}
-		ids[i] = u.ID
 	}
 	return ids
 }
@@ -67,7 +82,7 @@ func benchUsers(b *testing.B, f *fixture, n int) []string {
 // BenchmarkGetUser measures GetUser of one user among 1,000.
 func BenchmarkGetUser(b *testing.B, open func(tb testing.TB) store.State) {
 	f := benchFixture(b, open)
-	ids := benchUsers(b, f, 1000)
+	ids := benchUsers(b, f, 1000, nil)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -83,7 +98,7 @@ func BenchmarkGetUser(b *testing.B, open func(tb testing.TB) store.State) {
 func BenchmarkFindUser(b *testing.B, open func(tb testing.TB) store.State) {
 	f := benchFixture(b, open)
 	const n = 1000
-	benchUsers(b, f, n)
+	benchUsers(b, f, n, nil)
 	names := make([]string, n)
 	for i := range names {
 		names[i] = fmt.Sprintf("BENCH-%d@EXAMPLE.COM", i)
@@ -120,7 +135,7 @@ func BenchmarkUpdateUser(b *testing.B, open func(tb testing.TB) store.State) {
 // BenchmarkListUsers measures one page of 100 users among 1,000.
 func BenchmarkListUsers(b *testing.B, open func(tb testing.TB) store.State) {
 	f := benchFixture(b, open)
-	benchUsers(b, f, 1000)
+	benchUsers(b, f, 1000, nil)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -136,22 +151,23 @@ func BenchmarkListUsers(b *testing.B, open func(tb testing.TB) store.State) {
 // Compare with BenchmarkAddMember100k: the cost must not depend on the
 // group's size.
 func BenchmarkAddMemberSmallGroup(b *testing.B, open func(tb testing.TB) store.State) {
-	benchAddMember(b, open, 10)
+	benchAddMember(b, open, 10, nil)
 }
 
 // BenchmarkAddMember100k measures adding one member to a group of 100,000
-// (setup, outside the timer, creates the 100,000 users).
+// (setup, outside the timer, creates the 100,000 users with ParallelSeed).
 func BenchmarkAddMember100k(b *testing.B, open func(tb testing.TB) store.State) {
-	benchAddMember(b, open, 100_000)
+	benchAddMember(b, open, 100_000, ParallelSeed)
 }
 
 // benchAddMember builds a group of size members, then times single-member
 // adds (one UpdateGroup with one Add each) from a pool of 1,000 other
 // users; when the pool is used up, it is removed again outside the timer.
-func benchAddMember(b *testing.B, open func(tb testing.TB) store.State, size int) {
+// seed creates the users (nil: CreateUser one by one).
+func benchAddMember(b *testing.B, open func(tb testing.TB) store.State, size int, seed Seeder) {
 	f := benchFixture(b, open)
 	const pool = 1000
-	ids := benchUsers(b, f, size+pool)
+	ids := benchUsers(b, f, size+pool, seed)
 	members, extra := ids[:size], ids[size:]
 	g := group("bench-group", "", 0)
 	const batch = 1000

@@ -1,0 +1,136 @@
+package sqlitestore
+
+// The SQL text of every statement of users.go, groups.go, roles.go,
+// tokens.go and leases.go. They are named constants, listed in queries
+// below, so that plan_test.go runs EXPLAIN QUERY PLAN on the very
+// statements the store runs and fails on a walk over a tenant's table;
+// those files pass no other SQL literal to the database (plan_test.go
+// checks that too).
+//
+// Conventions that keep the plans constant-time in the tenant's size:
+//
+//   - A JSON id list (json_each(?)) is the outer loop of a join: written
+//     `json_each(?) j CROSS JOIN t ON ...`, which SQLite never reorders
+//     (without it, the planner may walk the tenant's rows and probe the
+//     list, as it did before: O(tenant) per call).
+//   - Membership tests against a list are `col IN (SELECT value FROM
+//     json_each(?))` on an indexed column.
+//   - Counts come from record_counts (kept by triggers, see schema.go), not
+//     count(*).
+
+const (
+	userColumns  = `id, doc, origin, created, last_modified, version`
+	groupColumns = `id, doc, okta_id, origin, created, last_modified, version`
+	tokenColumns = `tenant, id, name, prefix, hash, created, expires_at, last_used_at, revoked_at`
+)
+
+// Users (users.go).
+const (
+	qUserTaken = `SELECT
+		EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND id = ?2),
+		EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND user_name_key = ?3),
+		EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND external_id = ?4)`
+	qInsertUser = `INSERT INTO scim_users
+		(tenant, id, user_name_key, external_id, doc, origin, created, last_modified, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`
+	qGetUser  = `SELECT ` + userColumns + ` FROM scim_users WHERE tenant = ? AND id = ?`
+	qGetUsers = `SELECT u.id, u.doc, u.origin, u.created, u.last_modified, u.version
+		FROM json_each(?) j JOIN scim_users u ON u.tenant = ? AND u.id = j.value ORDER BY j.key`
+	qUserVersion  = `SELECT version FROM scim_users WHERE tenant = ? AND id = ?`
+	qUserConflict = `SELECT
+		EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND user_name_key = ?3 AND id <> ?2),
+		EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND external_id = ?4 AND id <> ?2)`
+	qUpdateUser = `UPDATE scim_users SET user_name_key = ?, external_id = ?, doc = ?, last_modified = ?, version = ?
+		WHERE tenant = ? AND id = ?`
+	qDeleteUserRoles      = `DELETE FROM role_assignments WHERE tenant = ? AND user_id = ?`
+	qDeleteUser           = `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
+	qFindUserByName       = `SELECT id FROM scim_users WHERE tenant = ? AND user_name_key = ?`
+	qFindUserByExternalID = `SELECT id FROM scim_users WHERE tenant = ? AND external_id = ?`
+	qCountUsers           = `SELECT count(*) FROM scim_users WHERE tenant = ?`
+	qListUsers            = `SELECT ` + userColumns + ` FROM scim_users WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`
+	qUserGroups           = `SELECT m.user_id, m.group_id FROM memberships m
+		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
+		WHERE m.tenant = ? AND m.user_id IN (SELECT value FROM json_each(?))
+		ORDER BY g.seq`
+)
+
+// Groups and memberships (groups.go).
+const (
+	qUnknownMembers = `SELECT j.value FROM json_each(?) j
+		WHERE NOT EXISTS (SELECT 1 FROM scim_users u WHERE u.tenant = ? AND u.id = j.value)
+		ORDER BY j.key`
+	qAddMembers = `INSERT INTO memberships (tenant, group_id, user_id)
+		SELECT ?, ?, value FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`
+	qGroupConflict = `SELECT
+		EXISTS (SELECT 1 FROM scim_groups WHERE tenant = ?1 AND display_name_key = ?3 AND id <> ?2),
+		EXISTS (SELECT 1 FROM scim_groups WHERE tenant = ?1 AND external_id = ?4 AND id <> ?2)`
+	qGroupTaken  = `SELECT EXISTS (SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?)`
+	qInsertGroup = `INSERT INTO scim_groups
+		(tenant, id, display_name_key, external_id, okta_id, doc, origin, created, last_modified, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
+	qGetGroup  = `SELECT ` + groupColumns + ` FROM scim_groups WHERE tenant = ? AND id = ?`
+	qGetGroups = `SELECT g.id, g.doc, g.okta_id, g.origin, g.created, g.last_modified, g.version
+		FROM json_each(?) j JOIN scim_groups g ON g.tenant = ? AND g.id = j.value ORDER BY j.key`
+	qUpdateGroupAttrs = `UPDATE scim_groups SET display_name_key = ?, external_id = ?, doc = ?
+		WHERE tenant = ? AND id = ?`
+	qUpdateGroupOktaID   = `UPDATE scim_groups SET okta_id = ? WHERE tenant = ? AND id = ?`
+	qDeleteMembersExcept = `DELETE FROM memberships WHERE tenant = ? AND group_id = ?
+		AND user_id NOT IN (SELECT value FROM json_each(?))`
+	qDeleteMembers = `DELETE FROM memberships WHERE tenant = ? AND group_id = ?
+		AND user_id IN (SELECT value FROM json_each(?))`
+	qBumpGroup             = `UPDATE scim_groups SET version = ?, last_modified = ? WHERE tenant = ? AND id = ?`
+	qDeleteGroup           = `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
+	qFindGroupByName       = `SELECT id FROM scim_groups WHERE tenant = ? AND display_name_key = ?`
+	qFindGroupByExternalID = `SELECT id FROM scim_groups WHERE tenant = ? AND external_id = ?`
+	qCountGroups           = `SELECT count(*) FROM scim_groups WHERE tenant = ?`
+	qListGroups            = `SELECT ` + groupColumns + ` FROM scim_groups WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`
+	qGroupMembers          = `SELECT m.user_id FROM scim_groups g
+		LEFT JOIN memberships m ON m.tenant = g.tenant AND m.group_id = g.id
+		WHERE g.tenant = ? AND g.id = ? ORDER BY m.user_id`
+)
+
+// Roles (roles.go).
+const (
+	qPutRoleMapping = `INSERT INTO role_mappings (tenant, map_key, grp, by_name, role, source) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant, map_key) DO UPDATE SET grp = excluded.grp, by_name = excluded.by_name, role = excluded.role, source = excluded.source`
+	qDeleteRoleMapping = `DELETE FROM role_mappings WHERE tenant = ? AND map_key = ?`
+	qListRoleMappings  = `SELECT grp, by_name, role, source FROM role_mappings WHERE tenant = ?`
+	qUserExists        = `SELECT 1 FROM scim_users WHERE tenant = ? AND id = ?`
+	qAssignRole        = `INSERT INTO role_assignments (tenant, user_id, role, source) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`
+	qUnassignRole = `DELETE FROM role_assignments WHERE tenant = ? AND user_id = ? AND source = ? AND role = ?`
+	qUserRoles    = `SELECT user_id, role, source FROM role_assignments
+		WHERE tenant = ? AND user_id IN (SELECT value FROM json_each(?))`
+	qSetDefaultRole = `INSERT INTO role_defaults (tenant, role) VALUES (?, ?)
+		ON CONFLICT (tenant) DO UPDATE SET role = excluded.role`
+	qDefaultRole = `SELECT role FROM role_defaults WHERE tenant = ?`
+)
+
+// Tenants and tokens (tokens.go).
+const (
+	qEnsureTenant = `INSERT INTO tenants (id, created) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`
+	qListTenants  = `SELECT id, created FROM tenants ORDER BY id`
+	qTenantExists = `SELECT 1 FROM tenants WHERE id = ?`
+	qInsertToken  = `INSERT INTO tokens (tenant, id, name, prefix, hash, created, expires_at, last_used_at, revoked_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qTokenByHash    = `SELECT ` + tokenColumns + ` FROM tokens WHERE hash = ?`
+	qListTokens     = `SELECT ` + tokenColumns + ` FROM tokens WHERE tenant = ? ORDER BY created, rowid`
+	qRevokeToken    = `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant = ? AND id = ?`
+	qSetTokenExpiry = `UPDATE tokens SET expires_at = ? WHERE tenant = ? AND id = ?`
+	qTouchToken     = `UPDATE tokens SET last_used_at = ? WHERE tenant = ? AND id = ?`
+)
+
+// Leases and reconcile runs (leases.go).
+const (
+	qGetLease = `SELECT owner, expires_at FROM leases WHERE tenant = ? AND name = ?`
+	qPutLease = `INSERT INTO leases (tenant, name, owner, expires_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (tenant, name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`
+	qRenewLease   = `UPDATE leases SET expires_at = ? WHERE tenant = ? AND name = ? AND owner = ? AND expires_at > ?`
+	qReleaseLease = `DELETE FROM leases WHERE tenant = ? AND name = ? AND owner = ?`
+	qPutRun       = `INSERT INTO runs (tenant, id, started_at, data) VALUES (?, ?, ?, ?)
+		ON CONFLICT (tenant, id) DO UPDATE SET started_at = excluded.started_at, data = excluded.data`
+	qPruneRuns = `DELETE FROM runs WHERE tenant = ?1 AND id NOT IN
+		(SELECT id FROM runs WHERE tenant = ?1 ORDER BY started_at DESC, id DESC LIMIT ?2)`
+	qListRuns = `SELECT id, started_at, data FROM runs WHERE tenant = ? ORDER BY started_at DESC, id DESC LIMIT ?`
+	qGetRun   = `SELECT started_at, data FROM runs WHERE tenant = ? AND id = ?`
+)
