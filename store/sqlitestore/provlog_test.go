@@ -23,7 +23,7 @@ func TestMigrateFromV3(t *testing.T) {
 	if _, err := s.EnsureTenant(ctx, "acme", time.Unix(5, 0)); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE provisioning_log`, `UPDATE schema_version SET version = 3`} {
+	for _, q := range append(undoV5, `DROP TABLE provisioning_log`, `UPDATE schema_version SET version = 3`) {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,10 @@ package sqlitestore
 //   - Membership tests against a list are `col IN (SELECT value FROM
 //     json_each(?))` on an indexed column.
 //   - Counts come from record_counts (kept by triggers, see schema.go), not
-//     count(*).
+//     count(*), which reads every index entry of the tenant.
+//   - A list page names its index (INDEXED BY): with statistics (ANALYZE),
+//     the planner would otherwise scan the whole table in rowid order,
+//     every tenant's rows included.
 
 const (
 	userColumns  = `id, doc, origin, created, last_modified, version`
@@ -35,7 +38,7 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`
 	qGetUser  = `SELECT ` + userColumns + ` FROM scim_users WHERE tenant = ? AND id = ?`
 	qGetUsers = `SELECT u.id, u.doc, u.origin, u.created, u.last_modified, u.version
-		FROM json_each(?) j JOIN scim_users u ON u.tenant = ? AND u.id = j.value ORDER BY j.key`
+		FROM json_each(?) j CROSS JOIN scim_users u ON u.tenant = ? AND u.id = j.value ORDER BY j.key`
 	qUserVersion  = `SELECT version FROM scim_users WHERE tenant = ? AND id = ?`
 	qUserConflict = `SELECT
 		EXISTS (SELECT 1 FROM scim_users WHERE tenant = ?1 AND user_name_key = ?3 AND id <> ?2),
@@ -46,9 +49,10 @@ const (
 	qDeleteUser           = `DELETE FROM scim_users WHERE tenant = ? AND id = ?`
 	qFindUserByName       = `SELECT id FROM scim_users WHERE tenant = ? AND user_name_key = ?`
 	qFindUserByExternalID = `SELECT id FROM scim_users WHERE tenant = ? AND external_id = ?`
-	qCountUsers           = `SELECT count(*) FROM scim_users WHERE tenant = ?`
-	qListUsers            = `SELECT ` + userColumns + ` FROM scim_users WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`
-	qUserGroups           = `SELECT m.user_id, m.group_id FROM memberships m
+	qCountUsers           = `SELECT COALESCE((SELECT user_count FROM record_counts WHERE tenant = ?), 0)`
+	qListUsers            = `SELECT ` + userColumns + ` FROM scim_users INDEXED BY scim_users_order
+		WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`
+	qUserGroups = `SELECT m.user_id, m.group_id FROM memberships m
 		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 		WHERE m.tenant = ? AND m.user_id IN (SELECT value FROM json_each(?))
 		ORDER BY g.seq`
@@ -70,7 +74,7 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
 	qGetGroup  = `SELECT ` + groupColumns + ` FROM scim_groups WHERE tenant = ? AND id = ?`
 	qGetGroups = `SELECT g.id, g.doc, g.okta_id, g.origin, g.created, g.last_modified, g.version
-		FROM json_each(?) j JOIN scim_groups g ON g.tenant = ? AND g.id = j.value ORDER BY j.key`
+		FROM json_each(?) j CROSS JOIN scim_groups g ON g.tenant = ? AND g.id = j.value ORDER BY j.key`
 	qUpdateGroupAttrs = `UPDATE scim_groups SET display_name_key = ?, external_id = ?, doc = ?
 		WHERE tenant = ? AND id = ?`
 	qUpdateGroupOktaID   = `UPDATE scim_groups SET okta_id = ? WHERE tenant = ? AND id = ?`
@@ -82,9 +86,10 @@ const (
 	qDeleteGroup           = `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
 	qFindGroupByName       = `SELECT id FROM scim_groups WHERE tenant = ? AND display_name_key = ?`
 	qFindGroupByExternalID = `SELECT id FROM scim_groups WHERE tenant = ? AND external_id = ?`
-	qCountGroups           = `SELECT count(*) FROM scim_groups WHERE tenant = ?`
-	qListGroups            = `SELECT ` + groupColumns + ` FROM scim_groups WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`
-	qGroupMembers          = `SELECT m.user_id FROM scim_groups g
+	qCountGroups           = `SELECT COALESCE((SELECT group_count FROM record_counts WHERE tenant = ?), 0)`
+	qListGroups            = `SELECT ` + groupColumns + ` FROM scim_groups INDEXED BY scim_groups_order
+		WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`
+	qGroupMembers = `SELECT m.user_id FROM scim_groups g
 		LEFT JOIN memberships m ON m.tenant = g.tenant AND m.group_id = g.id
 		WHERE g.tenant = ? AND g.id = ? ORDER BY m.user_id`
 )

@@ -136,6 +136,45 @@ CREATE TABLE provisioning_log (
 CREATE INDEX provisioning_log_name ON provisioning_log (tenant, name_key, n);
 CREATE INDEX provisioning_log_at ON provisioning_log (at);
 `,
+	// 5: per-tenant record counts, kept by triggers in the transaction of
+	// every insert and delete, so a list page's Total is one row read
+	// instead of a count over the tenant's index.
+	`
+CREATE TABLE record_counts (
+	tenant      TEXT PRIMARY KEY,
+	user_count  INTEGER NOT NULL DEFAULT 0,
+	group_count INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO record_counts (tenant, user_count, group_count)
+	SELECT tenant, sum(u), sum(g) FROM (
+		SELECT tenant, 1 AS u, 0 AS g FROM scim_users
+		UNION ALL SELECT tenant, 0, 1 FROM scim_groups)
+	GROUP BY tenant;
+CREATE TRIGGER scim_users_count_insert AFTER INSERT ON scim_users BEGIN
+	INSERT INTO record_counts (tenant, user_count) VALUES (NEW.tenant, 1)
+		ON CONFLICT (tenant) DO UPDATE SET user_count = user_count + 1;
+END;
+CREATE TRIGGER scim_users_count_delete AFTER DELETE ON scim_users BEGIN
+	UPDATE record_counts SET user_count = user_count - 1 WHERE tenant = OLD.tenant;
+END;
+CREATE TRIGGER scim_users_count_move AFTER UPDATE OF tenant ON scim_users WHEN NEW.tenant IS NOT OLD.tenant BEGIN
+	UPDATE record_counts SET user_count = user_count - 1 WHERE tenant = OLD.tenant;
+	INSERT INTO record_counts (tenant, user_count) VALUES (NEW.tenant, 1)
+		ON CONFLICT (tenant) DO UPDATE SET user_count = user_count + 1;
+END;
+CREATE TRIGGER scim_groups_count_insert AFTER INSERT ON scim_groups BEGIN
+	INSERT INTO record_counts (tenant, group_count) VALUES (NEW.tenant, 1)
+		ON CONFLICT (tenant) DO UPDATE SET group_count = group_count + 1;
+END;
+CREATE TRIGGER scim_groups_count_delete AFTER DELETE ON scim_groups BEGIN
+	UPDATE record_counts SET group_count = group_count - 1 WHERE tenant = OLD.tenant;
+END;
+CREATE TRIGGER scim_groups_count_move AFTER UPDATE OF tenant ON scim_groups WHEN NEW.tenant IS NOT OLD.tenant BEGIN
+	UPDATE record_counts SET group_count = group_count - 1 WHERE tenant = OLD.tenant;
+	INSERT INTO record_counts (tenant, group_count) VALUES (NEW.tenant, 1)
+		ON CONFLICT (tenant) DO UPDATE SET group_count = group_count + 1;
+END;
+`,
 }
 
 // SchemaVersion is the schema version this build creates and understands.

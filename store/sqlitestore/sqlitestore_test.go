@@ -229,8 +229,8 @@ func TestMigrateFromV1(t *testing.T) {
 	if _, err := s.EnsureTenant(ctx, "acme", time.Unix(5, 0)); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE leases`, `DROP TABLE runs`, `DROP TABLE role_mappings`, `DROP TABLE role_assignments`,
-		`DROP TABLE role_defaults`, `DROP TABLE provisioning_log`, `UPDATE schema_version SET version = 1`} {
+	for _, q := range append(undoV5, `DROP TABLE leases`, `DROP TABLE runs`, `DROP TABLE role_mappings`, `DROP TABLE role_assignments`,
+		`DROP TABLE role_defaults`, `DROP TABLE provisioning_log`, `UPDATE schema_version SET version = 1`) {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -258,8 +258,8 @@ func TestMigrateFromV2(t *testing.T) {
 	if err := s.CreateUser(ctx, "acme", u); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TABLE role_mappings`, `DROP TABLE role_assignments`, `DROP TABLE role_defaults`,
-		`DROP TABLE provisioning_log`, `UPDATE schema_version SET version = 2`} {
+	for _, q := range append(undoV5, `DROP TABLE role_mappings`, `DROP TABLE role_assignments`, `DROP TABLE role_defaults`,
+		`DROP TABLE provisioning_log`, `UPDATE schema_version SET version = 2`) {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,89 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/mapping"
+)
+
+// undoV5 drops what schema step 5 (record_counts) creates, for tests that
+// turn a new file into an older one.
+var undoV5 = []string{`DROP TABLE record_counts`, `DROP TRIGGER scim_users_count_insert`, `DROP TRIGGER scim_users_count_delete`,
+	`DROP TRIGGER scim_users_count_move`, `DROP TRIGGER scim_groups_count_insert`, `DROP TRIGGER scim_groups_count_delete`,
+	`DROP TRIGGER scim_groups_count_move`}
+
+// TestMigrateCounts opens a file left at schema version 4 (before
+// record_counts) holding users and groups in two tenants, and checks that
+// the migration counts them and the triggers keep counting after it.
+func TestMigrateCounts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(ctx, path, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		tenant := []string{"a", "b"}[i%2]
+		u := &mapping.User{ID: fmt.Sprintf("u%d", i), Attrs: mapping.Attrs{"userName": fmt.Sprintf("n%d", i)}}
+		if err := s.CreateUser(ctx, tenant, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateGroup(ctx, "a", &mapping.Group{ID: "g", Attrs: mapping.Attrs{"displayName": "G"}}, []string{"u0"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append(undoV5, `UPDATE schema_version SET version = 4`) {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s = openTB(t, path)
+	wantCounts(t, s, "a", 3, 1)
+	wantCounts(t, s, "b", 2, 0)
+	wantCounts(t, s, "none", 0, 0)
+	if err := s.DeleteUser(ctx, "a", "u0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteGroup(ctx, "a", "g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(ctx, "c", &mapping.User{ID: "x", Attrs: mapping.Attrs{"userName": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, s, "a", 2, 0)
+	wantCounts(t, s, "c", 1, 0)
+	// A row moved to another tenant by hand is counted there.
+	if _, err := s.w.ExecContext(ctx, `UPDATE scim_users SET tenant = 'c' WHERE tenant = 'b' AND id = 'u1'`); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, s, "b", 1, 0)
+	wantCounts(t, s, "c", 2, 0)
+}
+
+// wantCounts checks the Total of ListUsers and ListGroups against count(*).
+func wantCounts(t *testing.T, s *Store, tenant string, users, groups int) {
+	t.Helper()
+	ctx := context.Background()
+	var nu, ng int
+	if err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM scim_users WHERE tenant = ?1), (SELECT count(*) FROM scim_groups WHERE tenant = ?1)`,
+		tenant).Scan(&nu, &ng); err != nil {
+		t.Fatal(err)
+	}
+	if nu != users || ng != groups {
+		t.Fatalf("tenant %s holds %d users, %d groups; the test expects %d, %d", tenant, nu, ng, users, groups)
+	}
+	up, err := s.ListUsers(ctx, tenant, 0, 0)
+	if err != nil || up.Total != users {
+		t.Errorf("ListUsers(%s).Total = %d, %v; want %d", tenant, up.Total, err, users)
+	}
+	gp, err := s.ListGroups(ctx, tenant, 0, 0)
+	if err != nil || gp.Total != groups {
+		t.Errorf("ListGroups(%s).Total = %d, %v; want %d", tenant, gp.Total, err, groups)
+	}
+}
