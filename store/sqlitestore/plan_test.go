@@ -51,7 +51,7 @@ var planCases = []planCase{
 		"SEARCH record_counts USING PRIMARY KEY (tenant=?)": "tenant is the whole key: one row",
 	}},
 	{name: "qListUsers", q: qListUsers, args: []any{"big", 100, 1000}, walks: map[string]string{
-		"SEARCH scim_users USING INDEX scim_users_order (tenant=?)": "LIMIT/OFFSET: reads offset+limit index entries in seq order, stops there",
+		"SEARCH scim_users USING COVERING INDEX scim_users_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq",
 	}},
 	{name: "qUserGroups", q: qUserGroups, args: []any{"big", `["u7","u8"]`}},
 	// Groups and memberships.
@@ -80,7 +80,7 @@ var planCases = []planCase{
 		"SEARCH record_counts USING PRIMARY KEY (tenant=?)": "tenant is the whole key: one row",
 	}},
 	{name: "qListGroups", q: qListGroups, args: []any{"big", 100, 0}, walks: map[string]string{
-		"SEARCH scim_groups USING INDEX scim_groups_order (tenant=?)": "LIMIT/OFFSET: reads offset+limit index entries in seq order, stops there",
+		"SEARCH scim_groups USING COVERING INDEX scim_groups_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq",
 	}},
 	{name: "qGroupMembers", q: qGroupMembers, args: []any{"big", "g1"}, walks: map[string]string{
 		"SEARCH m USING PRIMARY KEY (tenant=? AND group_id=?) LEFT-JOIN": "returns the group's members",

@@ -19,7 +19,9 @@ package sqlitestore
 //     count(*), which reads every index entry of the tenant.
 //   - A list page names its index (INDEXED BY): with statistics (ANALYZE),
 //     the planner would otherwise scan the whole table in rowid order,
-//     every tenant's rows included.
+//     every tenant's rows included. The offset is skipped in a subquery
+//     over the index alone (O(offset) index entries, no row reads), then
+//     the page is read from there (O(limit)).
 
 const (
 	userColumns  = `id, doc, origin, created, last_modified, version`
@@ -51,7 +53,8 @@ const (
 	qFindUserByExternalID = `SELECT id FROM scim_users WHERE tenant = ? AND external_id = ?`
 	qCountUsers           = `SELECT COALESCE((SELECT user_count FROM record_counts WHERE tenant = ?), 0)`
 	qListUsers            = `SELECT ` + userColumns + ` FROM scim_users INDEXED BY scim_users_order
-		WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`
+		WHERE tenant = ?1 AND seq >= (SELECT seq FROM scim_users INDEXED BY scim_users_order WHERE tenant = ?1 ORDER BY seq LIMIT 1 OFFSET ?3)
+		ORDER BY seq LIMIT ?2`
 	qUserGroups = `SELECT m.user_id, m.group_id FROM memberships m
 		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 		WHERE m.tenant = ? AND m.user_id IN (SELECT value FROM json_each(?))
@@ -88,7 +91,8 @@ const (
 	qFindGroupByExternalID = `SELECT id FROM scim_groups WHERE tenant = ? AND external_id = ?`
 	qCountGroups           = `SELECT COALESCE((SELECT group_count FROM record_counts WHERE tenant = ?), 0)`
 	qListGroups            = `SELECT ` + groupColumns + ` FROM scim_groups INDEXED BY scim_groups_order
-		WHERE tenant = ? ORDER BY seq LIMIT ? OFFSET ?`
+		WHERE tenant = ?1 AND seq >= (SELECT seq FROM scim_groups INDEXED BY scim_groups_order WHERE tenant = ?1 ORDER BY seq LIMIT 1 OFFSET ?3)
+		ORDER BY seq LIMIT ?2`
 	qGroupMembers = `SELECT m.user_id FROM scim_groups g
 		LEFT JOIN memberships m ON m.tenant = g.tenant AND m.group_id = g.id
 		WHERE g.tenant = ? AND g.id = ? ORDER BY m.user_id`
