@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/store"
 )
 
 // undoV5 drops what schema step 5 (record_counts) creates, for tests that
@@ -85,5 +87,32 @@ func wantCounts(t *testing.T, s *Store, tenant string, users, groups int) {
 	gp, err := s.ListGroups(ctx, tenant, 0, 0)
 	if err != nil || gp.Total != groups {
 		t.Errorf("ListGroups(%s).Total = %d, %v; want %d", tenant, gp.Total, err, groups)
+	}
+}
+
+// TestVerifyCounts checks that Verify reports a wrong record_counts row as
+// an index mismatch and repair rewrites it.
+func TestVerifyCounts(t *testing.T) {
+	ctx := context.Background()
+	s := openTB(t, filepath.Join(t.TempDir(), "state.db"))
+	if _, err := s.EnsureTenant(ctx, "a", time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(ctx, "a", &mapping.User{ID: "u", Attrs: mapping.Attrs{"userName": "u"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Verify(ctx, "a", false); err != nil || len(r.Problems) != 0 {
+		t.Fatalf("Verify of a clean tenant = %+v, %v", r, err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE record_counts SET user_count = 7, group_count = 2 WHERE tenant = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Verify(ctx, "a", true)
+	if err != nil || len(r.Problems) != 1 || r.Problems[0].Kind != store.ProblemIndexMismatch || r.Problems[0].Repaired != 1 {
+		t.Fatalf("Verify(repair) = %+v, %v; want one repaired %s", r, err, store.ProblemIndexMismatch)
+	}
+	wantCounts(t, s, "a", 1, 0)
+	if r, err := s.Verify(ctx, "a", false); err != nil || len(r.Problems) != 0 {
+		t.Errorf("Verify after repair = %+v, %v", r, err)
 	}
 }

@@ -84,12 +84,40 @@ func (s *Store) verifyTx(ctx context.Context, tx *txn, r *store.VerifyReport, te
 			r.Repaired(store.ProblemTenantRegistry, 1)
 		}
 	}
+	if err := verifyCounts(ctx, tx, r, tenant, users, groups, repair); err != nil {
+		return err
+	}
 	for _, vt := range vtables {
 		if err := verifyRecords(ctx, tx, r, tenant, vt, repair); err != nil {
 			return err
 		}
 	}
 	return verifyLinks(ctx, tx, r, tenant, repair)
+}
+
+// verifyCounts checks the tenant's record_counts row (what list pages
+// report as their total) against the counted rows, as an index mismatch,
+// and rewrites it on repair. The triggers keep it right; only an edit of
+// the table itself can make it wrong.
+func verifyCounts(ctx context.Context, tx *txn, r *store.VerifyReport, tenant string, users, groups int, repair bool) error {
+	var cu, cg int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT user_count FROM record_counts WHERE tenant = ?1), 0),
+		COALESCE((SELECT group_count FROM record_counts WHERE tenant = ?1), 0)`, tenant).Scan(&cu, &cg); err != nil {
+		return err
+	}
+	if cu == users && cg == groups {
+		return nil
+	}
+	r.Problem(store.ProblemIndexMismatch, "record_counts says %d users and %d groups; the tenant has %d and %d", cu, cg, users, groups)
+	if !repair {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO record_counts (tenant, user_count, group_count) VALUES (?, ?, ?)
+		ON CONFLICT (tenant) DO UPDATE SET user_count = excluded.user_count, group_count = excluded.group_count`, tenant, users, groups); err != nil {
+		return err
+	}
+	r.Repaired(store.ProblemIndexMismatch, 1)
+	return nil
 }
 
 // verifyRecords checks one record table's index columns against the
