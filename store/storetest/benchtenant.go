@@ -1,10 +1,12 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
@@ -19,14 +21,15 @@ type Seeder func(tb testing.TB, s store.State, tenant string, users []*mapping.U
 // ParallelSeed is the default Seeder: CreateUser from 16 goroutines.
 func ParallelSeed(tb testing.TB, s store.State, tenant string, users []*mapping.User) {
 	tb.Helper()
-	f := newFixture(tb, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
 	const workers = 16
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(users); i += workers {
-				if err := s.CreateUser(f.ctx, tenant, users[i]); err != nil {
+				if err := s.CreateUser(ctx, tenant, users[i]); err != nil {
 					errs[w] = err
 					return
 				}
