@@ -16,7 +16,9 @@
 // role_mappings, role_assignments and role_defaults (store.Roles; a user's
 // assignments cascade with it), provisioning_log (store.ProvisioningLog:
 // one row per entry, numbered per tenant, pruned by count and age on every
-// append), plus schema_version for migrations. Uniqueness rules
+// append), record_counts (each tenant's user and group counts, kept by
+// triggers, so a list page's total is one row read), plus schema_version
+// for migrations. Uniqueness rules
 // are UNIQUE indexes over folded userName/displayName keys
 // (mapping.FoldKey) and exact externalId values.
 //
