@@ -17,25 +17,27 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The stack floor (--floor, spawn mode): a second server, this binary run
-// as "axonflow-bench __floor-server", that answers GET /scim/v2/Users/{id}
-// with the Redis work of axonflow-sync's GET and nothing else: the same two
-// round trips with the same commands on the same keys (HMGET of the token
-// record; one pipeline of HMGET of the user record, SMEMBERS of its groups,
-// HGETALL of the role mappings, GET of the default role, SMEMBERS of its
-// roles), on net/http's ServeMux and go-redis with their defaults, and then
-// a canned body: the bytes the real server returned for one of the users.
-// No authentication logic, decoding, rendering, JSON, logging or metrics.
-// Driven like the get phase (same generator, connections, CPU layout and
-// duration), it shows what this stack reaches on this machine before the
-// server does any work of its own: the floor under the server's cost per
-// request and the ceiling above its throughput, measured rather than
-// assumed.
+// The stack floor (--floor, spawn mode, Redis store): a second server, this
+// binary run as "axonflow-bench __floor-server", that answers
+// GET /scim/v2/Users/{id} with the Redis work of axonflow-sync's GET once
+// its token is verified from the in-process cache, and nothing else: ONE
+// round trip, the pipeline of the user-context read on the same keys
+// (HMGET of the user record, SMEMBERS of its groups, HGETALL of the role
+// mappings, GET of the default role, SMEMBERS of its roles: the commands of
+// redisstore's UserContext), on net/http's ServeMux and go-redis with their
+// defaults, and then a canned body: the bytes the real server returned for
+// one of the users. No authentication logic (a request without an
+// Authorization header is refused, nothing else is checked), decoding,
+// rendering, JSON, logging or metrics. Driven like the get phase (same
+// generator, connections, CPU layout and duration), it shows what this
+// stack reaches on this machine before the server does any work of its
+// own: the floor under the server's cost per request and the ceiling above
+// its throughput, measured rather than assumed.
 const floorCommand = "__floor-server"
 
 // floorFlags are what the benchmark passes to the floor server.
 type floorFlags struct {
-	listen, redisURL, keyBase, tokenKey, bodyFile string
+	listen, redisURL, keyBase, bodyFile string
 }
 
 // floorMain runs the floor server until SIGTERM/SIGKILL (its parent stops
@@ -47,7 +49,6 @@ func floorMain(args []string, stderr io.Writer) int {
 	fs.StringVar(&f.listen, "listen", "", "address")
 	fs.StringVar(&f.redisURL, "redis-url", "", "Redis URL")
 	fs.StringVar(&f.keyBase, "key-base", "", `tenant key prefix, e.g. "t:{bench}:"`)
-	fs.StringVar(&f.tokenKey, "token-key", "", "the token record's key")
 	fs.StringVar(&f.bodyFile, "body-file", "", "the response body")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -63,7 +64,6 @@ func floorMain(args []string, stderr io.Writer) int {
 		return exitFail
 	}
 	rc := redis.NewClient(ro)
-	tokenFields := []string{"tenant", "id", "name", "prefix", "created", "exp", "used", "revoked"}
 	userFields := []string{"doc", "origin", "created", "lm", "v"}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /scim/v2/Users/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -71,10 +71,6 @@ func floorMain(args []string, stderr io.Writer) int {
 		defer cancel()
 		if r.Header.Get("Authorization") == "" {
 			http.Error(w, "no token", http.StatusUnauthorized)
-			return
-		}
-		if err := rc.HMGet(ctx, f.tokenKey, tokenFields...).Err(); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		id := r.PathValue("id")
@@ -122,7 +118,7 @@ func startFloor(ctx context.Context, dir string, f floorFlags, body []byte, cpus
 		return nil, "", err
 	}
 	cmd := exec.Command(self, floorCommand, "--listen", f.listen, "--redis-url", f.redisURL,
-		"--key-base", f.keyBase, "--token-key", f.tokenKey, "--body-file", f.bodyFile)
+		"--key-base", f.keyBase, "--body-file", f.bodyFile)
 	cmd.Env = serverEnv()
 	c, err := startChild("floor server", cmd, "", cpus)
 	if err != nil {
@@ -164,7 +160,7 @@ func (b *bench) floorPhase(ctx context.Context, dir string, f floorFlags) (*phas
 	defer func() { b.c, b.serverPid, b.prof = realClient, realPid, realProf }()
 	return b.measure(ctx, phaseSpec{
 		name:    floorPhaseName,
-		request: "GET /Users/{id} on the stack floor: net/http + go-redis, the same Redis commands as get, a canned body of get's size",
+		request: "GET /Users/{id} on the stack floor: net/http + go-redis, one round trip (the user-context pipeline), a canned body of get's size",
 		op: func(ctx context.Context, w int, r *rand.Rand, n int) outcome {
 			return is(http.StatusOK)(b.c.do(ctx, http.MethodGet, "/Users/"+b.pick(r).id, nil, false))
 		},

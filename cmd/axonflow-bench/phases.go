@@ -26,7 +26,8 @@ type bench struct {
 	run       string // random id that keeps this run's names unique
 	prof      profiler
 	layout    cpuLayout // --pin (spawn mode); zero: not pinned
-	spawnDir  string    // spawn mode's temporary directory
+	spawnDir  string    // spawn mode's temporary directory of this run
+	store     string    // storeRedis, storeEmbedded, or "" (attach mode without --redis-url)
 	log       io.Writer
 	rep       *report
 
@@ -40,7 +41,11 @@ type membership struct{ group, user string }
 
 // phaseResult is one row of the report.
 type phaseResult struct {
-	Name       string        `json:"name"`
+	Name string `json:"name"`
+	// Store is the store of the run: "redis" or "embedded" ("" in attach
+	// mode without --redis-url); Users is its tenant size (users imported).
+	Store      string        `json:"store,omitempty"`
+	Users      int           `json:"tenant_users"`
 	Request    string        `json:"request"`
 	Conns      int           `json:"conns"`
 	Requests   int           `json:"requests"`
@@ -62,8 +67,12 @@ type phaseResult struct {
 	CeilingRTPerS  float64   `json:"ceiling_rt_per_s,omitempty"`
 	CeilingOpsPerS float64   `json:"ceiling_ops_per_s,omitempty"`
 	Ratio          float64   `json:"ratio,omitempty"`
-	// ServerCPUPerOp is the server's CPU time per request.
+	// ServerCPUPerOp is the server's CPU time per request; RedisCPUPerOp
+	// redis-server's (from INFO with --count-rtt, else from /proc; 0:
+	// unknown or no Redis); StackCPUPerOp their sum (Redis store only).
 	ServerCPUPerOp time.Duration `json:"server_cpu_per_op_ns,omitempty"`
+	RedisCPUPerOp  time.Duration `json:"redis_cpu_per_op_ns,omitempty"`
+	StackCPUPerOp  time.Duration `json:"server_plus_redis_cpu_per_op_ns,omitempty"`
 	Profiles       []string      `json:"cpu_profiles,omitempty"`
 	Notes          []string      `json:"notes,omitempty"`
 
@@ -89,7 +98,7 @@ func (b *bench) measure(ctx context.Context, s phaseSpec) (*phaseResult, error) 
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	res := &phaseResult{Name: s.name, Request: s.request, Conns: b.opt.conns}
+	res := &phaseResult{Name: s.name, Store: b.store, Users: b.opt.users, Request: s.request, Conns: b.opt.conns}
 	var prof string
 	if b.prof != nil {
 		var err error
@@ -162,9 +171,18 @@ func (p *phaseResult) finish() {
 	if p.Wall > 0 {
 		p.OKPerSec = float64(p.OK) / p.Wall.Seconds()
 	}
-	p.Latency = p.lat.summarize()
+	if p.lat != nil {
+		p.Latency = p.lat.summarize()
+	}
 	if p.CPU.Server > 0 && p.Requests > 0 {
 		p.ServerCPUPerOp = p.CPU.Server / time.Duration(p.Requests)
+	}
+	p.RedisCPUPerOp, p.StackCPUPerOp = 0, 0
+	if p.Store == storeRedis && p.CPU.Redis > 0 && p.Requests > 0 {
+		p.RedisCPUPerOp = p.CPU.Redis / time.Duration(p.Requests)
+		if p.ServerCPUPerOp > 0 {
+			p.StackCPUPerOp = p.ServerCPUPerOp + p.RedisCPUPerOp
+		}
 	}
 	if p.RedisUsage != nil {
 		po := p.RedisUsage.perOp(p.Requests)
@@ -178,7 +196,7 @@ func mergePhases(name, request string, parts []*phaseResult) *phaseResult {
 	m := &phaseResult{Name: name, Request: request, Errors: errorCounts{}, PeakRSSPerPhase: true}
 	var usage *rttUsage
 	for _, p := range parts {
-		m.Conns = p.Conns
+		m.Conns, m.Store, m.Users = p.Conns, p.Store, p.Users
 		m.Requests += p.Requests
 		m.OK += p.OK
 		for k, v := range p.Errors {

@@ -26,37 +26,54 @@ import (
 // ceilingCPUs), the highest of the layouts tried.
 type cpuLayout struct {
 	Server  []int `json:"server_cpus"`
-	Redis   []int `json:"redis_cpus"`
+	Redis   []int `json:"redis_cpus"` // none on the embedded store
 	Loadgen []int `json:"loadgen_cpus"`
 	// Ceiling is where the ceiling loops run (this process, moved there
 	// for the loops and back afterwards): the server's CPUs, idle then.
-	Ceiling []int `json:"ceiling_cpus"`
+	Ceiling []int `json:"ceiling_cpus"` // none on the embedded store
 }
 
 // planLayout splits cpus (the CPUs this process may use) for a spawn-mode
 // run. With 2 CPUs: the server gets the first (its GOMAXPROCS follows its
 // affinity: 1), Redis and the load generator share the second. With 3 or
 // more: Redis gets the last, the load generator the one before it, the
-// server the rest. With 1 CPU there is nothing to split (ok false).
-func planLayout(cpus []int) (cpuLayout, bool) {
+// server the rest. Without Redis (withRedis false: the embedded store) the
+// layout is the same less Redis and the ceiling loops (which need Redis),
+// so both stores are measured with the server on the same CPUs. With 1 CPU
+// there is nothing to split (ok false).
+func planLayout(cpus []int, withRedis bool) (cpuLayout, bool) {
 	n := len(cpus)
+	var l cpuLayout
 	switch {
 	case n < 2:
 		return cpuLayout{}, false
 	case n == 2:
-		return cpuLayout{Server: cpus[:1], Redis: cpus[1:], Loadgen: cpus[1:], Ceiling: cpus[:1]}, true
+		l = cpuLayout{Server: cpus[:1], Redis: cpus[1:], Loadgen: cpus[1:], Ceiling: cpus[:1]}
 	default:
-		return cpuLayout{Server: cpus[:n-2], Redis: cpus[n-1:], Loadgen: cpus[n-2 : n-1], Ceiling: cpus[:n-2]}, true
+		l = cpuLayout{Server: cpus[:n-2], Redis: cpus[n-1:], Loadgen: cpus[n-2 : n-1], Ceiling: cpus[:n-2]}
 	}
+	if !withRedis {
+		l.Redis, l.Ceiling = nil, nil
+	}
+	return l, true
 }
 
-// String is the layout for the report: "server 0, redis-server 1, load generator 1".
+// String is the layout for the report: "server on CPU 0 (GOMAXPROCS 1),
+// redis-server on CPU 1, load generator on CPU 1, ceiling loops on CPU 0"
+// (without the Redis parts when there is no Redis).
 func (l cpuLayout) String() string {
 	if len(l.Server) == 0 {
 		return "not pinned"
 	}
-	return fmt.Sprintf("server on CPU %s (GOMAXPROCS %d), redis-server on CPU %s, load generator on CPU %s, ceiling loops on CPU %s",
-		cpuList(l.Server), len(l.Server), cpuList(l.Redis), cpuList(l.Loadgen), cpuList(l.Ceiling))
+	s := fmt.Sprintf("server on CPU %s (GOMAXPROCS %d), ", cpuList(l.Server), len(l.Server))
+	if len(l.Redis) > 0 {
+		s += fmt.Sprintf("redis-server on CPU %s, ", cpuList(l.Redis))
+	}
+	s += fmt.Sprintf("load generator on CPU %s", cpuList(l.Loadgen))
+	if len(l.Ceiling) > 0 {
+		s += fmt.Sprintf(", ceiling loops on CPU %s", cpuList(l.Ceiling))
+	}
+	return s
 }
 
 func cpuList(cpus []int) string {

@@ -13,20 +13,29 @@ import (
 )
 
 func TestPlanLayout(t *testing.T) {
-	if _, ok := planLayout([]int{3}); ok {
+	if _, ok := planLayout([]int{3}, true); ok {
 		t.Error("one CPU: nothing to pin")
 	}
-	l, ok := planLayout([]int{0, 1})
+	l, ok := planLayout([]int{0, 1}, true)
 	want := cpuLayout{Server: []int{0}, Redis: []int{1}, Loadgen: []int{1}, Ceiling: []int{0}}
 	if !ok || !reflect.DeepEqual(l, want) {
 		t.Errorf("2 CPUs: %+v", l)
 	}
-	l, _ = planLayout([]int{2, 4, 6, 8})
+	// The embedded store: the same, less Redis and the ceiling loops.
+	l, ok = planLayout([]int{0, 1}, false)
+	want = cpuLayout{Server: []int{0}, Loadgen: []int{1}}
+	if !ok || !reflect.DeepEqual(l, want) {
+		t.Errorf("2 CPUs, no Redis: %+v", l)
+	}
+	if s := l.String(); s != "server on CPU 0 (GOMAXPROCS 1), load generator on CPU 1" {
+		t.Errorf("String without Redis: %s", s)
+	}
+	l, _ = planLayout([]int{2, 4, 6, 8}, true)
 	want = cpuLayout{Server: []int{2, 4}, Redis: []int{8}, Loadgen: []int{6}, Ceiling: []int{2, 4}}
 	if !reflect.DeepEqual(l, want) {
 		t.Errorf("4 CPUs: %+v", l)
 	}
-	if s := want.String(); !strings.Contains(s, "server on CPU 2,4 (GOMAXPROCS 2)") {
+	if s := want.String(); s != "server on CPU 2,4 (GOMAXPROCS 2), redis-server on CPU 8, load generator on CPU 6, ceiling loops on CPU 2,4" {
 		t.Errorf("String: %s", s)
 	}
 }
@@ -112,9 +121,12 @@ func TestPinSelf(t *testing.T) {
 	}
 }
 
-// TestSpawnRun runs spawn mode for a moment: redis-server from PATH, the
-// server built from this module, every timed phase, the ceiling loops, the
-// CPU layout. Skipped without redis-server or in -short.
+// TestSpawnRun runs spawn mode for a moment on both stores at two tenant
+// sizes: redis-server from PATH and the embedded store, the server built
+// from the axonflow-sync module (found from this directory), every timed
+// phase, the stack floor, the ceiling loops, the big group at the larger
+// size, the CPU layouts, the scaling rows and the targets. Skipped without
+// redis-server or in -short.
 func TestSpawnRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
@@ -122,7 +134,7 @@ func TestSpawnRun(t *testing.T) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("no redis-server on PATH")
 	}
-	o, err := parseFlags([]string{"--spawn", "--server-src", "../..", "--users", "150", "--conns", "4", "--duration", "300ms",
+	o, err := parseFlags([]string{"--spawn", "--store", "both", "--sizes", "100,200", "--conns", "4", "--duration", "300ms",
 		"--ceiling-duration", "200ms", "--batch", "10", "--big-group", "100", "--rounds", "2", "--member-pool", "5"},
 		io.Discard, func(string) string { return "" })
 	if err != nil {
@@ -139,13 +151,52 @@ func TestSpawnRun(t *testing.T) {
 	if got := allowedList(t, "/proc/self/status"); got != before {
 		t.Errorf("after the spawn run this process may run on CPU %q, before on %q", got, before)
 	}
-	for _, p := range rep.Phases {
-		if p.OK == 0 || p.Errors.total() != 0 {
-			t.Errorf("%s: %d ok, errors %s: %s", p.Name, p.OK, p.Errors, p.FirstError)
+	if len(rep.Runs) != 4 {
+		t.Fatalf("%d runs, want 4 (2 stores × 2 sizes)", len(rep.Runs))
+	}
+	// Sizes ascending, at each size Redis then the embedded store.
+	for i, want := range []runKey{{storeRedis, 100}, {storeEmbedded, 100}, {storeRedis, 200}, {storeEmbedded, 200}} {
+		if got := (runKey{rep.Runs[i].Store, rep.Runs[i].Users}); got != want {
+			t.Errorf("run %d: %+v, want %+v", i, got, want)
 		}
 	}
-	if len(rep.Ceiling.Runs) != 2 {
-		t.Errorf("%d ceiling runs", len(rep.Ceiling.Runs))
+	for _, p := range rep.Phases {
+		if p.OK == 0 || p.Errors.total() != 0 {
+			t.Errorf("%s %d %s: %d ok, errors %s: %s", p.Store, p.Users, p.Name, p.OK, p.Errors, p.FirstError)
+		}
+		if p.ServerCPUPerOp <= 0 && p.Requests > 50 {
+			t.Errorf("%s %d %s: no server CPU per request", p.Store, p.Users, p.Name)
+		}
+		if (p.Store == storeRedis) != (p.Redis != nil) {
+			t.Errorf("%s %d %s: round trips %+v", p.Store, p.Users, p.Name, p.Redis)
+		}
+	}
+	for _, k := range []runKey{{storeRedis, 100}, {storeRedis, 200}} {
+		if rep.phaseOf(k.store, k.users, floorPhaseName) == nil {
+			t.Errorf("%+v: no stack floor row", k)
+		}
+	}
+	// One round trip per GET, plus the floor's connection set-ups (a
+	// HELLO per go-redis connection) spread over a short phase.
+	if f := rep.phaseOf(storeRedis, 200, floorPhaseName); f != nil && (f.Redis.RTT < 1 || f.Redis.RTT > 1+rttSlack) {
+		t.Errorf("the stack floor makes %.2f round trips per GET, want 1 (%s)", f.Redis.RTT, f.Redis)
+	}
+	for _, k := range []runKey{{storeEmbedded, 100}, {storeEmbedded, 200}} {
+		if rep.phaseOf(k.store, k.users, floorPhaseName) != nil {
+			t.Errorf("%+v: a stack floor on the embedded store", k)
+		}
+	}
+	// The big group at the larger size only, on both stores.
+	for _, k := range []runKey{{storeRedis, 200}, {storeEmbedded, 200}} {
+		if rep.phaseOf(k.store, k.users, "member-add (100)") == nil {
+			t.Errorf("%+v: no big-group rows", k)
+		}
+	}
+	if rep.phaseOf(storeRedis, 100, "member-add (100)") != nil {
+		t.Error("the big group ran at the smaller size")
+	}
+	if len(rep.Ceiling.Runs) != 4 {
+		t.Errorf("%d ceiling runs, want 2 per Redis run", len(rep.Ceiling.Runs))
 	}
 	for _, r := range rep.Ceiling.Runs {
 		for _, s := range r.Shapes {
@@ -154,12 +205,36 @@ func TestSpawnRun(t *testing.T) {
 			}
 		}
 	}
-	if cpus, _ := allowedCPUs(); len(cpus) >= 2 && rep.Server.Layout == nil {
-		t.Error("no CPU layout with 2 CPUs")
+	if cpus, _ := allowedCPUs(); len(cpus) >= 2 {
+		for _, ri := range rep.Runs {
+			if l := ri.Server.Layout; l == nil || (ri.Store == storeEmbedded) != (len(l.Redis) == 0) {
+				t.Errorf("%s run: CPU layout %+v", ri.Store, l)
+			}
+		}
+	}
+	if len(rep.Scaling) == 0 {
+		t.Error("no scaling rows with two sizes")
+	}
+	for _, prefix := range []string{
+		"embedded store, GET /Users/{id}: server CPU per request at the big",
+		"embedded store, GET /Users/{id}: server CPU per request ≤ the Redis",
+		"embedded store, GET /Users/{id}: ok/s ≥ the Redis store's",
+		"Redis store, GET /Users/{id}: 1 round trip",
+		"Redis store, writes",
+		"Redis store, GET /Users/{id}: ok/s against the stack floor",
+	} {
+		found := false
+		for _, tg := range rep.Targets {
+			found = found || strings.HasPrefix(tg.Target, prefix)
+		}
+		if !found {
+			t.Errorf("no target %q", prefix)
+		}
 	}
 	var table bytes.Buffer
 	rep.writeTable(&table)
-	for _, want := range []string{"CPU layout", "get", "member-add", "Redis ceiling"} {
+	for _, want := range []string{"CPU layout", "== embedded store, 200 users", "== redis store, 100 users", "get (stack floor)",
+		"member-add", "Redis ceiling", "CPU per request by tenant size", "Targets"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}

@@ -20,8 +20,12 @@ import (
 	"time"
 )
 
-// serverPkg is the package spawn mode builds.
-const serverPkg = "github.com/axonflow/axonflow-sync/cmd/axonflow-sync"
+// serverModule is the axonflow-sync module; serverPkg is the package of it
+// spawn mode builds.
+const (
+	serverModule = "github.com/axonflow/axonflow-sync"
+	serverPkg    = serverModule + "/cmd/axonflow-sync"
+)
 
 // child is a process spawn mode started; stop ends it.
 type child struct {
@@ -128,16 +132,16 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// spawned is what spawn mode started.
+// spawned is what spawn mode started for one run.
 type spawned struct {
 	dir      string
-	redis    *child
+	redis    *child // nil on the embedded store
 	server   *child
-	redisURL string
+	redisURL string // "" on the embedded store
+	dataDir  string // the embedded store's data directory
 	scimURL  string
 	token    string
 	tenant   string
-	binary   string
 	pprofURL string // overlay profiler, when --cpuprofile
 	layout   cpuLayout
 }
@@ -272,9 +276,10 @@ func serverEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// spawn starts redis-server and axonflow-sync serve with a fresh tenant
-// token, as the options say.
-func spawn(ctx context.Context, o options, log io.Writer) (s *spawned, err error) {
+// spawn starts a fresh store (st: storeRedis, a redis-server without
+// persistence; storeEmbedded, a temporary data directory) and binary's
+// serve on it with a fresh tenant token, as the options say.
+func spawn(ctx context.Context, o options, st, binary string, log io.Writer) (s *spawned, err error) {
 	s = &spawned{tenant: "bench"}
 	defer func() {
 		if err != nil {
@@ -282,60 +287,44 @@ func spawn(ctx context.Context, o options, log io.Writer) (s *spawned, err error
 			s = nil
 		}
 	}()
-	if s.dir, err = os.MkdirTemp("", "axonflow-bench-"); err != nil {
+	if s.dir, err = os.MkdirTemp("", "axonflow-bench-run-"); err != nil {
 		return s, err
 	}
-	redisBin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return s, errors.New("redis-server not found on PATH (Debian: apt-get install redis-server)")
-	}
-	s.binary = o.serverBin
-	if s.binary == "" {
-		if s.binary, err = buildServer(ctx, o.serverSrc, s.dir, o.cpuprofile != "", log); err != nil {
-			return s, err
-		}
-	}
-
 	if o.pin {
 		cpus, err := allowedCPUs()
 		if err != nil {
 			return s, err
 		}
-		if l, ok := planLayout(cpus); ok {
+		if l, ok := planLayout(cpus, st == storeRedis); ok {
 			s.layout = l
 		} else {
 			fmt.Fprintf(log, "axonflow-bench: --pin: only %d CPU, nothing to pin\n", len(cpus))
 		}
 	}
 
-	// Redis: no persistence, so the benchmark measures the server and not
-	// the disk.
-	port, err := freePort()
-	if err != nil {
-		return s, err
-	}
-	s.redis, err = startChild("redis-server", exec.Command(redisBin,
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.dir,
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", ""), "", s.layout.Redis)
-	if err != nil {
-		return s, err
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	if err := waitFor(ctx, s.redis, 10*time.Second, func() error {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
+	// The store: the environment of every axonflow-sync command below.
+	var storeEnv string
+	switch st {
+	case storeRedis:
+		if s.redisURL, err = s.startRedis(ctx, log); err != nil {
+			return s, err
 		}
-		return err
-	}); err != nil {
-		return s, err
+		storeEnv = "AXONFLOW_SYNC_REDIS_URL=" + s.redisURL
+	case storeEmbedded:
+		s.dataDir = filepath.Join(s.dir, "data")
+		if err := os.Mkdir(s.dataDir, 0o700); err != nil {
+			return s, err
+		}
+		storeEnv = "AXONFLOW_SYNC_DATA_DIR=" + s.dataDir
+		fmt.Fprintf(log, "axonflow-bench: embedded store in %s\n", s.dataDir)
+	default:
+		return s, fmt.Errorf("unknown store %q", st)
 	}
-	s.redisURL = "redis://" + addr + "/0"
-	fmt.Fprintf(log, "axonflow-bench: redis-server pid %d on %s (no persistence)\n", s.redis.pid(), addr)
 
-	// The tenant's token, through the CLI as an operator would.
-	tok := exec.CommandContext(ctx, s.binary, "token", "create", "--tenant", s.tenant, "--name", "axonflow-bench")
-	tok.Env = serverEnv("AXONFLOW_SYNC_REDIS_URL=" + s.redisURL)
+	// The tenant's token, through the CLI as an operator would (the
+	// embedded store allows the second process, serve, beside it).
+	tok := exec.CommandContext(ctx, binary, "token", "create", "--tenant", s.tenant, "--name", "axonflow-bench")
+	tok.Env = serverEnv(storeEnv)
 	var stderr bytes.Buffer
 	tok.Stderr = &stderr
 	out, err := tok.Output()
@@ -352,12 +341,11 @@ func spawn(ctx context.Context, o options, log io.Writer) (s *spawned, err error
 	if err != nil {
 		return s, err
 	}
-	serverRedisURL := s.redisURL
-	if o.serverRedisQuery != "" {
-		serverRedisURL += "?" + o.serverRedisQuery
+	if st == storeRedis && o.serverRedisQuery != "" {
+		storeEnv += "?" + o.serverRedisQuery
 	}
 	env := serverEnv(
-		"AXONFLOW_SYNC_REDIS_URL="+serverRedisURL,
+		storeEnv,
 		"AXONFLOW_SYNC_LISTEN=127.0.0.1:"+strconv.Itoa(scimPort),
 		"AXONFLOW_SYNC_ADMIN_LISTEN=127.0.0.1:"+strconv.Itoa(adminPort),
 		"AXONFLOW_SYNC_LOG_LEVEL="+o.serverLogLevel,
@@ -371,7 +359,7 @@ func spawn(ctx context.Context, o options, log io.Writer) (s *spawned, err error
 		env = append(env, "AXONFLOW_BENCH_PPROF_LISTEN=127.0.0.1:"+strconv.Itoa(pp))
 		s.pprofURL = "http://127.0.0.1:" + strconv.Itoa(pp)
 	}
-	cmd := exec.Command(s.binary, "serve")
+	cmd := exec.Command(binary, "serve")
 	cmd.Env = env
 	logFile := o.serverLog
 	if logFile == "" {
@@ -395,11 +383,43 @@ func spawn(ctx context.Context, o options, log io.Writer) (s *spawned, err error
 		return s, err
 	}
 	s.scimURL = "http://127.0.0.1:" + strconv.Itoa(scimPort) + "/scim/v2"
-	fmt.Fprintf(log, "axonflow-bench: axonflow-sync serve pid %d at %s (tenant %q, log level %s)\n", s.server.pid(), s.scimURL, s.tenant, o.serverLogLevel)
+	fmt.Fprintf(log, "axonflow-bench: axonflow-sync serve pid %d at %s (%s store, tenant %q, log level %s)\n", s.server.pid(), s.scimURL, st, s.tenant, o.serverLogLevel)
 	if len(s.layout.Server) > 0 {
 		fmt.Fprintf(log, "axonflow-bench: CPU layout (--pin): %s\n", s.layout)
 	}
 	return s, nil
+}
+
+// startRedis starts redis-server from PATH on a free port, without
+// persistence (the benchmark measures the server, not the disk), and
+// returns its URL.
+func (s *spawned) startRedis(ctx context.Context, log io.Writer) (string, error) {
+	redisBin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return "", errors.New("redis-server not found on PATH (Debian: apt-get install redis-server)")
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	s.redis, err = startChild("redis-server", exec.Command(redisBin,
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.dir,
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", ""), "", s.layout.Redis)
+	if err != nil {
+		return "", err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if err := waitFor(ctx, s.redis, 10*time.Second, func() error {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(log, "axonflow-bench: redis-server pid %d on %s (no persistence)\n", s.redis.pid(), addr)
+	return "redis://" + addr + "/0", nil
 }
 
 // waitFor polls ready until it succeeds, c exits or timeout passes.
