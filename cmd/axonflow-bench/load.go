@@ -266,8 +266,12 @@ func oktaPutUser(id, login, externalID, given string) []byte {
 	return b
 }
 
-// oktaDeactivate is Okta's deactivation: replace without a path.
-var oktaDeactivate = []byte(`{"schemas":["` + schemaPatch + `"],"Operations":[{"op":"replace","value":{"active":false}}]}`)
+// oktaDeactivate is Okta's deactivation: replace without a path;
+// oktaReactivate the same with active true.
+var (
+	oktaDeactivate = []byte(`{"schemas":["` + schemaPatch + `"],"Operations":[{"op":"replace","value":{"active":false}}]}`)
+	oktaReactivate = []byte(`{"schemas":["` + schemaPatch + `"],"Operations":[{"op":"replace","value":{"active":true}}]}`)
+)
 
 // oktaCreateGroup is Okta's Group Push create.
 func oktaCreateGroup(name string) []byte {

@@ -318,15 +318,22 @@ func (b *bench) put() phaseSpec {
 	}
 }
 
-// deactivate PATCHes distinct users in import order (a second
-// deactivation of the same user would write nothing).
+// deactivate PATCHes the users in import order, each once per pass: the
+// first pass deactivates them, the next reactivates them (Okta's same
+// request with active true), and so on, so that every request changes its
+// user (a second deactivation would write nothing) whatever the tenant's
+// size. Passes overlap only when there are fewer users than connections.
 func (b *bench) deactivate() phaseSpec {
 	return phaseSpec{
 		name:    "deactivate",
-		request: `PATCH /Users/{id} {"op":"replace","value":{"active":false}} (no path)`,
+		request: `PATCH /Users/{id} {"op":"replace","value":{"active":false}} (no path); active true on every second pass over the users`,
 		op: func(ctx context.Context, w int, r *rand.Rand, n int) outcome {
 			u := b.users[n%len(b.users)]
-			return is(http.StatusOK)(b.c.do(ctx, http.MethodPatch, "/Users/"+u.id, oktaDeactivate, false))
+			body := oktaDeactivate
+			if (n/len(b.users))%2 == 1 {
+				body = oktaReactivate
+			}
+			return is(http.StatusOK)(b.c.do(ctx, http.MethodPatch, "/Users/"+u.id, body, false))
 		},
 	}
 }

@@ -195,8 +195,8 @@ func TestSpawnRun(t *testing.T) {
 	if rep.phaseOf(storeRedis, 100, "member-add (100)") != nil {
 		t.Error("the big group ran at the smaller size")
 	}
-	if len(rep.Ceiling.Runs) != 4 {
-		t.Errorf("%d ceiling runs, want 2 per Redis run", len(rep.Ceiling.Runs))
+	if len(rep.Ceiling.Runs) != 2 {
+		t.Errorf("%d ceiling runs, want one per Redis run", len(rep.Ceiling.Runs))
 	}
 	for _, r := range rep.Ceiling.Runs {
 		for _, s := range r.Shapes {
