@@ -26,7 +26,8 @@ bench:
 # this module) per store and tenant size, on a throw-away redis-server and on
 # the embedded store, on free 127.0.0.1 ports; 64 connections, 10 s per phase,
 # tenants of 1,000 and 100,000 users, the 100,000-member group at the larger
-# size (about 15 minutes on 2 cores). A quick look (a couple of minutes):
+# size (10 minutes or more on 2 cores, mostly the two imports of 100,000
+# users). A quick look (2-3 minutes):
 #   make bench-load BENCH_FLAGS='--store both --sizes 1000,5000 --big-group 0 --duration 3s'
 BENCH_FLAGS ?= --store both --sizes 1000,100000 --big-group 100000
 bench-load:

@@ -451,11 +451,11 @@ func (b *bench) runPhases(ctx context.Context, info serverInfo) error {
 		many.PoolSize = o.conns
 		b.ceilRC = redis.NewClient(&many)
 		defer b.ceilRC.Close()
-		info, err := b.rc.Info(ctx, "server").Result()
+		redisInfo, err := b.rc.Info(ctx, "server").Result()
 		if err != nil {
 			return fmt.Errorf("redis INFO: %w", err)
 		}
-		ri.Server.RedisVersion = infoField(info, "redis_version")
+		ri.Server.RedisVersion = infoField(redisInfo, "redis_version")
 		if o.countRTT {
 			if _, err := readCounters(ctx, b.rc); err != nil {
 				return err
