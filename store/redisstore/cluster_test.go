@@ -40,6 +40,14 @@ func TestCluster3(t *testing.T) {
 	})
 	t.Run("TenantSlots", func(t *testing.T) { testClusterTenantSlots(t, s) })
 	t.Run("Verify", func(t *testing.T) { testVerifyCorruptions(t, s) })
+	t.Run("TokenCache", func(t *testing.T) {
+		b, err := OpenUniversal(context.Background(), Config{ClusterAddrs: c.Addrs()[1:2]}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		testTokenCacheTwoStores(t, s, b, counted(s), counted(b))
+	})
 }
 
 // testClusterTenantSlots writes every kind of tenant key for a dozen

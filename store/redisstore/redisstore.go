@@ -146,6 +146,9 @@ type Options struct {
 	// LogRetention bounds each tenant's provisioning log (zero fields:
 	// store.DefaultLogMaxEntries, store.DefaultLogMaxAge).
 	LogRetention store.LogRetention
+	// NoTokenCache makes TokenByHash read Redis on every call instead of
+	// answering from the token cache kept by pub/sub (see TokenByHash).
+	NoTokenCache bool
 }
 
 // Store is a store.State on Redis. It is safe for concurrent use by many
@@ -155,6 +158,8 @@ type Store struct {
 	timeout time.Duration
 	prefix  string
 	logRet  atomic.Pointer[store.LogRetention]
+	tc      *tokenCache // nil with Options.NoTokenCache
+	sub     tokenSub
 }
 
 var _ store.State = (*Store)(nil)
@@ -183,6 +188,9 @@ func New(client redis.UniversalClient, opts Options) *Store {
 		panic(err)
 	}
 	s := &Store{c: client, timeout: opts.timeout(), prefix: opts.KeyPrefix}
+	if !opts.NoTokenCache {
+		s.tc = newTokenCache()
+	}
 	s.SetLogRetention(opts.LogRetention)
 	return s
 }
@@ -215,9 +223,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return wrap(s.c.Ping(ctx).Err())
 }
 
-// Close closes the client and its connections. Calls after Close fail with
+// Close stops the token cache's subscriber goroutine (waiting for it) and
+// closes the client and its connections. Calls after Close fail with
 // errors wrapping store.ErrUnavailable.
-func (s *Store) Close() error { return s.c.Close() }
+func (s *Store) Close() error {
+	s.stopTokenSub()
+	return s.c.Close()
+}
 
 // op returns ctx bounded by the store's timeout.
 func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -263,8 +263,11 @@ if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'exp', ARGV[6]) end
 return {'OK'}
 `)
 
-// scriptUpdateToken (global slot): KEYS tokens:<hash>; ARGV tenant, id, op, value.
-// op revoke: set revoked unless set; expiry: set exp ("" clears); touch: set used.
+// scriptUpdateToken (global slot): KEYS tokens:<hash>; ARGV tenant, id, op,
+// value, channel, hash. op revoke: set revoked unless set; expiry: set exp
+// ("" clears); touch: set used. revoke and expiry PUBLISH hash on channel
+// (the token caches' invalidation, atomic with the change; PUBLISH has no
+// key, so it runs in any slot).
 var scriptUpdateToken = redis.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'tenant', 'id')
 if cur[1] ~= ARGV[1] or cur[2] ~= ARGV[2] then return {'NOTFOUND'} end
@@ -274,6 +277,8 @@ elseif ARGV[3] == 'expiry' then
   if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'exp') else redis.call('HSET', KEYS[1], 'exp', ARGV[4]) end
 else
   redis.call('HSET', KEYS[1], 'used', ARGV[4])
+  return {'OK'}
 end
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return {'OK'}
 `)

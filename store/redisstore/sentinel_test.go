@@ -41,6 +41,16 @@ func TestSentinel(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.State { return s })
 	})
 
+	t.Run("TokenCache", func(t *testing.T) {
+		b, err := OpenUniversal(ctx, Config{SentinelMaster: "axf", SentinelAddrs: []string{sentinel.Addr()}},
+			Options{Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		testTokenCacheTwoStores(t, s, b, counted(s), counted(b))
+	})
+
 	t.Run("Failover", func(t *testing.T) {
 		tn := "sentinel-" + time.Now().Format("150405.000000000")
 		if _, err := s.EnsureTenant(ctx, tn, time.Now()); err != nil {

@@ -134,8 +134,25 @@ func decodeToken(hash string, v []any) (store.Token, bool, error) {
 
 // TokenByHash returns the token whose secret hashes to hash (lower-case hex
 // SHA-256), or store.ErrNotFound. It does not check validity (Token.Valid).
-// One round trip (HMGET of tokens:<hash>).
+// The first call starts the token cache (see the package doc): while its
+// pub/sub subscription is confirmed and live, a token found before is
+// answered without a round trip, else it is one round trip (HMGET of
+// tokens:<hash>). A cached record reflects every revocation and expiry
+// change made through any Store on this Redis more than a second ago (at
+// once for changes made through this Store); its LastUsedAt may be up to
+// 10 s old when another Store touched it. Unknown hashes are never cached.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
+	var epoch uint64
+	var cacheable bool
+	var at time.Time
+	if s.tc != nil {
+		s.startTokenSub()
+		at = time.Now()
+		if t, ok := s.tc.get(hash, at); ok {
+			return t, nil
+		}
+		epoch, cacheable = s.tc.begin(at)
+	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	v, err := s.c.HMGet(ctx, s.tokenKey(hash), tokenFields...).Result()
@@ -148,6 +165,9 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, erro
 	}
 	if !ok {
 		return store.Token{}, store.ErrNotFound
+	}
+	if cacheable {
+		s.tc.put(hash, t, epoch, at)
 	}
 	return t, nil
 }
@@ -199,19 +219,25 @@ func (s *Store) ListTokens(ctx context.Context, tenant string) ([]store.Token, e
 
 // RevokeToken marks the tenant's token revoked at at; a token already
 // revoked keeps its first revocation time. store.ErrNotFound if the tenant
-// has no such token. Two round trips.
+// has no such token. The change is published to every Store's token cache
+// (TokenByHash). Two round trips (three on a Cluster: see
+// publishTokenChange).
 func (s *Store) RevokeToken(ctx context.Context, tenant, tokenID string, at time.Time) error {
 	return s.updateToken(ctx, tenant, tokenID, "revoke", fmtTime(at))
 }
 
 // SetTokenExpiry sets the token's expiry (zero: never expires).
-// store.ErrNotFound if the tenant has no such token. Two round trips.
+// store.ErrNotFound if the tenant has no such token. The change is
+// published to every Store's token cache (TokenByHash). Two round trips
+// (three on a Cluster: see publishTokenChange).
 func (s *Store) SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time) error {
 	return s.updateToken(ctx, tenant, tokenID, "expiry", fmtTime(at))
 }
 
 // TouchToken records that the token was used at at. store.ErrNotFound if the
-// tenant has no such token. Two round trips (HGET of the id's hash, then the
+// tenant has no such token. It drops the token from this Store's cache but
+// publishes nothing: other Stores may answer the previous LastUsedAt for up
+// to 10 s. Two round trips (HGET of the id's hash, then the
 // update of tokens:<hash>); callers on the request path should throttle it.
 func (s *Store) TouchToken(ctx context.Context, tenant, tokenID string, at time.Time) error {
 	return s.updateToken(ctx, tenant, tokenID, "touch", fmtTime(at))
@@ -224,9 +250,17 @@ func (s *Store) updateToken(ctx context.Context, tenant, id, op, value string) e
 	if err != nil {
 		return wrap(err)
 	}
-	r, err := scriptUpdateToken.Run(ctx, s.c, []string{s.tokenKey(hash)}, tenant, id, op, value).Result()
+	r, err := scriptUpdateToken.Run(ctx, s.c, []string{s.tokenKey(hash)}, tenant, id, op, value, s.tokenChannel(), hash).Result()
 	if err != nil {
 		return wrap(err)
 	}
-	return scriptStatus(r, nil)
+	if err := scriptStatus(r, nil); err != nil {
+		return err
+	}
+	if op != "touch" {
+		s.publishTokenChange(ctx, hash)
+	} else if s.tc != nil {
+		s.tc.invalidate(hash) // this Store reads its own LastUsedAt back
+	}
+	return nil
 }
