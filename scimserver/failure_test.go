@@ -13,7 +13,7 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// faultyState makes user reads (GetUser, UserContext) fail (or panic) on demand.
+// faultyState makes user reads (GetUser, UserContext, LookupUserContext) fail (or panic) on demand.
 type faultyState struct {
 	store.State
 	mode atomic.Value // "", "unavailable", "boom", "panic"
@@ -44,6 +44,15 @@ func (f *faultyState) UserContext(ctx context.Context, tenant string, ids []stri
 		return store.UserContext{}, err
 	}
 	return f.State.UserContext(ctx, tenant, ids, withUsers)
+}
+
+// LookupUserContext fails like GetUser: it is how a userName or externalId
+// lookup reads a user.
+func (f *faultyState) LookupUserContext(ctx context.Context, tenant string, idx store.Index, value string) (store.UserContext, error) {
+	if err := f.fault(); err != nil {
+		return store.UserContext{}, err
+	}
+	return f.State.LookupUserContext(ctx, tenant, idx, value)
 }
 
 // TestStoreFailures: an unreachable store is a 503 with Retry-After, any

@@ -74,6 +74,21 @@ func (s *Server) loadUser(ctx context.Context, tenant, id string) (*mapping.User
 	return uc.Users[0], uc, nil
 }
 
+// lookupUser is loadUser for the user whose indexed attribute idx
+// (userName or externalId) equals value: the index and the user's context
+// in one store read (store.LookupUserContext); store.ErrNotFound when no
+// user has that value.
+func (s *Server) lookupUser(ctx context.Context, tenant string, idx store.Index, value string) (*mapping.User, store.UserContext, error) {
+	uc, err := s.st.LookupUserContext(ctx, tenant, idx, value)
+	if err != nil {
+		return nil, uc, err
+	}
+	if len(uc.Users) == 0 {
+		return nil, uc, store.ErrNotFound
+	}
+	return uc.Users[0], uc, nil
+}
+
 // renderWith renders users from a UserContext of theirs: each user's
 // groups in group creation order (one GetGroups for their names), and the
 // roles derived from them.
@@ -427,14 +442,12 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	var matched []map[string]any
 	if attr, val, ok := indexedEq(mapping.UserType, expr); ok {
-		id := val
-		if attr != "id" {
-			id, err = s.st.FindUser(ctx, rc.tenant, store.Index(attr), val)
-		}
 		var u *mapping.User
 		var uc store.UserContext
-		if err == nil {
-			u, uc, err = s.loadUser(ctx, rc.tenant, id)
+		if attr == "id" {
+			u, uc, err = s.loadUser(ctx, rc.tenant, val)
+		} else {
+			u, uc, err = s.lookupUser(ctx, rc.tenant, store.Index(attr), val)
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.fail(w, r, err)

@@ -251,6 +251,13 @@ type Roles interface {
 	// the tenant's mappings (as ListRoleMappings), its default role (as
 	// DefaultRole) and the users' stored assignments (as UserRoles).
 	UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (UserContext, error)
+	// LookupUserContext finds the user whose indexed attribute idx
+	// (IndexUserName, case-insensitive, or IndexExternalID, exact) equals
+	// value, as FindUser, and returns UserContext(tenant, []string{id},
+	// true) of it, in one read (one round trip on Redis). ErrNotFound when
+	// no user has that value (an empty value included); an unsupported idx
+	// is an error.
+	LookupUserContext(ctx context.Context, tenant string, idx Index, value string) (UserContext, error)
 }
 
 // UserContext is the result of Roles.UserContext.

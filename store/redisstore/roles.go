@@ -128,9 +128,19 @@ func (s *Store) UserRoles(ctx context.Context, tenant string, userIDs []string) 
 
 // parseAssignments turns the SMEMBERS replies of userIDs into assignments.
 func parseAssignments(userIDs []string, cmds []*redis.StringSliceCmd) (map[string][]mapping.RoleAssignment, error) {
+	sets := make([][]string, len(cmds))
+	for i, c := range cmds {
+		sets[i] = c.Val()
+	}
+	return parseAssignmentSets(userIDs, sets)
+}
+
+// parseAssignmentSets turns the members of each user's roles:user set
+// (sets[i] of userIDs[i]) into assignments.
+func parseAssignmentSets(userIDs []string, sets [][]string) (map[string][]mapping.RoleAssignment, error) {
 	out := make(map[string][]mapping.RoleAssignment)
 	for i, uid := range userIDs {
-		ms := cmds[i].Val()
+		ms := sets[i]
 		if len(ms) == 0 {
 			continue
 		}

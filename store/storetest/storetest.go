@@ -83,6 +83,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"RoleAssignments", testRoleAssignments},
 		{"DefaultRole", testDefaultRole},
 		{"UserContext", testUserContext},
+		{"LookupUserContext", testLookupUserContext},
 		{"ConcurrentDeleteUserAssignRole", testConcurrentDeleteUserAssignRole},
 		{"LogRoundTrip", testLogRoundTrip},
 		{"LogFilters", testLogFilters},

@@ -1,0 +1,119 @@
+package scimserver_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/axonflow/axonflow-sync/internal/testredis"
+	"github.com/axonflow/axonflow-sync/store/redisstore"
+)
+
+// rtCounter is a go-redis hook counting round trips (commands and
+// pipelines; connection handshakes excepted).
+type rtCounter struct{ n atomic.Int64 }
+
+func rtHandshake(cmd redis.Cmder) bool {
+	switch cmd.Name() {
+	case "hello", "auth", "client", "select":
+		return true
+	}
+	return false
+}
+
+func (c *rtCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *rtCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !rtHandshake(cmd) {
+			c.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+func (c *rtCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if !slices.ContainsFunc(cmds, rtHandshake) {
+			c.n.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestRedisRoundTripsPerRead: once a token has been used (so the token
+// cache holds it), GET /Users/{id} of a user in no group and an indexed
+// lookup (userName, externalId, id; unknown names too) each make exactly
+// one Redis round trip, counted by a go-redis hook on the store's client.
+// A request is retried a few times when it took two (the cache is bypassed
+// for a moment whenever its pub/sub lease lapses, e.g. on a busy machine);
+// it must never take more, and must take exactly one at least once.
+func TestRedisRoundTripsPerRead(t *testing.T) {
+	st, err := redisstore.Open(context.Background(), testredis.URL(t), redisstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rt := &rtCounter{}
+	st.Client().AddHook(rt)
+	e := newEnv(t, st)
+	id := e.createUser(t, "rt-ada@example.com", map[string]any{"externalId": "rt-ext-ada"})
+	grouped := e.createUser(t, "rt-bob@example.com")
+	e.createGroup(t, "rt-admins", grouped)
+
+	cost := func(path string) int64 {
+		t.Helper()
+		before := rt.n.Load()
+		r := e.get(t, path)
+		if r.Status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, r.Status, r.Raw)
+		}
+		return rt.n.Load() - before
+	}
+	filter := func(f string) string { return "/Users?filter=" + url.QueryEscape(f) }
+	// Warm up: the first use writes lastUsedAt and loads the scripts, and the
+	// token cache needs its subscription confirmed.
+	deadline := time.Now().Add(10 * time.Second)
+	for cost("/Users/"+id) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("GET /Users/{id} never took a single round trip")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cost(filter(`userName eq "rt-ada@example.com"`))
+
+	for _, c := range []struct {
+		path string
+		want int64
+	}{
+		{"/Users/" + id, 1},
+		{"/Users/" + id + "?attributes=userName", 1},
+		{filter(`userName eq "rt-ada@example.com"`), 1},
+		{filter(`userName eq "RT-ADA@example.com" and active eq true`), 1},
+		{filter(`externalId eq "rt-ext-ada"`), 1},
+		{filter(`userName eq "nobody@example.com"`), 1},
+		{filter(`id eq "` + id + `"`), 1},
+		// A user in groups: one more, GetGroups for the group names.
+		{"/Users/" + grouped, 2},
+		{filter(`userName eq "rt-bob@example.com"`), 2},
+	} {
+		var got []int64
+		for range 5 {
+			n := cost(c.path)
+			got = append(got, n)
+			if n == c.want {
+				break
+			}
+			if n < c.want || n > c.want+1 {
+				break
+			}
+		}
+		if got[len(got)-1] != c.want {
+			t.Errorf("GET %s: %v round trips; want %d", c.path, got, c.want)
+		}
+	}
+}
