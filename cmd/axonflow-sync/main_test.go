@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -383,41 +384,151 @@ func TestServeRoutesEverythingThroughSCIM(t *testing.T) {
 	}
 }
 
-// TestRevocationSeenByEveryReplica: two serve processes share one Redis; a
-// token revoked through the CLI fails on both within a second.
+// TestRevocationSeenByEveryReplica: two serve processes share one Redis and
+// keep a per-process token cache invalidated by pub/sub. A token used on
+// both (so answered from their caches: no Redis read for it any more) and
+// revoked through the CLI, or through one replica's admin API, fails on both
+// within a second. Then Redis restarts (empty): a token created and revoked
+// right after the restart fails on both within a second, and so does one
+// revoked once both have resubscribed and cached it again.
 func TestRevocationSeenByEveryReplica(t *testing.T) {
-	env := []string{"AXONFLOW_SYNC_REDIS_URL=" + testredis.URL(t)}
+	srv := testredis.Start(t)
+	const adminToken = "admin-secret-for-revocation-test"
+	env := []string{"AXONFLOW_SYNC_REDIS_URL=" + srv.URL(), "AXONFLOW_SYNC_ADMIN_TOKEN=" + adminToken}
 	tenant := fmt.Sprintf("replicas-%d", time.Now().UnixNano())
-	out, stderr, code := cli(t, env, "token", "create", "--tenant", tenant)
-	if code != 0 {
-		t.Fatalf("token create: %s", stderr)
-	}
-	tok := strings.TrimSpace(out)
 	a, b := startServe(t, env), startServe(t, env)
-	for _, d := range []*daemon{a, b} {
-		if resp, body := scimReq(t, "GET", "http://"+d.api+"/scim/v2/Users", tok, ""); resp.StatusCode != 200 {
-			t.Fatalf("before revocation: %d %s", resp.StatusCode, body)
+	replicas := []*daemon{a, b}
+	create := func() (secret, id string) {
+		t.Helper()
+		out, stderr, code := cli(t, env, "token", "create", "--tenant", tenant)
+		if code != 0 {
+			t.Fatalf("token create: %s", stderr)
 		}
+		secret = strings.TrimSpace(out)
+		out, _, _ = cli(t, env, "token", "list", "--tenant", tenant, "--output", "json")
+		var toks []map[string]any
+		if err := json.Unmarshal([]byte(out), &toks); err != nil || len(toks) == 0 {
+			t.Fatalf("token list: %v %s", err, out)
+		}
+		return secret, toks[len(toks)-1]["id"].(string)
 	}
-	out, _, _ = cli(t, env, "token", "list", "--tenant", tenant, "--output", "json")
-	var toks []map[string]any
-	if err := json.Unmarshal([]byte(out), &toks); err != nil || len(toks) != 1 {
-		t.Fatalf("token list: %v %s", err, out)
+	get := func(d *daemon, tok string) int {
+		resp, _ := scimReq(t, "GET", "http://"+d.api+"/scim/v2/Users?count=1", tok, "")
+		return resp.StatusCode
 	}
-	if _, stderr, code := cli(t, env, "token", "revoke", "--tenant", tenant, toks[0]["id"].(string)); code != 0 {
-		t.Fatalf("revoke: %s", stderr)
-	}
-	revokedAt := time.Now()
-	for _, d := range []*daemon{a, b} {
+	// cached waits until tok authenticates on d without reading its record
+	// from Redis (HMGET, counted by INFO commandstats; listing an empty
+	// tenant makes no other HMGET).
+	cached := func(d *daemon, tok string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
 		for {
-			resp, _ := scimReq(t, "GET", "http://"+d.api+"/scim/v2/Users", tok, "")
-			if resp.StatusCode == 401 {
-				break
+			before := hmgets(t, srv.Addr())
+			if code := get(d, tok); code != 200 {
+				t.Fatalf("replica %s: %d before revocation", d.api, code)
 			}
-			if time.Since(revokedAt) > time.Second {
-				t.Fatalf("replica %s still accepts the revoked token after 1 s", d.api)
+			if hmgets(t, srv.Addr()) == before {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %s never answered the token from its cache", d.api)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	refusedWithin := func(what, tok string) {
+		t.Helper()
+		start := time.Now()
+		for _, d := range replicas {
+			for get(d, tok) != 401 {
+				if time.Since(start) > time.Second {
+					t.Fatalf("%s: replica %s still accepts the revoked token after 1 s", what, d.api)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	revokeCLI := func(id string) {
+		t.Helper()
+		if _, stderr, code := cli(t, env, "token", "revoke", "--tenant", tenant, id); code != 0 {
+			t.Fatalf("revoke: %s", stderr)
+		}
+	}
+
+	tok, id := create()
+	cached(a, tok)
+	cached(b, tok)
+	revokeCLI(id)
+	refusedWithin("CLI revoke", tok)
+
+	tok, id = create()
+	cached(a, tok)
+	cached(b, tok)
+	req, _ := http.NewRequest("POST", "http://"+a.admin+"/admin/v1/tenants/"+tenant+"/tokens/"+id+"/revoke", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("admin API revoke: %d", resp.StatusCode)
+	}
+	refusedWithin("admin API revoke on replica A", tok)
+
+	// Redis restarts empty; a token cached before is gone on both.
+	tok, _ = create()
+	cached(a, tok)
+	cached(b, tok)
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	refusedWithin("token lost with Redis's data", tok)
+	tok, id = create()
+	for _, d := range replicas {
+		if code := get(d, tok); code != 200 {
+			t.Fatalf("replica %s right after the restart: %d", d.api, code)
+		}
+	}
+	revokeCLI(id)
+	refusedWithin("revoked right after the restart", tok)
+
+	tok, id = create()
+	cached(a, tok)
+	cached(b, tok)
+	revokeCLI(id)
+	refusedWithin("revoked once resubscribed", tok)
+}
+
+// hmgets returns how many HMGET commands the Redis at addr has run
+// (INFO commandstats).
+func hmgets(t *testing.T, addr string) int64 {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	head, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(head, "$") {
+		t.Fatalf("INFO: %q %v", head, err)
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(head[1:]))
+	body := make([]byte, n+2)
+	if _, err := io.ReadFull(r, body); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, "cmdstat_hmget:calls="); ok {
+			v, _, _ := strings.Cut(rest, ",")
+			calls, _ := strconv.ParseInt(v, 10, 64)
+			return calls
+		}
+	}
+	return 0
 }
