@@ -35,6 +35,7 @@
 //	t:{T}:log                     STREAM field e → LogEntry JSON   (provisioning log; see below)
 //	t:{T}:log:name:<n>            LIST stream ids, newest first    (the log's name index; n = FoldKey(name))
 //	tokens:<sha256hex>            HASH tenant id name prefix created exp used revoked   (global)
+//	tokens:invalidate             pub/sub channel: hashes of changed tokens, "*" = all   (token cache)
 //
 // Record fields: doc is the JSON of mapping.Attrs (decoded with UseNumber, so
 // numbers come back as json.Number); created and lm (lastModified) are UTC
@@ -48,7 +49,10 @@
 // deleted, the members of a group being deleted or replaced), the store reads
 // the set first and the script verifies that it was given every key it needs;
 // if another writer changed the set in between, the script changes nothing
-// and the store retries (optimistic, bounded).
+// and the store retries (optimistic, bounded). The one exception is the
+// read-only script of LookupUserContext, which builds the keys of the user
+// it finds in the index from the tenant's key base: they carry the same
+// hash tag, so they are in the slot of its KEYS.
 //
 // Token records are global because the tenant is unknown until the token is
 // resolved; a token lives in two slots (tokens:<hash> and t:{T}:tokens), so
@@ -61,13 +65,16 @@
 // One round trip is one network exchange (a command, a pipeline or an
 // EVALSHA; the very first EVALSHA of a script on a server adds one EVAL).
 //
-//	Ping, GetUser, GetGroup, FindUser, FindGroup, TokenByHash, ListTenants   1
-//	GetUsers, GetGroups, UserGroups, GroupMembers                          1 (pipelined)
+//	TokenByHash                                                            0 (cached, see Token cache), else 1
+//	Ping, GetUser, GetGroup, FindUser, FindGroup, ListTenants              1
+//	GetUsers, GetGroups, UserGroups, GroupMembers, UserContext             1 (pipelined)
+//	LookupUserContext                                                      1 script (index + user context)
 //	CreateUser, UpdateUser, CreateGroup, UpdateGroup (deltas)              1 script
 //	EnsureTenant                                                           1 (2 the first time a lost registry entry is repaired)
 //	UpdateGroup with ReplaceMembers, DeleteUser, DeleteGroup               2 (SMEMBERS + script; +2 per retry)
 //	ListUsers, ListGroups, ListTokens                                      2
-//	CreateToken, RevokeToken, SetTokenExpiry, TouchToken                   2
+//	CreateToken, RevokeToken, SetTokenExpiry, TouchToken                   2 (RevokeToken, SetTokenExpiry: 3 on a Cluster)
+//	InvalidateTokens                                                       1 (PUBLISH)
 //	AcquireLease, RenewLease, ReleaseLease, SaveRun, GetRun                1 (SaveRun: 1 script, trims too)
 //	ListRuns                                                               2
 //	PutRoleMapping, DeleteRoleMapping, ListRoleMappings, AssignRole        1 (AssignRole: 1 script)
@@ -76,6 +83,54 @@
 //	AppendLog                                                              1 script (adds, trims, indexes)
 //	QueryLog with Name                                                     2 (LRANGE + pipelined XRANGE)
 //	QueryLog without Name                                                  1 per 500 entries scanned (XREVRANGE)
+//
+// A SCIM request thus costs, once its token is cached: GET /Users/{id} one
+// round trip (UserContext), a userName or externalId lookup one
+// (LookupUserContext), each plus one (GetGroups) when the user is in groups.
+//
+// # Token cache
+//
+// TokenByHash answers from a per-process cache of token records (found
+// tokens only: an unknown hash is never cached, so a flood of made-up
+// tokens costs a Redis read each, which the SCIM server's authentication
+// throttle bounds, and no memory). Redis pub/sub keeps it right: every
+// change of a token's validity (RevokeToken, SetTokenExpiry, so rotation
+// too) publishes the token's hash on <KeyPrefix>tokens:invalidate from
+// inside the script that makes the change, and every Store that serves
+// TokenByHash subscribes to that channel in a goroutine started by its
+// first TokenByHash call and stopped by Close. The message "*" empties
+// every cache (InvalidateTokens; there is no tenant deletion today, and
+// one would send it). Changes made through a Store are seen by that Store
+// at once.
+//
+// The cache is trusted only while the subscription is known to be live:
+// the subscriber pings Redis on the subscription every 250 ms, and the
+// pong of a ping sent at time t proves that every invalidation published
+// before t has arrived (Redis answers a connection in order), so the cache
+// is trusted until t + 1 s. Before the subscription is confirmed, once a
+// ping goes unanswered for a second, after any error on the subscription
+// and after every (re)subscription (messages may have been lost in
+// between: the cache is emptied then), TokenByHash reads Redis on every
+// call. A read that began before an invalidation or a reset is not cached
+// (an epoch counter), so a lost race cannot store a stale record. A change
+// is therefore honoured by every replica within a second, however the
+// subscription fails. Each entry is also dropped after 10 s (a bound for
+// what no message can fix: a record changed outside this package), and the
+// cache holds at most 10,000 entries. TouchToken publishes nothing (another
+// replica may show a LastUsedAt up to 10 s old).
+//
+// On a Cluster, PUBLISH reaches every node over the cluster bus and the
+// subscription lives on the master of the channel's slot; so that the ping
+// argument holds there too, RevokeToken and SetTokenExpiry also publish on
+// that node after the script. With Sentinel the subscription follows the
+// master like every connection (after a failover that leaves the old
+// master up as a replica, invalidations reach it by replication). The
+// Redis user needs access to the channel (ACL &tokens:invalidate with the
+// KeyPrefix, or &*; Redis 7 gives new users none): without it, changes
+// still succeed (the script's PUBLISH may fail) but SUBSCRIBE is refused,
+// so the cache is never trusted and every TokenByHash reads Redis (the
+// subscriber retries once a second). Options NoTokenCache turns the cache
+// off.
 //
 // # Provisioning log
 //

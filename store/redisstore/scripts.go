@@ -267,7 +267,9 @@ return {'OK'}
 // value, channel, hash. op revoke: set revoked unless set; expiry: set exp
 // ("" clears); touch: set used. revoke and expiry PUBLISH hash on channel
 // (the token caches' invalidation, atomic with the change; PUBLISH has no
-// key, so it runs in any slot).
+// key, so it runs in any slot). A PUBLISH the ACL user may not make (no
+// access to the channel) does not fail the change: such a user cannot
+// SUBSCRIBE either, so its Stores never trust a cache.
 var scriptUpdateToken = redis.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'tenant', 'id')
 if cur[1] ~= ARGV[1] or cur[2] ~= ARGV[2] then return {'NOTFOUND'} end
@@ -279,6 +281,6 @@ else
   redis.call('HSET', KEYS[1], 'used', ARGV[4])
   return {'OK'}
 end
-redis.call('PUBLISH', ARGV[5], ARGV[6])
+redis.pcall('PUBLISH', ARGV[5], ARGV[6])
 return {'OK'}
 `)

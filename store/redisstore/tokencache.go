@@ -12,40 +12,7 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// Token cache.
-//
-// TokenByHash answers from a per-process cache of token records (found
-// tokens only: an unknown hash is never cached, so a flood of made-up
-// tokens costs a Redis read each, which the SCIM server's authentication
-// throttle bounds, and no memory). The cache is kept right by Redis
-// pub/sub: every change of a token's validity (RevokeToken,
-// SetTokenExpiry, so rotation too) publishes the token's hash on the
-// channel <KeyPrefix>tokens:invalidate from inside the script that makes the
-// change, and every Store that serves TokenByHash subscribes to it in a
-// goroutine started by the first TokenByHash call and stopped by Close. A
-// message "*" empties every cache (InvalidateTokens sends it).
-//
-// The cache is trusted only while the subscription is known to be live: the
-// subscriber pings Redis on the subscription every tokenPingInterval, and
-// the pong of a ping sent at time t proves that every invalidation published
-// before t has been received (Redis answers a connection in order), so the
-// cache is trusted until t + tokenLease. Before the subscription is
-// confirmed, once a ping goes unanswered, after any error on the
-// subscription and after every (re)subscription (messages may have been
-// lost in between: the cache is emptied then), TokenByHash reads Redis on
-// every call. A read that started before an invalidation or a reset is not
-// cached (an epoch counter), so a lost race cannot store a stale record.
-// Hence a change is seen by every replica within tokenLease (1 s) however
-// the subscription fails. Each entry is also dropped after tokenMaxAge, and
-// the cache holds at most tokenCacheMax entries.
-//
-// Redis Cluster: PUBLISH reaches every node over the cluster bus, and the
-// subscription lives on the master of the channel's slot; so that the
-// ping-ordering argument holds there too, a change on a Cluster is also
-// published directly on that node after the script. Sentinel: the
-// subscription follows the master like every connection; after a failover
-// that leaves the old master up as a replica, invalidations reach it by
-// replication.
+// The token cache (see "Token cache" in the package doc): its bounds.
 const (
 	tokenPingInterval = 250 * time.Millisecond
 	tokenLease        = time.Second

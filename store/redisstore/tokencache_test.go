@@ -465,3 +465,42 @@ func TestTokenCacheEpoch(t *testing.T) {
 		t.Fatal("a reset cache is trusted")
 	}
 }
+
+// TestTokenCacheWithoutChannelAccess: an ACL user without access to any
+// pub/sub channel (Redis 7's default for new users) still revokes and
+// re-expires tokens, and its Store never answers from a cache.
+func TestTokenCacheWithoutChannelAccess(t *testing.T) {
+	srv := testredis.Start(t)
+	ctx := context.Background()
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer admin.Close()
+	if err := admin.Do(ctx, "ACL", "SETUSER", "nochan", "on", "nopass", "~*", "resetchannels", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenUniversal(ctx, Config{URL: srv.URL(), Username: "nochan", Password: "x"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := counted(s)
+	tn := newTenant("nochan")
+	_, tok, err := store.IssueToken(ctx, s, tn, "okta", 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err, n := tokenOf(t, s, c, tok.Hash); err != nil || n != 1 {
+			t.Fatalf("call %d: %v, %d round trips; want 1", i, err, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := s.SetTokenExpiry(ctx, tn, tok.ID, time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("SetTokenExpiry without channel access: %v", err)
+	}
+	if err := s.RevokeToken(ctx, tn, tok.ID, time.Now()); err != nil {
+		t.Fatalf("RevokeToken without channel access: %v", err)
+	}
+	if !revoked(s, tok.Hash)() {
+		t.Fatal("not revoked")
+	}
+}
