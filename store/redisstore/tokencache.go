@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -128,6 +129,7 @@ func (c *tokenCache) renew(until time.Time) {
 
 // tokenSub is the state of a Store's subscriber goroutine.
 type tokenSub struct {
+	running atomic.Bool // set once started: TokenByHash's lock-free check
 	mu      sync.Mutex
 	started bool
 	closed  bool
@@ -139,12 +141,16 @@ type tokenSub struct {
 // startTokenSub starts the subscriber goroutine once (not after Close).
 func (s *Store) startTokenSub() {
 	sub := &s.sub
+	if sub.running.Load() {
+		return
+	}
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.started || sub.closed {
 		return
 	}
 	sub.started = true
+	sub.running.Store(true)
 	ctx, cancel := context.WithCancel(context.Background())
 	sub.cancel, sub.done = cancel, make(chan struct{})
 	go s.runTokenSub(ctx, sub.done)
