@@ -2,25 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os/signal"
 	"slices"
-	"strconv"
-	gosync "sync"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/axonflow/axonflow-sync/config"
 	"github.com/axonflow/axonflow-sync/internal/admin"
-	"github.com/axonflow/axonflow-sync/store"
 	"github.com/axonflow/axonflow-sync/sync"
 )
 
@@ -74,16 +66,16 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 	if !ok {
 		return fail("tenant %s is not configured: add tenants.%s.okta to the YAML configuration (--config)", *tenant, *tenant)
 	}
-	opts, err := sync.OptionsFromConfig(*tenant, tc)
-	if err != nil {
-		return fail("%v", err)
-	}
-	opts.Mode, opts.Trigger = mode, sync.TriggerCLI
+	req := admin.ReconcileRequest{Mode: string(mode), Trigger: sync.TriggerCLI}
 	if *maxChanges >= 0 {
-		opts.Limits.MaxChanges = *maxChanges
+		req.MaxChanges = maxChanges
 	}
 	if *maxPercent >= 0 {
-		opts.Limits.MaxChangePercent = *maxPercent
+		req.MaxChangePercent = maxPercent
+	}
+	opts, err := admin.ReconcileOptions(*tenant, tc, req)
+	if err != nil {
+		return fail("%s", apiMessage(err))
 	}
 
 	log := newLogger(cfg, e.stderr)
@@ -140,174 +132,4 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 		return exitDrift
 	}
 	return exitNoDrift
-}
-
-// reconciler is the reconcile machinery inside serve: metrics on the
-// process registry, the per-tenant cron schedules, and the admin API routes
-// for one-off runs and run history.
-type reconciler struct {
-	runner *sync.Runner
-	sched  *sync.Scheduler
-
-	mu      gosync.Mutex
-	running map[string]string // run id → tenant, runs started through the API still in progress
-}
-
-// startReconciler registers the reconcile metrics on reg, schedules every
-// tenant whose configuration has reconcile.schedule (in its configured
-// mode), starts the schedules and registers the reconcile routes on api.
-// Runs are started under ctx (serve's context: SIGTERM stops them before
-// their next write). Errors: a tenant's settings cannot be turned into run
-// options, or the metrics are already registered.
-func startReconciler(ctx context.Context, cfg *config.Config, st store.State, reg prometheus.Registerer,
-	api *admin.API, log zerolog.Logger) (*reconciler, error) {
-	m, err := sync.NewMetrics(reg)
-	if err != nil {
-		return nil, fmt.Errorf("reconcile metrics: %w", err)
-	}
-	rlog := log.With().Str("component", "reconcile").Logger()
-	rc := &reconciler{runner: sync.NewRunner(sync.RunnerOptions{Store: st, Logger: rlog, Metrics: m}),
-		running: map[string]string{}}
-	rc.sched = sync.NewScheduler(rc.runner, rlog)
-	for _, id := range cfg.TenantIDs() {
-		tc := cfg.Tenants[id]
-		if tc.Reconcile.Schedule == "" {
-			continue
-		}
-		opts, err := sync.OptionsFromConfig(id, tc)
-		if err != nil {
-			return nil, err
-		}
-		if err := rc.sched.Add(tc.Reconcile.Schedule, opts); err != nil {
-			return nil, err
-		}
-	}
-	rc.sched.Start()
-	rc.routes(ctx, api, cfg)
-	return rc, nil
-}
-
-// stop stops the schedules and waits (until ctx ends) for the runs in
-// progress, which stop before their next write once serve's context is
-// canceled.
-func (rc *reconciler) stop(ctx context.Context) error {
-	if err := rc.sched.Stop(ctx); err != nil {
-		return err
-	}
-	return rc.runner.Wait(ctx)
-}
-
-// maxRunsListed caps ?limit= of the runs listing.
-const maxRunsListed = 100
-
-// routes registers, on the admin API (Bearer $AXONFLOW_SYNC_ADMIN_TOKEN):
-//
-//	POST /admin/v1/tenants/{tenant}/reconcile          start a run: 202 {tenant, runId, mode, status, report}; 409 while another run holds the lease
-//	     body (optional): {"mode": "report"|"correct", "maxChanges": N, "maxChangePercent": P}; mode defaults to report
-//	GET  /admin/v1/tenants/{tenant}/reconcile/runs     stored reports, newest first: {runs: [...]} (?limit=, default 20, max 100)
-//	GET  /admin/v1/tenants/{tenant}/reconcile/runs/{id}  one report; 202 {runId, status: "running"} while it runs on this replica
-func (rc *reconciler) routes(ctx context.Context, api *admin.API, cfg *config.Config) {
-	api.Handle("POST /admin/v1/tenants/{tenant}/reconcile", func(r *http.Request) (int, any, error) {
-		tenant := r.PathValue("tenant")
-		if err := admin.CheckTenantID(tenant); err != nil {
-			return 0, nil, err
-		}
-		tc, ok := cfg.Tenants[tenant]
-		if !ok || tc.Okta == nil {
-			return 0, nil, &admin.APIError{Status: http.StatusNotFound, Code: admin.CodeNotFound,
-				Message: fmt.Sprintf("tenant %s has no Okta connection configured (tenants.%s.okta)", tenant, tenant)}
-		}
-		var body struct {
-			Mode             string `json:"mode"`
-			MaxChanges       *int   `json:"maxChanges"`
-			MaxChangePercent *int   `json:"maxChangePercent"`
-		}
-		if r.ContentLength != 0 {
-			dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-				return 0, nil, admin.Invalid("request body: " + err.Error())
-			}
-		}
-		opts, err := sync.OptionsFromConfig(tenant, tc)
-		if err != nil {
-			return 0, nil, admin.Invalid(err.Error())
-		}
-		if opts.Mode, err = sync.ParseMode(body.Mode); err != nil {
-			return 0, nil, admin.Invalid(err.Error())
-		}
-		opts.Trigger = sync.TriggerAPI
-		if p := body.MaxChanges; p != nil {
-			if *p < 0 {
-				return 0, nil, admin.Invalid("maxChanges must be >= 0")
-			}
-			opts.Limits.MaxChanges = *p
-		}
-		if p := body.MaxChangePercent; p != nil {
-			if *p < 0 || *p > 100 {
-				return 0, nil, admin.Invalid("maxChangePercent must be between 0 and 100")
-			}
-			opts.Limits.MaxChangePercent = *p
-		}
-		run, err := rc.runner.Start(ctx, opts)
-		var busy *sync.BusyError
-		switch {
-		case errors.As(err, &busy):
-			return 0, nil, &admin.APIError{Status: http.StatusConflict, Code: admin.CodeConflict, Message: busy.Error()}
-		case err != nil:
-			return 0, nil, err
-		}
-		rc.mu.Lock()
-		rc.running[run.ID] = tenant
-		rc.mu.Unlock()
-		go func() {
-			<-run.Done()
-			rc.mu.Lock()
-			delete(rc.running, run.ID)
-			rc.mu.Unlock()
-		}()
-		return http.StatusAccepted, map[string]any{"tenant": tenant, "runId": run.ID, "mode": opts.Mode,
-			"status": "running", "report": "/admin/v1/tenants/" + tenant + "/reconcile/runs/" + run.ID}, nil
-	})
-	api.Handle("GET /admin/v1/tenants/{tenant}/reconcile/runs", func(r *http.Request) (int, any, error) {
-		tenant := r.PathValue("tenant")
-		if err := admin.CheckTenantID(tenant); err != nil {
-			return 0, nil, err
-		}
-		limit := 20
-		if v := r.URL.Query().Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > maxRunsListed {
-				return 0, nil, admin.Invalid(fmt.Sprintf("limit must be between 1 and %d", maxRunsListed))
-			}
-			limit = n
-		}
-		runs, err := rc.runner.ListRuns(r.Context(), tenant, limit)
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, map[string]any{"runs": runs}, nil
-	})
-	api.Handle("GET /admin/v1/tenants/{tenant}/reconcile/runs/{id}", func(r *http.Request) (int, any, error) {
-		tenant, id := r.PathValue("tenant"), r.PathValue("id")
-		if err := admin.CheckTenantID(tenant); err != nil {
-			return 0, nil, err
-		}
-		rep, err := rc.runner.GetRun(r.Context(), tenant, id)
-		if errors.Is(err, store.ErrNotFound) {
-			rc.mu.Lock()
-			t, running := rc.running[id]
-			rc.mu.Unlock()
-			if running && t == tenant {
-				return http.StatusAccepted, map[string]any{"tenant": tenant, "runId": id, "status": "running"}, nil
-			}
-			return 0, nil, &admin.APIError{Status: http.StatusNotFound, Code: admin.CodeNotFound,
-				Message: fmt.Sprintf("tenant %s has no stored run %s (reports are stored when a run finishes; the newest %d are kept)",
-					tenant, id, sync.DefaultKeepRuns)}
-		}
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, rep, nil
-	})
 }

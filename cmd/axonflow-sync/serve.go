@@ -92,11 +92,12 @@ func (e env) serve(ctx context.Context, args []string) int {
 	adminAPI := adminapi.New(adminapi.Options{Store: st, Token: cfg.AdminToken, Logger: log})
 	admin.Handle("/admin/", adminAPI)
 	// Reconciliation: metrics on reg, per-tenant schedules, admin routes.
-	rec, err := startReconciler(ctx, cfg, st, reg, adminAPI, log)
+	rec, err := adminapi.StartReconciler(cfg, st, reg, log)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start reconciliation")
 		return exitFail
 	}
+	adminAPI.ReconcileRoutes(ctx, rec, cfg)
 
 	servers := []*http.Server{
 		// scimserver is the whole API listener, so every path (also
@@ -144,7 +145,7 @@ func (e env) serve(ctx context.Context, args []string) int {
 			code = exitFail
 		}
 	}
-	if err := rec.stop(sctx); err != nil {
+	if err := rec.Stop(sctx); err != nil {
 		log.Error().Err(err).Msg("reconcile runs did not stop in time")
 		code = exitFail
 	}

@@ -1,8 +1,13 @@
 // Package admin is the operator API served on the admin listener under
-// /admin/v1 (JSON, versioned), and the service functions the CLI shares
-// with it: tenants, SCIM tokens (create, list, revoke, rotate), and the
-// routes other parts register (reconcile runs, role mappings, the
-// provisioning log).
+// /admin/v1 (JSON, versioned): every /admin/v1 route is registered here
+// (tenants, SCIM tokens, role mappings and assignments, the provisioning
+// log, reconcile runs), and the service functions the CLI shares with it
+// live here too, in files without HTTP code: tokens.go (tenant ids, token
+// create, list, revoke, rotate), roles.go and configroles.go (role
+// mappings, assignments, default role), reconcile.go (run options, the
+// reconcile machinery of serve), provlog.go (the log query and its
+// explanation; its one route is there too). The other routes are in
+// admin.go and the *api.go files.
 //
 // It is imported by cmd/axonflow-sync only. Every route requires
 // "Authorization: Bearer $AXONFLOW_SYNC_ADMIN_TOKEN"; with no admin token
