@@ -46,6 +46,12 @@ func DecodeUser(body []byte) (Attrs, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeUser(m)
+}
+
+// decodeUser is DecodeUser on a parsed body (DecodeJSON's form); shared
+// with NormalizeUser.
+func decodeUser(m map[string]any) (Attrs, error) {
 	attrs, _, _, err := decodeResource(UserType, m)
 	if err != nil {
 		return nil, err

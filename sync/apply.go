@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -159,39 +158,13 @@ func finish(a Applied, err error) Applied {
 // errNotManaged is recorded when an object's origin changed since the plan.
 var errNotManaged = errors.New("left alone: its origin is no longer okta-push or reconciler")
 
-// normalizeUser runs attrs through the SCIM body validation (mapping.
-// DecodeUser), so stored documents have exactly the form a SCIM write gives
-// them.
-func normalizeUser(attrs mapping.Attrs) (mapping.Attrs, error) {
-	body := make(map[string]any, len(attrs)+1)
-	for k, v := range attrs {
-		body[k] = v
-	}
-	schemas := []any{mapping.SchemaUser}
-	if _, ok := attrs[mapping.SchemaEnterpriseUser]; ok {
-		schemas = append(schemas, mapping.SchemaEnterpriseUser)
-	}
-	body["schemas"] = schemas
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	return mapping.DecodeUser(b)
-}
+// normalizeUser gives attrs the validation and canonical form of a SCIM
+// write (mapping.NormalizeUser: DecodeUser's code), so stored documents
+// have exactly the form a SCIM write gives them.
+func normalizeUser(attrs mapping.Attrs) (mapping.Attrs, error) { return mapping.NormalizeUser(attrs) }
 
-func normalizeGroup(attrs mapping.Attrs) (mapping.Attrs, error) {
-	body := make(map[string]any, len(attrs)+1)
-	for k, v := range attrs {
-		body[k] = v
-	}
-	body["schemas"] = []any{mapping.SchemaGroup}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	attrs, _, _, err = mapping.DecodeGroup(b)
-	return attrs, err
-}
+// normalizeGroup is normalizeUser for groups (mapping.NormalizeGroup).
+func normalizeGroup(attrs mapping.Attrs) (mapping.Attrs, error) { return mapping.NormalizeGroup(attrs) }
 
 func (ap *Applier) createUser(ctx context.Context, c Correction) (string, error) {
 	attrs, err := normalizeUser(mapping.ApplyIdentity(nil, c.Identity))
