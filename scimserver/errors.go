@@ -36,36 +36,20 @@ func writeError(w http.ResponseWriter, status int, scimType, detail string) {
 	_, _ = w.Write(b)
 }
 
-// fail renders err as a SCIM error: mapping and store errors get their
-// status and scimType, an unreachable store 503 with Retry-After, anything
-// else 500 (logged with the request id).
+// fail renders err as a SCIM error: the status and scimType of its code
+// (mapping.SCIMStatus: a *mapping.Error its own; a store outage or a
+// context deadline 503 with Retry-After; anything else 500, logged with the
+// request id), the detail of scimDetail; a body over the size limit is 413.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	rc := getReqCtx(r)
-	status, scimType, detail := 500, "", "internal error; see the server log for request id "+rc.id
+	status, scimType := mapping.SCIMStatus(err)
+	detail := scimDetail(err, rc.id)
 	var me *mapping.Error
-	var ce *store.ConflictError
-	var ue *store.UnknownMembersError
 	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &me):
-		status, scimType, detail = me.Status, me.ScimType, me.Detail
-	case errors.As(err, &ce):
-		status, scimType, detail = 409, mapping.ScimUniqueness, ce.Attr+" \""+ce.Value+"\" is already in use in this tenant"
-	case errors.As(err, &ue):
-		ids := ue.IDs
-		more := ""
-		if len(ids) > 10 {
-			ids, more = ids[:10], " and more"
-		}
-		status, scimType, detail = 400, mapping.ScimInvalidValue, "no user with id "+strings.Join(ids, ", ")+more+" in this tenant; nothing was changed"
-	case errors.As(err, &mbe):
-		status, detail = 413, "request body is larger than "+strconv.FormatInt(mbe.Limit, 10)+" bytes"
-	case errors.Is(err, store.ErrNotFound):
-		status, detail = 404, "resource not found"
-	case errors.Is(err, store.ErrVersionMismatch):
-		status, scimType, detail = 409, "", "the resource changed concurrently; retry the request"
-	case isUnavailable(err):
-		status, detail = 503, "the directory store is unavailable; retry later"
+	if mapping.ErrorCode(err) == mapping.CodeInternal && !errors.As(err, &me) && errors.As(err, &mbe) {
+		status, scimType, detail = 413, "", "request body is larger than "+strconv.FormatInt(mbe.Limit, 10)+" bytes"
+	}
+	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
 	if status >= 500 {
@@ -73,6 +57,47 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	rc.ev.ScimType, rc.ev.Detail = scimType, detail
 	writeError(w, status, scimType, detail)
+}
+
+// scimDetails is the SCIM detail of each error code whose errors carry no
+// client-facing detail of their own (see scimDetail).
+var scimDetails = map[string]string{
+	mapping.CodeNotFound:         "resource not found",
+	mapping.CodeConcurrentChange: "the resource changed concurrently; retry the request",
+	mapping.CodeUnavailable:      "the directory store is unavailable; retry later",
+	mapping.CodeInternal:         "internal error; see the server log for request id ",
+}
+
+// scimDetail is the detail of a SCIM error for err: a *mapping.Error's
+// Detail; the taken value of a *store.ConflictError; the unknown ids of a
+// *store.UnknownMembersError (at most 10); else the detail of err's code
+// (scimDetails; the request id reqID appended for an internal error).
+func scimDetail(err error, reqID string) string {
+	var me *mapping.Error
+	var ce *store.ConflictError
+	var ue *store.UnknownMembersError
+	switch {
+	case errors.As(err, &me):
+		return me.Detail
+	case errors.As(err, &ce):
+		return ce.Attr + " \"" + ce.Value + "\" is already in use in this tenant"
+	case errors.As(err, &ue):
+		ids := ue.IDs
+		more := ""
+		if len(ids) > 10 {
+			ids, more = ids[:10], " and more"
+		}
+		return "no user with id " + strings.Join(ids, ", ") + more + " in this tenant; nothing was changed"
+	}
+	code := mapping.ErrorCode(err)
+	d, ok := scimDetails[code]
+	switch {
+	case !ok:
+		return mapping.ErrorMessage(err)
+	case code == mapping.CodeInternal:
+		return d + reqID
+	}
+	return d
 }
 
 // failStatus renders a SCIM error with an explicit status.

@@ -10,7 +10,6 @@ package scimserver
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -312,8 +311,3 @@ func storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
 }
 
 func noCancel() {}
-
-// isUnavailable reports whether err means the store could not be reached.
-func isUnavailable(err error) bool {
-	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
-}

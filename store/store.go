@@ -9,49 +9,10 @@ package store
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 )
-
-// ErrNotFound is returned when a tenant, token, user or group does not exist
-// in the tenant asked about.
-var ErrNotFound = errors.New("store: not found")
-
-// ErrVersionMismatch is returned by an update whose expected version is not
-// the stored one (a concurrent writer won); callers re-read and retry.
-var ErrVersionMismatch = errors.New("store: version mismatch")
-
-// ErrUnavailable wraps backend failures (connection refused, timeouts) so
-// callers can answer 503 instead of 500. Check with errors.Is.
-var ErrUnavailable = errors.New("store: unavailable")
-
-// ConflictError is returned when a write would break a uniqueness rule of the
-// tenant: Attr is "userName", "externalId" or "displayName", Value the
-// offending value as given.
-type ConflictError struct {
-	Attr  string
-	Value string
-}
-
-func (e *ConflictError) Error() string {
-	return fmt.Sprintf("store: %s %q is already taken", e.Attr, e.Value)
-}
-
-// ErrLeaseLost is returned by RenewLease when the caller no longer holds the
-// lease: it expired, another owner acquired it, or it was released.
-var ErrLeaseLost = errors.New("store: lease lost")
-
-// UnknownMembersError is returned when a membership change names user ids
-// that do not exist in the tenant; nothing was changed.
-type UnknownMembersError struct{ IDs []string }
-
-func (e *UnknownMembersError) Error() string {
-	return "store: unknown member ids: " + strings.Join(e.IDs, ", ")
-}
 
 // Tenant is one AxonFlow tenant: the unit of isolation.
 type Tenant struct {

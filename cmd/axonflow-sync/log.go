@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -81,11 +80,7 @@ func (e env) log(ctx context.Context, args []string) int {
 		Outcome: *outcome, Actor: *actor, Limit: *limit})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "axonflow-sync log: %s\n", apiMessage(err))
-		var ae *admin.APIError
-		if errors.As(err, &ae) && ae.Code == admin.CodeInvalid {
-			return exitConfig
-		}
-		return exitFail
+		return exitCode(err)
 	}
 	if *output == "json" {
 		enc := json.NewEncoder(e.stdout)

@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/axonflow/axonflow-sync/config"
+	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 	"github.com/axonflow/axonflow-sync/store/redisstore"
 	"github.com/axonflow/axonflow-sync/store/sqlitestore"
@@ -32,6 +33,29 @@ const (
 	exitFail   = 1
 	exitConfig = 2 // bad configuration or usage
 )
+
+// exitCodes is the exit status of a command that failed with an error of
+// each code (mapping.ErrorCode): a value the rules reject (e.g. an unknown
+// role) is a usage error, 2; every other code (not found, conflict, the
+// store unavailable, internal) is 1. reconcile --detailed-exitcode has its
+// own (reconcile.go).
+var exitCodes = map[string]int{
+	mapping.CodeInvalid:          exitConfig,
+	mapping.CodeNotFound:         exitFail,
+	mapping.CodeConflict:         exitFail,
+	mapping.CodeConcurrentChange: exitFail,
+	mapping.CodeUnavailable:      exitFail,
+	mapping.CodeInternal:         exitFail,
+}
+
+// exitCode is the exit status of a command that failed with err
+// (exitCodes; exitFail for a code it lacks).
+func exitCode(err error) int {
+	if c, ok := exitCodes[mapping.ErrorCode(err)]; ok {
+		return c
+	}
+	return exitFail
+}
 
 const usage = `axonflow-sync keeps the AxonFlow identity directory in step with Okta.
 

@@ -102,11 +102,7 @@ func (e env) roles(ctx context.Context, args []string) int {
 	now := time.Now().UTC()
 	fail := func(err error) int {
 		fmt.Fprintf(e.stderr, "axonflow-sync roles %s: %s\n", sub, apiMessage(err))
-		var ae *admin.APIError
-		if errors.As(err, &ae) && ae.Code == admin.CodeInvalid {
-			return exitConfig
-		}
-		return exitFail
+		return exitCode(err)
 	}
 	kind := "id"
 	if byName {

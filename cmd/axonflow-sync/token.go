@@ -85,7 +85,7 @@ func (e env) token(ctx context.Context, args []string) int {
 		t, err := admin.CreateToken(ctx, st, *tenant, name, expiresIn, now)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "axonflow-sync token create: %v\n", err)
-			return exitFail
+			return exitCode(err)
 		}
 		fmt.Fprintln(e.stdout, t.Secret)
 		return exitOK
@@ -94,10 +94,10 @@ func (e env) token(ctx context.Context, args []string) int {
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				fmt.Fprintf(e.stderr, "axonflow-sync token rotate: tenant %s has no token %s\n", *tenant, oldID)
-				return exitFail
+				return exitCode(err)
 			}
 			fmt.Fprintf(e.stderr, "axonflow-sync token rotate: %v\n", err)
-			return exitFail
+			return exitCode(err)
 		}
 		fmt.Fprintln(e.stdout, nt.Secret)
 		fmt.Fprintf(e.stderr, "new token %s; %s keeps working until %s: put the new token into Okta before then\n",
@@ -107,7 +107,7 @@ func (e env) token(ctx context.Context, args []string) int {
 		toks, err := admin.ListTokens(ctx, st, *tenant, now)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "axonflow-sync token list: %v\n", err)
-			return exitFail
+			return exitCode(err)
 		}
 		if output == "json" {
 			if toks == nil {
@@ -131,10 +131,10 @@ func (e env) token(ctx context.Context, args []string) int {
 		if _, err := admin.RevokeToken(ctx, st, *tenant, id, now); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				fmt.Fprintf(e.stderr, "axonflow-sync token revoke: tenant %s has no token %s (see: axonflow-sync token list --tenant %s)\n", *tenant, id, *tenant)
-				return exitFail
+				return exitCode(err)
 			}
 			fmt.Fprintf(e.stderr, "axonflow-sync token revoke: %v\n", err)
-			return exitFail
+			return exitCode(err)
 		}
 		fmt.Fprintf(e.stderr, "revoked %s\n", id)
 		return exitOK

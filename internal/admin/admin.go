@@ -25,6 +25,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
 
@@ -145,22 +146,69 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, a.toAPIError(r, err))
 }
 
+// apiErrors is the admin API's wire form of each error code (mapping.Code*,
+// the one vocabulary of store and mapping errors): the HTTP status, the
+// admin code and, when not "", a fixed message (else mapping.ErrorMessage;
+// not_found names the path). A store outage or a context deadline is 503
+// here as on the SCIM API.
+var apiErrors = map[string]struct {
+	status  int
+	code    string
+	message string
+}{
+	mapping.CodeInvalid:          {http.StatusBadRequest, CodeInvalid, ""},
+	mapping.CodeNotFound:         {http.StatusNotFound, CodeNotFound, ""},
+	mapping.CodeConflict:         {http.StatusConflict, CodeConflict, ""},
+	mapping.CodeConcurrentChange: {http.StatusConflict, CodeConflict, "the resource changed concurrently; retry the request"},
+	mapping.CodeUnavailable:      {http.StatusServiceUnavailable, CodeUnavailable, "the store is unavailable; retry later"},
+	mapping.CodeInternal:         {http.StatusInternalServerError, CodeInternal, "internal error; see the server log"},
+}
+
+// toAPIError returns err as the API answers it: an *APIError as it is,
+// anything else by its code (apiErrors); internal errors are logged.
 func (a *API) toAPIError(r *http.Request, err error) *APIError {
 	var ae *APIError
-	var ce *store.ConflictError
-	switch {
-	case errors.As(err, &ae):
+	if errors.As(err, &ae) {
 		return ae
-	case errors.Is(err, store.ErrNotFound):
-		return &APIError{Status: 404, Code: CodeNotFound, Message: "not found: " + r.URL.Path}
-	case errors.As(err, &ce):
-		return &APIError{Status: 409, Code: CodeConflict, Message: ce.Error()}
-	case errors.Is(err, store.ErrUnavailable):
-		return &APIError{Status: 503, Code: CodeUnavailable, Message: "the store is unavailable; retry later"}
 	}
-	a.log.Error().Err(err).Str("path", r.URL.Path).Msg("admin request failed")
-	return &APIError{Status: 500, Code: CodeInternal, Message: "internal error; see the server log"}
+	code := mapping.ErrorCode(err)
+	w, ok := apiErrors[code]
+	if !ok {
+		code, w = mapping.CodeInternal, apiErrors[mapping.CodeInternal]
+	}
+	msg := w.message
+	switch {
+	case code == mapping.CodeNotFound:
+		msg = "not found: " + r.URL.Path
+	case msg == "":
+		msg = mapping.ErrorMessage(err)
+	}
+	if code == mapping.CodeInternal {
+		a.log.Error().Err(err).Str("path", r.URL.Path).Msg("admin request failed")
+	}
+	return &APIError{Status: w.status, Code: w.code, Message: msg}
 }
+
+// ErrorCode returns the error code (mapping.Code*) of e's admin code:
+// invalid for invalid_request (and unauthorized, admin_api_disabled),
+// not_found, conflict, unavailable for store_unavailable, else internal.
+// The CLI's exit status follows it.
+func (e *APIError) ErrorCode() string {
+	switch e.Code {
+	case CodeInvalid, CodeUnauthorized, CodeDisabled:
+		return mapping.CodeInvalid
+	case CodeNotFound:
+		return mapping.CodeNotFound
+	case CodeConflict:
+		return mapping.CodeConflict
+	case CodeUnavailable:
+		return mapping.CodeUnavailable
+	}
+	return mapping.CodeInternal
+}
+
+// ErrorMessage returns e.Message.
+func (e *APIError) ErrorMessage() string { return e.Message }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
