@@ -24,6 +24,11 @@ import (
 // encoding/json, so it never encodes differently. A differential fuzz test
 // (FuzzAppendJSON) holds it to encoding/json's output.
 //
+// It lives in mapping, not in scimserver (its only caller today), because
+// it is not HTTP code: it encodes the model's value shapes, byte for byte
+// as the stores' encoding/json does, so the store backends (which encode
+// the same Attrs documents and cannot import scimserver) can use it too.
+//
 // Errors are encoding/json's: a NaN or infinite float, an invalid
 // json.Number, or whatever encoding/json returns for a value of another
 // type; dst is returned unchanged with the error.

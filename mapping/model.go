@@ -2,11 +2,16 @@
 // how it is written as a SCIM resource (RFC 7643) or read from an Okta
 // profile. It holds the stored resource model (User, Group), the SCIM schema
 // definitions, resource validation and normalisation, PATCH application
-// (RFC 7644 §3.5.2) and filter evaluation (RFC 7644 §3.4.2.2).
+// (RFC 7644 §3.5.2), filter evaluation (RFC 7644 §3.4.2.2), the
+// normalisers the pull side uses (NormalizeUser, NormalizeGroup), role
+// evaluation, the JSON encoder of the model's values (AppendJSON), and the
+// error vocabulary every package shares (ErrorCode, ErrorMessage; the SCIM
+// status and scimType of each code, SCIMStatus, since SCIM statuses are
+// what the provisioning log records).
 //
-// It is pure: no I/O, no HTTP, no Okta or store imports. scimserver, sync
-// and store may import it; it imports only mapping/filter and the standard
-// library.
+// It is pure: no I/O, no net/http, no Okta or store imports. Every other
+// package of the module may import it; it imports only mapping/filter and
+// the standard library.
 package mapping
 
 import (

@@ -4,8 +4,9 @@
 // handlers, and SCIM error rendering. It reaches state only through the
 // store.State interface and SCIM semantics only through package mapping.
 //
-// cmd imports it to serve; tests and the load benchmark import it to build
-// handlers. It must not import sync or config.
+// cmd imports it to serve; internal/provlog and internal/telemetry
+// implement its Observer; tests and the load benchmark's tests import it to
+// build handlers. It must not import sync or config.
 package scimserver
 
 import (

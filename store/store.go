@@ -3,8 +3,10 @@
 // sub-packages (store/redisstore, store/sqlitestore); store/storetest is the
 // conformance suite every backend passes.
 //
-// scimserver, sync and cmd import this package; it imports only mapping and
-// the standard library, never HTTP or Okta code.
+// scimserver, sync, internal/admin, internal/provlog and cmd import this
+// package; it imports only mapping and the standard library, never HTTP or
+// Okta code. Its errors (errors.go) carry codes of the one error vocabulary
+// (mapping.ErrorCode); what a code means on the wire is the edges' business.
 package store
 
 import (

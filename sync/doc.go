@@ -4,9 +4,13 @@
 // reports the drift and, in correct mode, repairs it through the same store
 // operations the SCIM server uses.
 //
-// It is imported by cmd/axonflow-sync (the reconcile command, the schedule
-// inside serve, the /metrics endpoint) and by the admin API (one-off runs,
-// run history). It imports mapping, store, config and sync/oktasource.
+// It is imported by internal/admin (the reconcile machinery of serve: the
+// schedules, one-off runs and run history through the admin API, the
+// reconcile metrics) and by cmd/axonflow-sync (the reconcile command). It
+// imports mapping, store, config and sync/oktasource. Users and groups it
+// writes get the validation and canonical form of a SCIM write
+// (mapping.NormalizeUser, NormalizeGroup), and every write is recorded in
+// the provisioning log (actor reconciler, the run id).
 //
 // # Pipeline
 //

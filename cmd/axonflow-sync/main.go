@@ -2,8 +2,12 @@
 // Okta: it serves the SCIM 2.0 API Okta provisions (serve), manages the
 // per-tenant SCIM tokens (token), and runs operator tools.
 //
-// This package only wires the others together: config → store →
-// scimserver/sync. Nothing imports it.
+// This package only wires the others together: flags and config → store →
+// scimserver, internal/admin (the admin API, reconcile runs and schedules
+// included) and sync; its subcommands parse flags, call the functions they
+// share with the admin API (internal/admin) and print the results, and
+// failures become exit codes through one table (exitCodes). Nothing
+// imports it.
 package main
 
 import (
