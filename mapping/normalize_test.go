@@ -130,3 +130,22 @@ func TestNormalizeUserCopies(t *testing.T) {
 		t.Fatal("NormalizeUser returned the input's email map")
 	}
 }
+
+// BenchmarkNormalizeUser: the reconciler's normalisation of a user, and the
+// JSON round trip it replaced.
+func BenchmarkNormalizeUser(b *testing.B) {
+	attrs := ApplyIdentity(Attrs{"title": "Engineer", SchemaEnterpriseUser: map[string]any{"department": "R&D"}},
+		Identity{UserName: "ada.lovelace@example.com", GivenName: "Ada", FamilyName: "Lovelace", Email: "ada@example.com", ExternalID: "00u1", Active: true})
+	b.Run("Normalize", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = NormalizeUser(attrs)
+		}
+	})
+	b.Run("JSONRoundTrip", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = viaJSON(UserType, attrs)
+		}
+	})
+}
