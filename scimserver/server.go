@@ -5,8 +5,8 @@
 // store.State interface and SCIM semantics only through package mapping.
 //
 // cmd imports it to serve; internal/provlog and internal/telemetry
-// implement its Observer; tests and the load benchmark's tests import it to
-// build handlers. It must not import sync or config.
+// implement its Observer; tests import it to build handlers. It must not
+// import sync or config.
 package scimserver
 
 import (
