@@ -108,8 +108,11 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 	return nt, view(old, now), nil
 }
 
-// RevokeToken revokes a tenant's token at now; revocation takes effect on
-// the next request on every replica (tokens are looked up per request).
+// RevokeToken revokes a tenant's token at now. On the embedded store it
+// takes effect on the next request; on Redis within a second on every
+// replica (the store announces it to their token caches over pub/sub, and a
+// replica whose subscription is not confirmed reads every token from Redis:
+// see store/redisstore's package doc).
 func RevokeToken(ctx context.Context, st store.State, tenant, id string, now time.Time) (TokenView, error) {
 	if err := st.RevokeToken(ctx, tenant, id, now); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
