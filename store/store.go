@@ -207,12 +207,15 @@ type Roles interface {
 	// none), with set false (and role "") if it was never set; see
 	// mapping.TenantDefaultRole for what applies then.
 	DefaultRole(ctx context.Context, tenant string) (role string, set bool, err error)
-	// UserContext returns, in one read (one round trip on Redis), what the
-	// SCIM server needs to render users besides the group names: when
-	// withUsers, the users among userIDs (as GetUsers); their group ids (as
-	// UserGroups); and what effective roles derive from besides memberships:
-	// the tenant's mappings (as ListRoleMappings), its default role (as
-	// DefaultRole) and the users' stored assignments (as UserRoles).
+	// UserContext returns, in one read (one round trip on Redis, whether or
+	// not the users are in groups), everything the SCIM server needs to
+	// render users: when withUsers, the users among userIDs (as GetUsers);
+	// their group ids (as UserGroups) and those groups (as GetGroups of the
+	// union of the group ids, without members); and what effective roles
+	// derive from besides memberships: the tenant's mappings (as
+	// ListRoleMappings), its default role (as DefaultRole) and the users'
+	// stored assignments (as UserRoles). Its cost grows with len(userIDs)
+	// and the number of their memberships.
 	UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (UserContext, error)
 	// LookupUserContext finds the user whose indexed attribute idx
 	// (IndexUserName, case-insensitive, or IndexExternalID, exact) equals
@@ -225,8 +228,12 @@ type Roles interface {
 
 // UserContext is the result of Roles.UserContext.
 type UserContext struct {
-	Users       []*mapping.User // nil unless withUsers
-	MemberOf    map[string][]string
+	Users    []*mapping.User     // nil unless withUsers
+	MemberOf map[string][]string // user id → its group ids (as UserGroups)
+	// Groups holds, by id, every group named in MemberOf that exists (as
+	// GetGroups: attributes, creation time, no members); a membership of a
+	// group that is not there is not in it. Never nil.
+	Groups      map[string]*mapping.Group
 	Mappings    []mapping.RoleMapping
 	DefaultRole string
 	DefaultSet  bool

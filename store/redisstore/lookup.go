@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
@@ -11,29 +12,162 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// scriptLookupUser (tenant slot, read-only): KEYS index hash, roles:mappings,
-// roles:default; ARGV index field, the tenant's key base (prefix t:{T}:),
-// userFields. It resolves the index and reads what UserContext reads for
-// the user found: {id, HMGET user, SMEMBERS memberof, HGETALL mappings, GET
-// default, SMEMBERS roles:user}, or nil when the index or the record has no
-// such user. The user's keys depend on the id it reads, so they are built
-// from the key base instead of being passed in KEYS (the one exception to
-// that rule): they carry the tenant's hash tag, so on a Cluster they are in
-// the slot of KEYS and on the node the script runs on.
-var scriptLookupUser = redis.NewScript(`
+// luaUserContext defines the Lua function userctx(km, kd, b, ids,
+// withUsers, uf, gf) shared by the user-context scripts: for each id of
+// ids, HMGET b..'user:'..id uf (when withUsers), SMEMBERS memberof,
+// SMEMBERS roles:user; HMGET b..'group:'..g gf once per distinct group g of
+// those memberships; then HGETALL km (role mappings) and GET kd (default
+// role). It returns {users, memberof, mappings, default, roles, groups}:
+// users, memberof and roles are arrays in the order of ids (users empty
+// unless withUsers), groups is a flat array {id, HMGET reply, ...} of the
+// groups that exist. Its cost is O(ids + their memberships + distinct
+// groups) commands, run inside one script.
+//
+// userctxArgs parses the ARGV tail from index i: a count n and n user
+// fields, a count m and m group fields, then the user ids.
+//
+// The user and group keys depend on the ids (and on the memberships the
+// script reads), so they are built from the tenant's key base b instead of
+// being passed in KEYS (the one exception to that rule): they carry the
+// tenant's hash tag, so on a Cluster they are in the slot of KEYS and on
+// the node the script runs on.
+const luaUserContext = `
+local function userctxArgs(i)
+  local n = tonumber(ARGV[i])
+  local uf = {unpack(ARGV, i + 1, i + n)}
+  local j = i + n + 1
+  local m = tonumber(ARGV[j])
+  local gf = {unpack(ARGV, j + 1, j + m)}
+  local ids = {}
+  for k = j + m + 1, #ARGV do ids[#ids + 1] = ARGV[k] end
+  return uf, gf, ids
+end
+local function userctx(km, kd, b, ids, withUsers, uf, gf)
+  local users, memberof, roles, groups, seen = {}, {}, {}, {}, {}
+  for i, id in ipairs(ids) do
+    if withUsers then users[i] = redis.call('HMGET', b .. 'user:' .. id, unpack(uf)) end
+    local m = redis.call('SMEMBERS', b .. 'memberof:' .. id)
+    memberof[i] = m
+    for _, g in ipairs(m) do
+      if not seen[g] then
+        seen[g] = true
+        local v = redis.call('HMGET', b .. 'group:' .. g, unpack(gf))
+        if v[1] then
+          groups[#groups + 1] = g
+          groups[#groups + 1] = v
+        end
+      end
+    end
+    roles[i] = redis.call('SMEMBERS', b .. 'roles:user:' .. id)
+  end
+  return {users, memberof, redis.call('HGETALL', km), redis.call('GET', kd), roles, groups}
+end
+`
+
+// scriptUserContext (tenant slot, read-only): KEYS roles:mappings,
+// roles:default; ARGV the tenant's key base (prefix t:{T}:), "1" to read
+// the users (else "0"), then userctxArgs' tail (userFields, groupFields,
+// the user ids). It returns userctx's reply; see luaUserContext.
+var scriptUserContext = redis.NewScript(luaUserContext + `
+local uf, gf, ids = userctxArgs(3)
+return userctx(KEYS[1], KEYS[2], ARGV[1], ids, ARGV[2] == '1', uf, gf)
+`)
+
+// scriptLookupUser (tenant slot, read-only): KEYS index hash,
+// roles:mappings, roles:default; ARGV index field, the tenant's key base,
+// then userctxArgs' tail with no user id. It resolves the index and
+// returns {id, userctx reply} for the user found (see luaUserContext), or
+// nil when the index or the record has no such user.
+var scriptLookupUser = redis.NewScript(luaUserContext + `
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if not id then return false end
-local b = ARGV[2]
-local u = redis.call('HMGET', b .. 'user:' .. id, unpack(ARGV, 3))
-if not u[1] then return false end
-return {id, u, redis.call('SMEMBERS', b .. 'memberof:' .. id), redis.call('HGETALL', KEYS[2]),
-  redis.call('GET', KEYS[3]), redis.call('SMEMBERS', b .. 'roles:user:' .. id)}
+local uf, gf = userctxArgs(3)
+local r = userctx(KEYS[2], KEYS[3], ARGV[2], {id}, true, uf, gf)
+if not r[1][1][1] then return false end
+return {id, r}
 `)
+
+// userContextArgs appends userctxArgs' tail for ids to args.
+func userContextArgs(args []any, ids []string) []any {
+	args = append(args, strconv.Itoa(len(userFields)))
+	for _, f := range userFields {
+		args = append(args, f)
+	}
+	args = append(args, strconv.Itoa(len(groupFields)))
+	for _, f := range groupFields {
+		args = append(args, f)
+	}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return args
+}
+
+// decodeUserContext decodes a userctx reply r for ids (see luaUserContext).
+func decodeUserContext(ids []string, withUsers bool, r any) (store.UserContext, error) {
+	a, ok := r.([]any)
+	if !ok || len(a) != 6 {
+		return store.UserContext{}, fmt.Errorf("redisstore: unexpected user context reply %T", r)
+	}
+	users, _ := a[0].([]any)
+	memberOf, _ := a[1].([]any)
+	roles, _ := a[4].([]any)
+	groups, _ := a[5].([]any)
+	if (withUsers && len(users) != len(ids)) || len(memberOf) != len(ids) || len(roles) != len(ids) || len(groups)%2 != 0 {
+		return store.UserContext{}, fmt.Errorf("redisstore: malformed user context reply for %d users", len(ids))
+	}
+	var uc store.UserContext
+	for i, v := range users {
+		fields, _ := v.([]any)
+		u, err := decodeUser(ids[i], fields)
+		if err != nil {
+			return store.UserContext{}, err
+		}
+		if u != nil {
+			uc.Users = append(uc.Users, u)
+		}
+	}
+	uc.MemberOf = make(map[string][]string, len(ids))
+	sets := make([][]string, len(ids))
+	for i, id := range ids {
+		uc.MemberOf[id] = strs(memberOf[i])
+		sets[i] = strs(roles[i])
+	}
+	uc.Groups = make(map[string]*mapping.Group, len(groups)/2)
+	for i := 0; i < len(groups); i += 2 {
+		id := str(groups[i])
+		fields, _ := groups[i+1].([]any)
+		g, err := decodeGroup(id, fields)
+		if err != nil {
+			return store.UserContext{}, err
+		}
+		if g != nil {
+			uc.Groups[id] = g
+		}
+	}
+	flat := strs(a[2])
+	h := make(map[string]string, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		h[flat[i]] = flat[i+1]
+	}
+	var err error
+	if uc.Mappings, err = parseMappings(h); err != nil {
+		return store.UserContext{}, err
+	}
+	if d, ok := a[3].(string); ok {
+		uc.DefaultRole, uc.DefaultSet = d, true
+	}
+	if uc.Assigned, err = parseAssignmentSets(ids, sets); err != nil {
+		return store.UserContext{}, err
+	}
+	return uc, nil
+}
 
 // LookupUserContext finds the user whose userName (folded) or externalId
 // equals value and returns what UserContext(tenant, []string{id}, true)
-// returns for it; store.ErrNotFound when no user has that value (an empty
-// value costs no round trip). One round trip: one read-only script.
+// returns for it, groups included; store.ErrNotFound when no user has that
+// value (an empty value costs no round trip). One round trip: one
+// read-only script (EVALSHA) of O(the user's memberships) commands.
 func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.Index, value string) (store.UserContext, error) {
 	k := s.tk(tenant)
 	var key, field string
@@ -50,11 +184,7 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	args := make([]any, 0, 2+len(userFields))
-	args = append(args, field, k.base)
-	for _, f := range userFields {
-		args = append(args, f)
-	}
+	args := userContextArgs([]any{field, k.base}, nil)
 	r, err := scriptLookupUser.Run(ctx, s.c, []string{key, k.roleMappings(), k.defaultRole()}, args...).Result()
 	if errors.Is(err, redis.Nil) {
 		return store.UserContext{}, store.ErrNotFound
@@ -63,35 +193,16 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 		return store.UserContext{}, wrap(err)
 	}
 	a, ok := r.([]any)
-	if !ok || len(a) != 6 {
+	if !ok || len(a) != 2 {
 		return store.UserContext{}, fmt.Errorf("redisstore: unexpected lookup reply %T", r)
 	}
 	id := str(a[0])
-	fields, _ := a[1].([]any)
-	u, err := decodeUser(id, fields)
+	uc, err := decodeUserContext([]string{id}, true, a[1])
 	if err != nil {
 		return store.UserContext{}, err
 	}
-	if u == nil {
+	if len(uc.Users) == 0 {
 		return store.UserContext{}, store.ErrNotFound
-	}
-	uc := store.UserContext{
-		Users:    []*mapping.User{u},
-		MemberOf: map[string][]string{id: strs(a[2])},
-	}
-	flat := strs(a[3])
-	h := make(map[string]string, len(flat)/2)
-	for i := 0; i+1 < len(flat); i += 2 {
-		h[flat[i]] = flat[i+1]
-	}
-	if uc.Mappings, err = parseMappings(h); err != nil {
-		return store.UserContext{}, err
-	}
-	if d, ok := a[4].(string); ok {
-		uc.DefaultRole, uc.DefaultSet = d, true
-	}
-	if uc.Assigned, err = parseAssignmentSets([]string{id}, [][]string{strs(a[5])}); err != nil {
-		return store.UserContext{}, err
 	}
 	return uc, nil
 }

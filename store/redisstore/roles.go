@@ -173,61 +173,26 @@ func parseMappings(h map[string]string) ([]mapping.RoleMapping, error) {
 }
 
 // UserContext reads (when withUsers) the users among userIDs, their group
-// ids, the tenant's role mappings and default role and the users' role
-// assignments. One round trip: a pipeline of one HMGET (withUsers), one
-// SMEMBERS of memberof and one SMEMBERS of roles per user, HGETALL and GET.
+// ids and those groups, the tenant's role mappings and default role and the
+// users' role assignments. One round trip, whether or not the users are in
+// groups: one read-only script (EVALSHA; see luaUserContext) of
+// O(len(userIDs) + their memberships + distinct groups) commands: per user
+// an HMGET (withUsers) and two SMEMBERS (memberof, roles:user), one HMGET
+// per distinct group, one HGETALL and one GET.
 func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (store.UserContext, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	k := s.tk(tenant)
-	pipe := s.c.Pipeline()
-	var users []*redis.SliceCmd
+	with := "0"
 	if withUsers {
-		users = make([]*redis.SliceCmd, len(userIDs))
-		for i, uid := range userIDs {
-			users[i] = pipe.HMGet(ctx, k.user(uid), userFields...)
-		}
+		with = "1"
 	}
-	memberOf := make([]*redis.StringSliceCmd, len(userIDs))
-	for i, uid := range userIDs {
-		memberOf[i] = pipe.SMembers(ctx, k.memberof(uid))
-	}
-	hm := pipe.HGetAll(ctx, k.roleMappings())
-	def := pipe.Get(ctx, k.defaultRole())
-	roles := make([]*redis.StringSliceCmd, len(userIDs))
-	for i, uid := range userIDs {
-		roles[i] = pipe.SMembers(ctx, k.userRoles(uid))
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	args := userContextArgs([]any{k.base, with}, userIDs)
+	r, err := scriptUserContext.Run(ctx, s.c, []string{k.roleMappings(), k.defaultRole()}, args...).Result()
+	if err != nil {
 		return store.UserContext{}, wrap(err)
 	}
-	var uc store.UserContext
-	for i, c := range users {
-		u, err := decodeUser(userIDs[i], c.Val())
-		if err != nil {
-			return store.UserContext{}, err
-		}
-		if u != nil {
-			uc.Users = append(uc.Users, u)
-		}
-	}
-	uc.MemberOf = make(map[string][]string, len(userIDs))
-	for i, uid := range userIDs {
-		uc.MemberOf[uid] = memberOf[i].Val()
-	}
-	var err error
-	if uc.Mappings, err = parseMappings(hm.Val()); err != nil {
-		return store.UserContext{}, err
-	}
-	if v, err := def.Result(); err == nil {
-		uc.DefaultRole, uc.DefaultSet = v, true
-	} else if !errors.Is(err, redis.Nil) {
-		return store.UserContext{}, wrap(err)
-	}
-	if uc.Assigned, err = parseAssignments(userIDs, roles); err != nil {
-		return store.UserContext{}, err
-	}
-	return uc, nil
+	return decodeUserContext(userIDs, withUsers, r)
 }
 
 // SetDefaultRole stores role ("" for none) in t:{T}:roles:default. One

@@ -54,6 +54,7 @@ var planCases = []planCase{
 		"SEARCH scim_users USING COVERING INDEX scim_users_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq",
 	}},
 	{name: "qUserGroups", q: qUserGroups, args: []any{"big", `["u7","u8"]`}},
+	{name: "qUserContextGroups", q: qUserContextGroups, args: []any{"big", `["u7","u8","u1999","nope"]`}},
 	// Groups and memberships.
 	{name: "qUnknownMembers", q: qUnknownMembers, args: []any{`["u7","nope"]`, "big"}},
 	{name: "qAddMembers", q: qAddMembers, args: []any{"big", "g1", `["u7","u8"]`}},

@@ -59,6 +59,13 @@ const (
 		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 		WHERE m.tenant = ? AND m.user_id IN (SELECT value FROM json_each(?))
 		ORDER BY g.seq`
+	// qUserContextGroups is qUserGroups with the group's columns (as
+	// qGetGroups) on each membership row, for UserContext.
+	qUserContextGroups = `SELECT m.user_id, g.id, g.doc, g.okta_id, g.origin, g.created, g.last_modified, g.version
+		FROM memberships m
+		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
+		WHERE m.tenant = ? AND m.user_id IN (SELECT value FROM json_each(?))
+		ORDER BY g.seq`
 )
 
 // Groups and memberships (groups.go).

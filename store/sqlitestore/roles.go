@@ -152,7 +152,8 @@ func (s *Store) DefaultRole(ctx context.Context, tenant string) (string, bool, e
 }
 
 // UserContext reads (when withUsers) the users among userIDs, their group
-// ids, the tenant's mappings and default role and the users' assignments
+// ids and those groups (one query: memberships joined with their groups by
+// key), the tenant's mappings and default role and the users' assignments
 // (indexed local queries, one per kind).
 func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (store.UserContext, error) {
 	var uc store.UserContext
@@ -162,7 +163,7 @@ func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string
 			return store.UserContext{}, err
 		}
 	}
-	if uc.MemberOf, err = s.UserGroups(ctx, tenant, userIDs); err != nil {
+	if uc.MemberOf, uc.Groups, err = s.userGroupsWith(ctx, tenant, userIDs); err != nil {
 		return store.UserContext{}, err
 	}
 	if uc.Mappings, err = s.ListRoleMappings(ctx, tenant); err != nil {
@@ -175,4 +176,44 @@ func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string
 		return store.UserContext{}, err
 	}
 	return uc, nil
+}
+
+// userGroupsWith returns what UserGroups returns for uids and, by id, the
+// groups it names (as GetGroups), in one query (qUserContextGroups).
+func (s *Store) userGroupsWith(ctx context.Context, tenant string, uids []string) (map[string][]string, map[string]*mapping.Group, error) {
+	memberOf, groups := map[string][]string{}, map[string]*mapping.Group{}
+	if len(uids) == 0 {
+		return memberOf, groups, nil
+	}
+	rows, err := s.query(ctx, qUserContextGroups, tenant, jsonList(uids))
+	if err != nil {
+		return nil, nil, s.fail("user groups", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid string
+		g, _, err := scanGroup(prefixScanner{rows, &uid})
+		if err != nil {
+			return nil, nil, s.fail("user groups", err)
+		}
+		memberOf[uid] = append(memberOf[uid], g.ID)
+		if _, ok := groups[g.ID]; !ok {
+			groups[g.ID] = g
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, s.fail("user groups", err)
+	}
+	return memberOf, groups, nil
+}
+
+// prefixScanner scans a row whose first column goes to first and whose
+// other columns go to the destinations Scan is given.
+type prefixScanner struct {
+	rows  *sql.Rows
+	first any
+}
+
+func (p prefixScanner) Scan(dest ...any) error {
+	return p.rows.Scan(append([]any{p.first}, dest...)...)
 }

@@ -65,6 +65,9 @@ func testLookupUserContext(t *testing.T, f *fixture) {
 	if len(got.MemberOf[bob.ID]) != 2 || len(got.Mappings) != 1 || !got.DefaultSet || got.DefaultRole != mapping.RoleViewer || len(got.Assigned[bob.ID]) != 2 {
 		t.Errorf("with roles: %+v", got)
 	}
+	if want := groupsOf(t, f, got.MemberOf); len(want) != 2 || !reflect.DeepEqual(got.Groups, want) {
+		t.Errorf("with roles: groups %v; want %v (Admins, Ops)", got.Groups, want)
+	}
 	if err := f.s.SetDefaultRole(f.ctx, f.tenant, ""); err != nil {
 		t.Fatal(err)
 	}

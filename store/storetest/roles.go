@@ -240,7 +240,8 @@ func testConcurrentDeleteUserAssignRole(t *testing.T, f *fixture) {
 }
 
 // testUserContext: UserContext returns exactly what GetUsers, UserGroups,
-// ListRoleMappings, DefaultRole and UserRoles return separately.
+// GetGroups (of the groups UserGroups names), ListRoleMappings,
+// DefaultRole and UserRoles return separately.
 func testUserContext(t *testing.T, f *fixture) {
 	ann := f.createUser(f.tenant, "ri-ann@example.com", "")
 	bob := f.createUser(f.tenant, "ri-bob@example.com", "")
@@ -262,10 +263,11 @@ func testUserContext(t *testing.T, f *fixture) {
 			ms, _ := f.s.ListRoleMappings(f.ctx, f.tenant)
 			def, set, _ := f.s.DefaultRole(f.ctx, f.tenant)
 			as, _ := f.s.UserRoles(f.ctx, f.tenant, ids)
+			gs := groupsOf(t, f, mo)
 			if !reflect.DeepEqual(got.Users, us) || !reflect.DeepEqual(got.MemberOf, mo) || !reflect.DeepEqual(got.Mappings, ms) ||
-				got.DefaultRole != def || got.DefaultSet != set || !reflect.DeepEqual(got.Assigned, as) {
-				t.Errorf("UserContext(withUsers=%v) = %+v; want users %v, memberOf %v, mappings %v, default %q/%v, assigned %v",
-					withUsers, got, us, mo, ms, def, set, as)
+				got.DefaultRole != def || got.DefaultSet != set || !reflect.DeepEqual(got.Assigned, as) || !reflect.DeepEqual(got.Groups, gs) {
+				t.Errorf("UserContext(withUsers=%v) = %+v; want users %v, memberOf %v, groups %v, mappings %v, default %q/%v, assigned %v",
+					withUsers, got, us, mo, gs, ms, def, set, as)
 			}
 		}
 	}
@@ -290,4 +292,47 @@ func testUserContext(t *testing.T, f *fixture) {
 		!got.DefaultSet || got.DefaultRole != "" || len(got.Assigned[bob.ID]) != 1 {
 		t.Errorf("UserContext after writes = %+v", got)
 	}
+	if g2 := got.Groups[g.ID]; len(got.Groups) != 1 || g2 == nil || g2.DisplayName() != "Admins" || !g2.Created.Equal(g.Created) {
+		t.Errorf("UserContext groups after writes = %v; want %s (Admins, created %v)", got.Groups, g.ID, g.Created)
+	}
+	// A group shared by both users is read once; one user's groups are
+	// all there, with their names.
+	ops := &mapping.Group{ID: newID("g"), Attrs: mapping.Attrs{"displayName": "Ops"}, Created: time.Now().UTC(), LastModified: time.Now().UTC()}
+	if err := f.s.CreateGroup(f.ctx, f.tenant, ops, []string{ann.ID, bob.ID}); err != nil {
+		t.Fatal(err)
+	}
+	check([]string{ann.ID, bob.ID})
+	check([]string{ann.ID})
+	got, _ = f.s.UserContext(f.ctx, f.tenant, []string{ann.ID, bob.ID}, false)
+	if len(got.Groups) != 2 || got.Groups[ops.ID].DisplayName() != "Ops" || got.Groups[g.ID].DisplayName() != "Admins" {
+		t.Errorf("UserContext groups of two users = %v; want Admins and Ops", got.Groups)
+	}
+	// A deleted group is gone from the context.
+	if err := f.s.DeleteGroup(f.ctx, f.tenant, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	check([]string{ann.ID, bob.ID})
+	got, _ = f.s.UserContext(f.ctx, f.tenant, []string{bob.ID}, true)
+	if _, ok := got.Groups[g.ID]; ok || len(got.Groups) != 1 {
+		t.Errorf("UserContext groups after deleting %s = %v; want only %s", g.ID, got.Groups, ops.ID)
+	}
+}
+
+// groupsOf returns, by id, GetGroups of every group id in memberOf (what
+// UserContext's Groups holds).
+func groupsOf(t *testing.T, f *fixture, memberOf map[string][]string) map[string]*mapping.Group {
+	t.Helper()
+	var ids []string
+	for _, gids := range memberOf {
+		ids = append(ids, gids...)
+	}
+	gs, err := f.s.GetGroups(f.ctx, f.tenant, ids)
+	if err != nil {
+		t.Fatalf("GetGroups: %v", err)
+	}
+	out := make(map[string]*mapping.Group, len(gs))
+	for _, g := range gs {
+		out[g.ID] = g
+	}
+	return out
 }
