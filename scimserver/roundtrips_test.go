@@ -2,6 +2,7 @@ package scimserver_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,9 +47,11 @@ func (c *rtCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 }
 
 // TestRedisRoundTripsPerRead: once a token has been used (so the token
-// cache holds it), GET /Users/{id} of a user in no group and an indexed
-// lookup (userName, externalId, id; unknown names too) each make exactly
-// one Redis round trip, counted by a go-redis hook on the store's client.
+// cache holds it), GET /Users/{id} and an indexed lookup (userName,
+// externalId, id; unknown names too) each make exactly one Redis round
+// trip, whether or not the user is in groups, and a page of GET /Users
+// three (ListUsers' two and one UserContext for the whole page, groups
+// included), counted by a go-redis hook on the store's client.
 // A request is retried a few times when it took two (the cache is bypassed
 // for a moment whenever its pub/sub lease lapses, e.g. on a busy machine);
 // it must never take more, and must take exactly one at least once.
@@ -64,6 +67,8 @@ func TestRedisRoundTripsPerRead(t *testing.T) {
 	id := e.createUser(t, "rt-ada@example.com", map[string]any{"externalId": "rt-ext-ada"})
 	grouped := e.createUser(t, "rt-bob@example.com")
 	e.createGroup(t, "rt-admins", grouped)
+	e.createGroup(t, "rt-ops", grouped, id)
+	loner := e.createUser(t, "rt-cy@example.com")
 
 	cost := func(path string) int64 {
 		t.Helper()
@@ -97,9 +102,16 @@ func TestRedisRoundTripsPerRead(t *testing.T) {
 		{filter(`externalId eq "rt-ext-ada"`), 1},
 		{filter(`userName eq "nobody@example.com"`), 1},
 		{filter(`id eq "` + id + `"`), 1},
-		// A user in groups: one more, GetGroups for the group names.
-		{"/Users/" + grouped, 2},
-		{filter(`userName eq "rt-bob@example.com"`), 2},
+		// A user in no group, and one in two: the groups are part of the
+		// same read.
+		{"/Users/" + loner, 1},
+		{filter(`userName eq "rt-cy@example.com"`), 1},
+		{"/Users/" + grouped, 1},
+		{"/Users/" + grouped + "?attributes=groups", 1},
+		{filter(`userName eq "rt-bob@example.com"`), 1},
+		// A list page: ListUsers (2), then one UserContext of the page.
+		{"/Users", 3},
+		{"/Users?startIndex=2&count=1", 3},
 	} {
 		var got []int64
 		for range 5 {
@@ -115,5 +127,15 @@ func TestRedisRoundTripsPerRead(t *testing.T) {
 		if got[len(got)-1] != c.want {
 			t.Errorf("GET %s: %v round trips; want %d", c.path, got, c.want)
 		}
+	}
+	// The groups come with that one read: names, in creation order.
+	var names []string
+	gs, _ := e.get(t, "/Users/"+grouped).Body["groups"].([]any)
+	for _, g := range gs {
+		m, _ := g.(map[string]any)
+		names = append(names, fmt.Sprint(m["display"]))
+	}
+	if !slices.Equal(names, []string{"rt-admins", "rt-ops"}) {
+		t.Errorf("GET /Users/%s groups %v; want [rt-admins rt-ops]", grouped, names)
 	}
 }

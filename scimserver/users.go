@@ -44,8 +44,7 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request) {
 }
 
 // renderUsers renders users with their readOnly groups and roles: one
-// store.UserContext read for the whole list, one GetGroups for the group
-// names.
+// store.UserContext read for the whole list (groups included).
 func (s *Server) renderUsers(ctx context.Context, tenant, base string, users []*mapping.User) ([]map[string]any, error) {
 	if len(users) == 0 {
 		return []map[string]any{}, nil
@@ -90,8 +89,8 @@ func (s *Server) lookupUser(ctx context.Context, tenant string, idx store.Index,
 }
 
 // renderWith renders users from a UserContext of theirs: each user's
-// groups in group creation order (one GetGroups for their names), and the
-// roles derived from them.
+// groups in group creation order (from uc.Groups; one GetGroups only for
+// a context that lacks them), and the roles derived from them.
 func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*mapping.User, uc store.UserContext) ([]map[string]any, error) {
 	out := make([]map[string]any, len(users))
 	memberOf := uc.MemberOf
@@ -107,8 +106,9 @@ func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*m
 	}
 	// Groups are listed in their creation order (then id), whatever order
 	// the backend returns memberships in, so responses are stable.
-	byID := map[string]*mapping.Group{}
-	if len(gids) > 0 {
+	byID := uc.Groups
+	if byID == nil && len(gids) > 0 {
+		byID = map[string]*mapping.Group{}
 		groups, err := s.st.GetGroups(ctx, tenant, gids)
 		if err != nil {
 			return nil, err
