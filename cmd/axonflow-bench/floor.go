@@ -21,11 +21,12 @@ import (
 // binary run as "axonflow-bench __floor-server", that answers
 // GET /scim/v2/Users/{id} with the Redis work of axonflow-sync's GET once
 // its token is verified from the in-process cache, and nothing else: ONE
-// round trip, the pipeline of the user-context read on the same keys
-// (HMGET of the user record, SMEMBERS of its groups, HGETALL of the role
-// mappings, GET of the default role, SMEMBERS of its roles: the commands of
-// redisstore's UserContext), on net/http's ServeMux and go-redis with their
-// defaults, and then a canned body: the bytes the real server returned for
+// round trip, the user-context read as a read-only script (EVALSHA) on the
+// same keys (HMGET of the user record, SMEMBERS of its groups, HMGET of
+// each of those groups, SMEMBERS of its roles, HGETALL of the role
+// mappings, GET of the default role: the commands of redisstore's
+// UserContext script, see floorScript), on net/http's ServeMux and
+// go-redis with their defaults, and then a canned body: the bytes the real server returned for
 // one of the users. No authentication logic (a request without an
 // Authorization header is refused, nothing else is checked), decoding,
 // rendering, JSON, logging or metrics. Driven like the get phase (same
@@ -34,6 +35,33 @@ import (
 // own: the floor under the server's cost per request and the ceiling above
 // its throughput, measured rather than assumed.
 const floorCommand = "__floor-server"
+
+// floorScript is the shape of redisstore's UserContext script for one user
+// with the user (its luaUserContext; this module does not import the
+// server's): KEYS roles:mappings, roles:default; ARGV the tenant's key
+// base, the user id, then the user's and the group's record fields, each
+// list preceded by its length. It returns false for no such user, else the
+// replies of the same commands in the same order.
+var floorScript = redis.NewScript(`
+local b, id = ARGV[1], ARGV[2]
+local n = tonumber(ARGV[3])
+local uf = {unpack(ARGV, 4, 3 + n)}
+local m = tonumber(ARGV[4 + n])
+local gf = {unpack(ARGV, 5 + n, 4 + n + m)}
+local u = redis.call('HMGET', b .. 'user:' .. id, unpack(uf))
+local mo = redis.call('SMEMBERS', b .. 'memberof:' .. id)
+local groups = {}
+for _, g in ipairs(mo) do
+  local v = redis.call('HMGET', b .. 'group:' .. g, unpack(gf))
+  if v[1] then
+    groups[#groups + 1] = g
+    groups[#groups + 1] = v
+  end
+end
+local roles = redis.call('SMEMBERS', b .. 'roles:user:' .. id)
+if not u[1] then return false end
+return {{u}, {mo}, redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2]), {roles}, groups}
+`)
 
 // floorFlags are what the benchmark passes to the floor server.
 type floorFlags struct {
@@ -65,6 +93,8 @@ func floorMain(args []string, stderr io.Writer) int {
 	}
 	rc := redis.NewClient(ro)
 	userFields := []string{"doc", "origin", "created", "lm", "v"}
+	groupFields := []string{"doc", "origin", "created", "lm", "v", "okta"}
+	keys := []string{f.keyBase + "roles:mappings", f.keyBase + "roles:default"}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /scim/v2/Users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -74,18 +104,22 @@ func floorMain(args []string, stderr io.Writer) int {
 			return
 		}
 		id := r.PathValue("id")
-		p := rc.Pipeline()
-		user := p.HMGet(ctx, f.keyBase+"user:"+id, userFields...)
-		p.SMembers(ctx, f.keyBase+"memberof:"+id)
-		p.HGetAll(ctx, f.keyBase+"roles:mappings")
-		p.Get(ctx, f.keyBase+"roles:default")
-		p.SMembers(ctx, f.keyBase+"roles:user:"+id)
-		if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		args := make([]any, 0, 4+len(userFields)+len(groupFields))
+		args = append(args, f.keyBase, id, len(userFields))
+		for _, x := range userFields {
+			args = append(args, x)
+		}
+		args = append(args, len(groupFields))
+		for _, x := range groupFields {
+			args = append(args, x)
+		}
+		err := floorScript.Run(ctx, rc, keys, args...).Err()
+		if errors.Is(err, redis.Nil) {
+			http.Error(w, "no such user", http.StatusNotFound)
 			return
 		}
-		if v := user.Val(); len(v) == 0 || v[0] == nil {
-			http.Error(w, "no such user", http.StatusNotFound)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "application/scim+json")
