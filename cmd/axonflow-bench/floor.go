@@ -194,7 +194,7 @@ func (b *bench) floorPhase(ctx context.Context, dir string, f floorFlags) (*phas
 	defer func() { b.c, b.serverPid, b.prof = realClient, realPid, realProf }()
 	return b.measure(ctx, phaseSpec{
 		name:    floorPhaseName,
-		request: "GET /Users/{id} on the stack floor: net/http + go-redis, one round trip (the user-context pipeline), a canned body of get's size",
+		request: "GET /Users/{id} on the stack floor: net/http + go-redis, one round trip (the user-context script), a canned body of get's size",
 		op: func(ctx context.Context, w int, r *rand.Rand, n int) outcome {
 			return is(http.StatusOK)(b.c.do(ctx, http.MethodGet, "/Users/"+b.pick(r).id, nil, false))
 		},

@@ -356,8 +356,9 @@ func (r *report) scaling() []scaleRow {
 
 // Round trips per request the Redis targets allow, after the token's
 // first use (the token then comes from the server's in-process cache): GET
-// by id reads the user context in one pipeline; the userName lookup
-// resolves the index and reads the user context in one read-only script; a
+// by id reads the user context (its groups included) in one read-only
+// script; the userName lookup resolves the index and reads the user
+// context in one read-only script; a
 // user PUT/PATCH and a group member PATCH read, write (one script, with
 // its provisioning-log entry) and read the user context back.
 const (

@@ -49,10 +49,11 @@
 // deleted, the members of a group being deleted or replaced), the store reads
 // the set first and the script verifies that it was given every key it needs;
 // if another writer changed the set in between, the script changes nothing
-// and the store retries (optimistic, bounded). The one exception is the
-// read-only script of LookupUserContext, which builds the keys of the user
-// it finds in the index from the tenant's key base: they carry the same
-// hash tag, so they are in the slot of its KEYS.
+// and the store retries (optimistic, bounded). The exceptions are the
+// read-only scripts of UserContext and LookupUserContext, which build the
+// keys of the users they read (for LookupUserContext, the one it finds in
+// the index) and of those users' groups from the tenant's key base: they
+// carry the same hash tag, so they are in the slot of their KEYS.
 //
 // Token records are global because the tenant is unknown until the token is
 // resolved; a token lives in two slots (tokens:<hash> and t:{T}:tokens), so
@@ -67,7 +68,8 @@
 //
 //	TokenByHash                                                            0 (cached, see Token cache), else 1
 //	Ping, GetUser, GetGroup, FindUser, FindGroup, ListTenants              1
-//	GetUsers, GetGroups, UserGroups, GroupMembers, UserContext             1 (pipelined)
+//	GetUsers, GetGroups, UserGroups, GroupMembers                          1 (pipelined)
+//	UserContext                                                            1 script (users, memberships, their groups, roles)
 //	LookupUserContext                                                      1 script (index + user context)
 //	CreateUser, UpdateUser, CreateGroup, UpdateGroup (deltas)              1 script
 //	EnsureTenant                                                           1 (2 the first time a lost registry entry is repaired)
@@ -86,7 +88,13 @@
 //
 // A SCIM request thus costs, once its token is cached: GET /Users/{id} one
 // round trip (UserContext), a userName or externalId lookup one
-// (LookupUserContext), each plus one (GetGroups) when the user is in groups.
+// (LookupUserContext), whether or not the user is in groups (the groups'
+// names and creation times are read by the same script); a page of
+// GET /Users three (ListUsers, then one UserContext for the page). The
+// UserContext script runs 2-3 commands per user plus one per distinct
+// group of theirs, and like any script it holds Redis while it runs: a
+// handful of commands for one user, about 1,000 plus one per distinct
+// group for a filter scan's page of 500 users.
 //
 // # Token cache
 //
