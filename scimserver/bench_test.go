@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/scimserver"
 	"github.com/axonflow/axonflow-sync/store"
 )
@@ -170,6 +171,38 @@ func BenchmarkGetUser(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			e.serve(b, http.MethodGet, ids[i%n], nil, http.StatusOK)
+			i++
+		}
+	})
+}
+
+// BenchmarkGetUserInGroups: GET /Users/{id} of a user in 3 of 10 groups,
+// among 100 users: BenchmarkGetUser's work plus the groups' names (read
+// with the user context, in the same store read).
+func BenchmarkGetUserInGroups(b *testing.B) {
+	eachBackendBench(b, func(b *testing.B, e *benchEnv) {
+		const n, groups = 100, 10
+		ids := seedUsers(b, e.st, e.tenant, "grouped-", n)
+		for g := range groups {
+			var members []string
+			for i, id := range ids {
+				if i%groups == g || (i+1)%groups == g || (i+2)%groups == g {
+					members = append(members, id)
+				}
+			}
+			grp := &mapping.Group{ID: fmt.Sprintf("g%d", g), Attrs: mapping.Attrs{"displayName": fmt.Sprintf("group-%d", g)},
+				Created: time.Now().UTC(), LastModified: time.Now().UTC(), Version: 1}
+			if err := e.st.CreateGroup(context.Background(), e.tenant, grp, members); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			rec := e.serve(b, http.MethodGet, "/Users/"+ids[i%n], nil, http.StatusOK)
+			if !bytes.Contains(rec.Body.Bytes(), []byte(`"display":"group-`)) {
+				b.Fatalf("no groups: %s", rec.Body)
+			}
 			i++
 		}
 	})
