@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -13,45 +14,35 @@ import (
 )
 
 // luaUserContext defines the Lua function userctx(km, kd, b, ids,
-// withUsers, uf, gf) shared by the user-context scripts: for each id of
-// ids, HMGET b..'user:'..id uf (when withUsers), SMEMBERS memberof,
-// SMEMBERS roles:user; HMGET b..'group:'..g gf once per distinct group g of
+// withUsers) shared by the user-context scripts: for each id of ids, HMGET
+// b..'user:'..id userFields (when withUsers), SMEMBERS memberof, SMEMBERS
+// roles:user; HMGET b..'group:'..g groupFields once per distinct group g of
 // those memberships; then HGETALL km (role mappings) and GET kd (default
 // role). It returns {users, memberof, mappings, default, roles, groups}:
 // users, memberof and roles are arrays in the order of ids (users empty
 // unless withUsers), groups is a flat array {id, HMGET reply, ...} of the
 // groups that exist. Its cost is O(ids + their memberships + distinct
-// groups) commands, run inside one script.
-//
-// userctxArgs parses the ARGV tail from index i: a count n and n user
-// fields, a count m and m group fields, then the user ids.
+// groups) commands, run inside one script. The field lists are part of the
+// script's text (luaFields), so a call sends only the key base and the ids.
 //
 // The user and group keys depend on the ids (and on the memberships the
 // script reads), so they are built from the tenant's key base b instead of
 // being passed in KEYS (the one exception to that rule): they carry the
 // tenant's hash tag, so on a Cluster they are in the slot of KEYS and on
 // the node the script runs on.
-const luaUserContext = `
-local function userctxArgs(i)
-  local n = tonumber(ARGV[i])
-  local uf = {unpack(ARGV, i + 1, i + n)}
-  local j = i + n + 1
-  local m = tonumber(ARGV[j])
-  local gf = {unpack(ARGV, j + 1, j + m)}
-  local ids = {}
-  for k = j + m + 1, #ARGV do ids[#ids + 1] = ARGV[k] end
-  return uf, gf, ids
-end
-local function userctx(km, kd, b, ids, withUsers, uf, gf)
+var luaUserContext = `
+local UF = {` + luaFields(userFields) + `}
+local GF = {` + luaFields(groupFields) + `}
+local function userctx(km, kd, b, ids, withUsers)
   local users, memberof, roles, groups, seen = {}, {}, {}, {}, {}
   for i, id in ipairs(ids) do
-    if withUsers then users[i] = redis.call('HMGET', b .. 'user:' .. id, unpack(uf)) end
+    if withUsers then users[i] = redis.call('HMGET', b .. 'user:' .. id, unpack(UF)) end
     local m = redis.call('SMEMBERS', b .. 'memberof:' .. id)
     memberof[i] = m
     for _, g in ipairs(m) do
       if not seen[g] then
         seen[g] = true
-        local v = redis.call('HMGET', b .. 'group:' .. g, unpack(gf))
+        local v = redis.call('HMGET', b .. 'group:' .. g, unpack(GF))
         if v[1] then
           groups[#groups + 1] = g
           groups[#groups + 1] = v
@@ -64,44 +55,41 @@ local function userctx(km, kd, b, ids, withUsers, uf, gf)
 end
 `
 
+// luaFields renders field names (plain identifiers) as the elements of a
+// Lua table constructor.
+func luaFields(fields []string) string {
+	var b strings.Builder
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(f))
+	}
+	return b.String()
+}
+
 // scriptUserContext (tenant slot, read-only): KEYS roles:mappings,
 // roles:default; ARGV the tenant's key base (prefix t:{T}:), "1" to read
-// the users (else "0"), then userctxArgs' tail (userFields, groupFields,
-// the user ids). It returns userctx's reply; see luaUserContext.
+// the users (else "0"), then the user ids. It returns userctx's reply; see
+// luaUserContext.
 var scriptUserContext = redis.NewScript(luaUserContext + `
-local uf, gf, ids = userctxArgs(3)
-return userctx(KEYS[1], KEYS[2], ARGV[1], ids, ARGV[2] == '1', uf, gf)
+local ids = {}
+for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+return userctx(KEYS[1], KEYS[2], ARGV[1], ids, ARGV[2] == '1')
 `)
 
 // scriptLookupUser (tenant slot, read-only): KEYS index hash,
-// roles:mappings, roles:default; ARGV index field, the tenant's key base,
-// then userctxArgs' tail with no user id. It resolves the index and
-// returns {id, userctx reply} for the user found (see luaUserContext), or
-// nil when the index or the record has no such user.
+// roles:mappings, roles:default; ARGV index field, the tenant's key base.
+// It resolves the index and returns {id, userctx reply} for the user found
+// (see luaUserContext), or nil when the index or the record has no such
+// user.
 var scriptLookupUser = redis.NewScript(luaUserContext + `
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if not id then return false end
-local uf, gf = userctxArgs(3)
-local r = userctx(KEYS[2], KEYS[3], ARGV[2], {id}, true, uf, gf)
+local r = userctx(KEYS[2], KEYS[3], ARGV[2], {id}, true)
 if not r[1][1][1] then return false end
 return {id, r}
 `)
-
-// userContextArgs appends userctxArgs' tail for ids to args.
-func userContextArgs(args []any, ids []string) []any {
-	args = append(args, strconv.Itoa(len(userFields)))
-	for _, f := range userFields {
-		args = append(args, f)
-	}
-	args = append(args, strconv.Itoa(len(groupFields)))
-	for _, f := range groupFields {
-		args = append(args, f)
-	}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	return args
-}
 
 // decodeUserContext decodes a userctx reply r for ids (see luaUserContext).
 func decodeUserContext(ids []string, withUsers bool, r any) (store.UserContext, error) {
@@ -184,8 +172,7 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	args := userContextArgs([]any{field, k.base}, nil)
-	r, err := scriptLookupUser.Run(ctx, s.c, []string{key, k.roleMappings(), k.defaultRole()}, args...).Result()
+	r, err := scriptLookupUser.Run(ctx, s.c, []string{key, k.roleMappings(), k.defaultRole()}, field, k.base).Result()
 	if errors.Is(err, redis.Nil) {
 		return store.UserContext{}, store.ErrNotFound
 	}

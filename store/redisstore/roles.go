@@ -187,7 +187,11 @@ func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string
 	if withUsers {
 		with = "1"
 	}
-	args := userContextArgs([]any{k.base, with}, userIDs)
+	args := make([]any, 0, 2+len(userIDs))
+	args = append(args, k.base, with)
+	for _, id := range userIDs {
+		args = append(args, id)
+	}
 	r, err := scriptUserContext.Run(ctx, s.c, []string{k.roleMappings(), k.defaultRole()}, args...).Result()
 	if err != nil {
 		return store.UserContext{}, wrap(err)
