@@ -27,9 +27,9 @@ import (
 //
 // The user and group keys depend on the ids (and on the memberships the
 // script reads), so they are built from the tenant's key base b instead of
-// being passed in KEYS (the one exception to that rule): they carry the
-// tenant's hash tag, so on a Cluster they are in the slot of KEYS and on
-// the node the script runs on.
+// being passed in KEYS (the exception the package doc states): they carry
+// the tenant's hash tag, so on a Cluster they are in the slot of KEYS and
+// on the node the script runs on.
 var luaUserContext = `
 local UF = {` + luaFields(userFields) + `}
 local GF = {` + luaFields(groupFields) + `}
