@@ -113,82 +113,136 @@ func (snap MemberSnapshot) Changes(before, after mapping.Attrs, c GroupChange) [
 // (h4-writes); call mapping.SCIMStatus, the SCIM table of the error codes.
 func ErrorStatus(err error) (int, string) { return mapping.SCIMStatus(err) }
 
-// LogWrites returns st with every user and group write recorded in the
-// provisioning log of the tenant written to, as actor with actorID (the
-// reconciler passes ActorReconciler and its run id): creates, updates
-// (deactivate/reactivate when active flipped, add_members/remove_members
-// for membership-only changes, link when only the group's Okta id
-// changed) and deletes, with their Changes, and failed writes as rejected
-// entries (ErrorStatus, the error as Detail). ErrVersionMismatch failures
-// are not recorded: callers re-read and retry. Everything else passes
-// through unchanged.
+// Logged returns st with every user and group write recorded in the
+// provisioning log of the tenant written to, in the same atomic change as
+// the write itself (the backend stores the entry LogEntryOf gives it), as
+// the Writer attached to the write's context (WithWriter); writes whose
+// context has no Writer pass through unrecorded. It is applied once, where
+// the store is wired (cmd/axonflow-sync), and is the only place entries of
+// user and group changes are built:
 //
-// Each recorded write costs one AppendLog and, for updates and deletes, a
-// read of the object first (for the before values and the name). A failed
-// AppendLog never fails the write: onError (if not nil) gets it.
-func LogWrites(st State, actor, actorID string, onError func(error)) State {
-	return &logWrites{State: st, actor: actor, actorID: actorID, onError: onError}
+//   - creates (201), updates (Writer.UpdateStatus or 200; operation
+//     deactivate/reactivate when active flipped, add_members/remove_members/
+//     update_members for membership-only changes, link when only the
+//     group's Okta id changed, else Writer.UpdateOp or "update") and
+//     deletes (204), with their Changes; a group update that changed
+//     nothing records nothing;
+//   - failed writes as rejected entries (ErrorStatus, the error as Detail),
+//     through record, unless the Writer has OwnRejections; ErrVersionMismatch
+//     failures are never recorded (callers re-read and retry).
+//
+// record writes one entry on its own (internal/provlog's Recorder.Record:
+// it counts and logs a failed write). Costs: an update reads the object
+// first unless UpdateUserWith/UpdateGroupWith already did; a delete reads
+// its name first; a group update with members reads which of them are
+// members (SnapshotMembers). Everything else passes through unchanged.
+func Logged(st State, record func(ctx context.Context, tenant string, e LogEntry)) State {
+	return &logged{State: st, record: record}
 }
 
-type logWrites struct {
+type logged struct {
 	State
-	actor, actorID string
-	onError        func(error)
+	record func(ctx context.Context, tenant string, e LogEntry)
 }
 
-func (l *logWrites) append(ctx context.Context, tenant string, e LogEntry, err error) {
-	if errors.Is(err, ErrVersionMismatch) {
+// entry stamps e with the writer and the time; ok is false when ctx has no
+// writer.
+func entry(ctx context.Context, e LogEntry) (LogEntry, Writer, bool) {
+	w, ok := WriterOf(ctx)
+	if !ok {
+		return e, w, false
+	}
+	e = Stamp(ctx, e)
+	e.Time = time.Now()
+	return e, w, true
+}
+
+// rejected records e as the rejection of a write that failed with err.
+func (l *logged) rejected(ctx context.Context, tenant string, w Writer, e LogEntry, err error) {
+	if w.OwnRejections || errors.Is(err, ErrVersionMismatch) || l.record == nil {
 		return
 	}
-	e.Time, e.Actor, e.ActorID = time.Now(), l.actor, l.actorID
-	if err != nil {
-		e.Status, e.ScimType = ErrorStatus(err)
-		e.Detail, e.Changes = err.Error(), nil
-		if e.Operation == "create" {
-			e.ResourceID = ""
-		}
+	e.Status, e.ScimType = ErrorStatus(err)
+	e.Detail, e.Changes = err.Error(), nil
+	if e.Operation == "create" {
+		e.ResourceID = ""
 	}
-	if aerr := l.State.AppendLog(context.WithoutCancel(ctx), tenant, e); aerr != nil && l.onError != nil {
-		l.onError(aerr)
-	}
+	l.record(context.WithoutCancel(ctx), tenant, e)
 }
 
 // CreateUser creates u and records it.
-func (l *logWrites) CreateUser(ctx context.Context, tenant string, u *mapping.User) error {
-	err := l.State.CreateUser(ctx, tenant, u)
-	l.append(ctx, tenant, LogEntry{ResourceType: "User", ResourceID: u.ID, Name: u.UserName(), Operation: "create",
-		Status: 201, Changes: mapping.DiffAttrs(nil, u.Attrs)}, err)
+func (l *logged) CreateUser(ctx context.Context, tenant string, u *mapping.User) error {
+	e, w, ok := entry(ctx, LogEntry{ResourceType: "User", ResourceID: u.ID, Name: u.UserName(), Operation: "create",
+		Status: 201, Changes: mapping.DiffAttrs(nil, u.Attrs)})
+	if !ok {
+		return l.State.CreateUser(ctx, tenant, u)
+	}
+	err := l.State.CreateUser(withPendingLog(ctx, e), tenant, u)
+	if err != nil {
+		l.rejected(ctx, tenant, w, e, err)
+	}
 	return err
 }
 
 // UpdateUser updates u and records what changed.
-func (l *logWrites) UpdateUser(ctx context.Context, tenant string, u *mapping.User, expectVersion int64) error {
+func (l *logged) UpdateUser(ctx context.Context, tenant string, u *mapping.User, expectVersion int64) error {
+	w, ok := WriterOf(ctx)
+	if !ok {
+		return l.State.UpdateUser(ctx, tenant, u, expectVersion)
+	}
 	var before mapping.Attrs
-	if cur, err := l.State.GetUser(ctx, tenant, u.ID); err == nil {
+	name := u.UserName()
+	if cur := priorUser(ctx, u.ID); cur != nil {
+		before = cur.Attrs
+	} else if cur, err := l.State.GetUser(withoutPendingLog(ctx), tenant, u.ID); err == nil {
 		before = cur.Attrs
 	}
-	err := l.State.UpdateUser(ctx, tenant, u, expectVersion)
+	if w.UpdateOp == "patch" && before != nil {
+		name = (&mapping.User{Attrs: before}).UserName()
+	}
 	changes := mapping.DiffAttrs(before, u.Attrs)
-	l.append(ctx, tenant, LogEntry{ResourceType: "User", ResourceID: u.ID, Name: u.UserName(),
-		Operation: UpdateOperation(changes, "update"), Status: 200, Changes: changes}, err)
+	e, _, _ := entry(ctx, LogEntry{ResourceType: "User", ResourceID: u.ID, Name: name,
+		Operation: UpdateOperation(changes, w.updateOp()), Status: w.updateStatus(), Changes: changes})
+	err := l.State.UpdateUser(withPendingLog(ctx, e), tenant, u, expectVersion)
+	if err != nil {
+		l.rejected(ctx, tenant, w, e, err)
+	}
 	return err
 }
 
+func (w Writer) updateOp() string {
+	if w.UpdateOp == "" {
+		return "update"
+	}
+	return w.UpdateOp
+}
+
+func (w Writer) updateStatus() int {
+	if w.UpdateStatus == 0 {
+		return 200
+	}
+	return w.UpdateStatus
+}
+
 // DeleteUser deletes a user and records it.
-func (l *logWrites) DeleteUser(ctx context.Context, tenant, id string) error {
+func (l *logged) DeleteUser(ctx context.Context, tenant, id string) error {
+	if _, ok := WriterOf(ctx); !ok {
+		return l.State.DeleteUser(ctx, tenant, id)
+	}
 	var name string
-	if cur, err := l.State.GetUser(ctx, tenant, id); err == nil {
+	if cur, err := l.State.GetUser(withoutPendingLog(ctx), tenant, id); err == nil {
 		name = cur.UserName()
 	}
-	err := l.State.DeleteUser(ctx, tenant, id)
-	l.append(ctx, tenant, LogEntry{ResourceType: "User", ResourceID: id, Name: name, Operation: "delete",
-		Status: 204}, err)
+	e, w, _ := entry(ctx, LogEntry{ResourceType: "User", ResourceID: id, Name: name, Operation: "delete", Status: 204})
+	err := l.State.DeleteUser(withPendingLog(ctx, e), tenant, id)
+	if err != nil {
+		l.rejected(ctx, tenant, w, e, err)
+	}
 	return err
 }
 
 // CreateGroup creates g with members and records it.
-func (l *logWrites) CreateGroup(ctx context.Context, tenant string, g *mapping.Group, members []string) error {
-	err := l.State.CreateGroup(ctx, tenant, g, members)
+func (l *logged) CreateGroup(ctx context.Context, tenant string, g *mapping.Group, members []string) error {
 	changes := mapping.DiffAttrs(nil, g.Attrs)
 	if g.OktaID != "" {
 		changes = append(changes, mapping.AttrChange{Attr: "oktaId", After: g.OktaID})
@@ -196,54 +250,83 @@ func (l *logWrites) CreateGroup(ctx context.Context, tenant string, g *mapping.G
 	if mc, ok := mapping.MemberChange(members, nil); ok {
 		changes = append(changes, mc)
 	}
-	l.append(ctx, tenant, LogEntry{ResourceType: "Group", ResourceID: g.ID, Name: g.DisplayName(), Operation: "create",
-		Status: 201, Changes: changes}, err)
+	e, w, ok := entry(ctx, LogEntry{ResourceType: "Group", ResourceID: g.ID, Name: g.DisplayName(), Operation: "create",
+		Status: 201, Changes: changes})
+	if !ok {
+		return l.State.CreateGroup(ctx, tenant, g, members)
+	}
+	err := l.State.CreateGroup(withPendingLog(ctx, e), tenant, g, members)
+	if err != nil {
+		l.rejected(ctx, tenant, w, e, err)
+	}
 	return err
 }
 
-// UpdateGroup applies c and records what it changed (nothing is recorded
-// when nothing changed).
-func (l *logWrites) UpdateGroup(ctx context.Context, tenant, id string, c GroupChange) (*mapping.Group, error) {
-	cur, gerr := l.State.GetGroup(ctx, tenant, id)
-	snap := SnapshotMembers(ctx, l.State, tenant, id, c)
-	g, err := l.State.UpdateGroup(ctx, tenant, id, c)
-	e := LogEntry{ResourceType: "Group", ResourceID: id, Status: 200, Operation: "update"}
-	if gerr == nil {
+// UpdateGroup applies c and records what it changed (the backend stores
+// the entry only when something changed).
+func (l *logged) UpdateGroup(ctx context.Context, tenant, id string, c GroupChange) (*mapping.Group, error) {
+	w, ok := WriterOf(ctx)
+	if !ok {
+		return l.State.UpdateGroup(ctx, tenant, id, c)
+	}
+	rctx := withoutPendingLog(ctx)
+	cur := priorGroup(ctx, id)
+	if cur == nil {
+		if g, err := l.State.GetGroup(rctx, tenant, id); err == nil {
+			cur = g
+		}
+	}
+	snap := SnapshotMembers(rctx, l.State, tenant, id, c)
+	var before mapping.Attrs
+	var beforeOkta string
+	if cur != nil {
+		before, beforeOkta = cur.Attrs, cur.OktaID
+	}
+	after := before
+	if c.Attrs != nil {
+		after = c.Attrs
+	}
+	e := LogEntry{ResourceType: "Group", ResourceID: id, Status: w.updateStatus()}
+	e.Name = (&mapping.Group{Attrs: after}).DisplayName()
+	if w.UpdateOp == "patch" && cur != nil {
 		e.Name = cur.DisplayName()
 	}
-	if err == nil {
-		oktaChanged := c.OktaID != nil && (gerr != nil || *c.OktaID != cur.OktaID)
-		if gerr == nil && g.Version == cur.Version && !oktaChanged {
-			return g, nil // nothing changed
-		}
-		var before mapping.Attrs
-		var beforeOkta string
-		if gerr == nil {
-			before, beforeOkta = cur.Attrs, cur.OktaID
-		}
-		e.Name = g.DisplayName()
-		e.Changes = snap.Changes(before, g.Attrs, c)
-		if c.OktaID != nil && *c.OktaID != beforeOkta {
-			e.Changes = append(e.Changes, mapping.AttrChange{Attr: "oktaId", Before: nilIfEmpty(beforeOkta), After: nilIfEmpty(*c.OktaID)})
-		}
-		e.Operation = UpdateOperation(e.Changes, "update")
-		if len(e.Changes) == 1 && e.Changes[0].Attr == "oktaId" {
-			e.Operation = "link"
-		}
+	e.Changes = snap.Changes(before, after, c)
+	if c.OktaID != nil && *c.OktaID != beforeOkta {
+		e.Changes = append(e.Changes, mapping.AttrChange{Attr: "oktaId", Before: nilIfEmpty(beforeOkta), After: nilIfEmpty(*c.OktaID)})
 	}
-	l.append(ctx, tenant, e, err)
+	e.Operation = UpdateOperation(e.Changes, w.updateOp())
+	if len(e.Changes) == 1 && e.Changes[0].Attr == "oktaId" {
+		e.Operation = "link"
+	}
+	e, _, _ = entry(ctx, e)
+	g, err := l.State.UpdateGroup(withPendingLog(ctx, e), tenant, id, c)
+	if err != nil {
+		if cur != nil {
+			e.Name = cur.DisplayName()
+		} else {
+			e.Name = ""
+		}
+		e.Operation = w.updateOp()
+		l.rejected(ctx, tenant, w, e, err)
+	}
 	return g, err
 }
 
 // DeleteGroup deletes a group and records it.
-func (l *logWrites) DeleteGroup(ctx context.Context, tenant, id string) error {
+func (l *logged) DeleteGroup(ctx context.Context, tenant, id string) error {
+	if _, ok := WriterOf(ctx); !ok {
+		return l.State.DeleteGroup(ctx, tenant, id)
+	}
 	var name string
-	if cur, err := l.State.GetGroup(ctx, tenant, id); err == nil {
+	if cur, err := l.State.GetGroup(withoutPendingLog(ctx), tenant, id); err == nil {
 		name = cur.DisplayName()
 	}
-	err := l.State.DeleteGroup(ctx, tenant, id)
-	l.append(ctx, tenant, LogEntry{ResourceType: "Group", ResourceID: id, Name: name, Operation: "delete",
-		Status: 204}, err)
+	e, w, _ := entry(ctx, LogEntry{ResourceType: "Group", ResourceID: id, Name: name, Operation: "delete", Status: 204})
+	err := l.State.DeleteGroup(withPendingLog(ctx, e), tenant, id)
+	if err != nil {
+		l.rejected(ctx, tenant, w, e, err)
+	}
 	return err
 }
 

@@ -34,7 +34,11 @@ func (s *Store) CreateGroup(ctx context.Context, tenant string, g *mapping.Group
 		ks = append(ks, k.user(m), k.memberof(m))
 		args = append(args, m)
 	}
-	r, err := scriptCreateGroup.Run(ctx, s.c, ks, args...).Result()
+	script, ks, args, err := s.withLog(ctx, k, scriptCreateGroup, scriptCreateGroupLogged, ks, args)
+	if err != nil {
+		return err
+	}
+	r, err := script.Run(ctx, s.c, ks, args...).Result()
 	if err != nil {
 		return wrap(err)
 	}
@@ -220,7 +224,11 @@ func (s *Store) updateGroup(ctx context.Context, k keys, id string, c store.Grou
 	for _, m := range keeps {
 		args = append(args, m)
 	}
-	r, err := scriptUpdateGroup.Run(ctx, s.c, ks, args...).Result()
+	script, ks, args, err := s.withLog(ctx, k, scriptUpdateGroup, scriptUpdateGroupLogged, ks, args)
+	if err != nil {
+		return nil, err
+	}
+	r, err := script.Run(ctx, s.c, ks, args...).Result()
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -236,7 +244,7 @@ func (s *Store) updateGroup(ctx context.Context, k keys, id string, c store.Grou
 	if err := statusErr(st, rest, values); err != nil {
 		return nil, err
 	}
-	if len(rest) != 6 {
+	if len(rest) != 7 {
 		return nil, fmt.Errorf("redisstore: unexpected UpdateGroup reply %v", r)
 	}
 	return newGroup(id, str(rest[1]), str(rest[3]), str(rest[4]), str(rest[5]), num(rest[0]), str(rest[2]))
@@ -271,7 +279,11 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 			ks = append(ks, k.memberof(u))
 			args = append(args, u)
 		}
-		r, err := scriptDeleteGroup.Run(ctx, s.c, ks, args...).Result()
+		script, ks, args, err := s.withLog(ctx, k, scriptDeleteGroup, scriptDeleteGroupLogged, ks, args)
+		if err != nil {
+			return err
+		}
+		r, err := script.Run(ctx, s.c, ks, args...).Result()
 		if err != nil {
 			return wrap(err)
 		}

@@ -32,20 +32,26 @@ func (k keys) logName(name string) string {
 // "<ms>-*" (or "*" when that id would not be after the stream's last one,
 // or on Redis < 7), trims by count (~) and age (exact MINID), sets the
 // stream's expiry, and files the id under the name. Returns {OK, id}.
-var scriptAppendLog = redis.NewScript(`
-local id = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[1] .. '-*', 'e', ARGV[5])
-if type(id) == 'table' and id.err then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[5])
-end
-redis.call('XTRIM', KEYS[1], 'MINID', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if KEYS[2] then
-  redis.call('LPUSH', KEYS[2], id)
-  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[6]) - 1)
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
-end
+var scriptAppendLog = redis.NewScript(`local A, K1, K2 = ARGV, KEYS[1], KEYS[2]
+` + luaAppendLog + `
 return {'OK', id}
 `)
+
+// luaAppendLog appends one entry: K1 the log stream, K2 the name index
+// (nil: none), A the arguments of scriptAppendLog. It leaves the stream id
+// in id. Shared by scriptAppendLog and the logged write scripts
+// (loggedScript).
+const luaAppendLog = `local id = redis.pcall('XADD', K1, 'MAXLEN', '~', A[2], A[1] .. '-*', 'e', A[5])
+if type(id) == 'table' and id.err then
+  id = redis.call('XADD', K1, 'MAXLEN', '~', A[2], '*', 'e', A[5])
+end
+redis.call('XTRIM', K1, 'MINID', A[3])
+redis.call('PEXPIRE', K1, A[4])
+if K2 then
+  redis.call('LPUSH', K2, id)
+  redis.call('LTRIM', K2, 0, tonumber(A[6]) - 1)
+  redis.call('PEXPIRE', K2, A[4])
+end`
 
 // SetLogRetention changes the provisioning log retention of this Store
 // (zero fields: the defaults); it applies from the next call. Options
@@ -68,27 +74,55 @@ func (s *Store) retention() store.LogRetention {
 // AppendLog adds e to the tenant's log stream t:{T}:log and prunes it by
 // count and age, in one script (one round trip). See the package doc.
 func (s *Store) AppendLog(ctx context.Context, tenant string, e store.LogEntry) error {
-	now := time.Now()
-	e = store.NormalizeLogEntry(e, now)
-	b, err := json.Marshal(e)
+	ks, args, err := s.logArgs(s.tk(tenant), e)
 	if err != nil {
-		return fmt.Errorf("redisstore: encode log entry: %w", err)
-	}
-	ret := s.retention()
-	k := s.tk(tenant)
-	ks := []string{k.log()}
-	if e.Name != "" {
-		ks = append(ks, k.logName(e.Name))
+		return err
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	ms := max(e.Time.UnixMilli(), 0)
-	minID := max(now.Add(-ret.MaxAge).UnixMilli(), 0)
-	r, err := scriptAppendLog.Run(ctx, s.c, ks, ms, ret.MaxEntries, minID, ret.MaxAge.Milliseconds(), b, logNameIndexCap).Result()
+	r, err := scriptAppendLog.Run(ctx, s.c, ks, args[:6]...).Result()
 	if err != nil {
 		return wrap(err)
 	}
 	return scriptStatus(r, nil)
+}
+
+// logArgs returns the keys (log[, log:name:<n>]) and arguments (time ms,
+// maxlen, minid ms, ttl ms, entry JSON, name index cap, number of keys) that
+// append e, normalised, to the tenant's log: scriptAppendLog takes the
+// first six arguments, a logged write script (loggedScript) all seven
+// after its own.
+func (s *Store) logArgs(k keys, e store.LogEntry) ([]string, []any, error) {
+	now := time.Now()
+	e = store.NormalizeLogEntry(e, now)
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redisstore: encode log entry: %w", err)
+	}
+	ret := s.retention()
+	ks := []string{k.log()}
+	if e.Name != "" {
+		ks = append(ks, k.logName(e.Name))
+	}
+	ms := max(e.Time.UnixMilli(), 0)
+	minID := max(now.Add(-ret.MaxAge).UnixMilli(), 0)
+	return ks, []any{ms, ret.MaxEntries, minID, ret.MaxAge.Milliseconds(), b, logNameIndexCap, len(ks)}, nil
+}
+
+// withLog returns the script to run for a user or group write and its
+// keys and arguments: plain when ctx carries no log entry
+// (store.LogEntryOf), else logged with the entry's keys and arguments
+// appended.
+func (s *Store) withLog(ctx context.Context, k keys, plain, logged *redis.Script, ks []string, args []any) (*redis.Script, []string, []any, error) {
+	e, ok := store.LogEntryOf(ctx)
+	if !ok {
+		return plain, ks, args, nil
+	}
+	lks, largs, err := s.logArgs(k, e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return logged, append(ks, lks...), append(args, largs...), nil
 }
 
 // QueryLog returns the tenant's matching entries newest first; see the

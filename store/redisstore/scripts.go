@@ -19,8 +19,9 @@ return {0, redis.call('HGET', KEYS[1], 'created')}
 
 // scriptCreateUser: KEYS user, users, idxUserName, idxExternalId, seq;
 // ARGV id, doc, origin, created, lm, un, ex.
-// A replay of the same create (same doc, origin, created) succeeds.
-var scriptCreateUser = redis.NewScript(`
+// A replay of the same create (same doc, origin, created) succeeds ({OK};
+// a real create returns {OK, new}).
+const srcCreateUser = `
 local cur = redis.call('HMGET', KEYS[1], 'doc', 'origin', 'created')
 if cur[1] then
   if cur[1] == ARGV[2] and cur[2] == ARGV[3] and cur[3] == ARGV[4] then return {'OK'} end
@@ -34,13 +35,15 @@ redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'origin', ARGV[3], 'created', ARGV[4
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[3], ARGV[6], ARGV[1]) end
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[4], ARGV[7], ARGV[1]) end
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
-return {'OK'}
-`)
+return {'OK', 'new'}
+`
+
+var scriptCreateUser = redis.NewScript(srcCreateUser)
 
 // scriptUpdateUser: KEYS user, idxUserName, idxExternalId;
 // ARGV id, expectVersion (0: any), doc, lm, un, ex.
 // Returns {OK, v, origin, created}.
-var scriptUpdateUser = redis.NewScript(`
+const srcUpdateUser = `
 local cur = redis.call('HMGET', KEYS[1], 'v', 'un', 'ex', 'origin', 'created')
 if not cur[1] then return {'NOTFOUND'} end
 local v = tonumber(cur[1])
@@ -67,13 +70,15 @@ end
 v = v + 1
 redis.call('HSET', KEYS[1], 'doc', ARGV[3], 'lm', ARGV[4], 'v', v, 'un', un, 'ex', ex)
 return {'OK', v, cur[4] or '', cur[5] or ''}
-`)
+`
+
+var scriptUpdateUser = redis.NewScript(srcUpdateUser)
 
 // scriptDeleteUser: KEYS user, users, idxUserName, idxExternalId, memberof,
 // roles:user:<uid>, members:<gid>...; ARGV id, gid... (the user's groups as
 // read before). RETRY if the user is now in a group not passed. The user's
 // role assignments go with it.
-var scriptDeleteUser = redis.NewScript(`
+const srcDeleteUser = `
 local cur = redis.call('HMGET', KEYS[1], 'v', 'un', 'ex')
 if not cur[1] then return {'NOTFOUND'} end
 local id = ARGV[1]
@@ -89,7 +94,9 @@ if ex ~= '' and redis.call('HGET', KEYS[4], ex) == id then redis.call('HDEL', KE
 redis.call('ZREM', KEYS[2], id)
 redis.call('DEL', KEYS[1], KEYS[5], KEYS[6])
 return {'OK'}
-`)
+`
+
+var scriptDeleteUser = redis.NewScript(srcDeleteUser)
 
 // scriptAssignRole: KEYS user, roles:user:<uid>; ARGV "source:role".
 // The user must exist (checked in the same script, so a concurrent
@@ -103,8 +110,9 @@ return {'OK'}
 // scriptCreateGroup: KEYS group, groups, idxDisplayName, idxExternalId, seq,
 // members, then per member user:<uid>, memberof:<uid>;
 // ARGV id, doc, origin, created, lm, dn, ex, okta, uid...
-// A replay of the same create (same doc, origin, created) succeeds.
-var scriptCreateGroup = redis.NewScript(`
+// A replay of the same create (same doc, origin, created) succeeds ({OK};
+// a real create returns {OK, new}).
+const srcCreateGroup = `
 local cur = redis.call('HMGET', KEYS[1], 'doc', 'origin', 'created')
 if cur[1] then
   if cur[1] == ARGV[2] and cur[2] == ARGV[3] and cur[3] == ARGV[4] then return {'OK'} end
@@ -129,8 +137,10 @@ for i = 1, n do
   redis.call('SADD', KEYS[6], ARGV[8 + i])
   redis.call('SADD', KEYS[6 + 2 * i], id)
 end
-return {'OK'}
-`)
+return {'OK', 'new'}
+`
+
+var scriptCreateGroup = redis.NewScript(srcCreateGroup)
 
 // scriptUpdateGroup: KEYS group, idxDisplayName, idxExternalId, members,
 // then per added uid user:<uid>, memberof:<uid>, then per removed uid
@@ -141,8 +151,8 @@ return {'OK'}
 // every current member among add, remove or keep, and every keep uid still a
 // member; else RETRY. Keep uids are current members that stay (no keys: they
 // need neither an existence check nor a memberof change).
-// Returns {OK, v, doc, okta, origin, created, lm}.
-var scriptUpdateGroup = redis.NewScript(`
+// Returns {OK, v, doc, okta, origin, created, lm, changed (1|0)}.
+const srcUpdateGroup = `
 local cur = redis.call('HMGET', KEYS[1], 'v', 'doc', 'dn', 'ex', 'okta', 'origin', 'created', 'lm')
 if not cur[1] then return {'NOTFOUND'} end
 local v = tonumber(cur[1])
@@ -213,13 +223,15 @@ if changed then
   lm = ARGV[9]
   redis.call('HSET', KEYS[1], 'v', v, 'lm', lm)
 end
-return {'OK', v, doc, okta, cur[6] or '', cur[7] or '', lm}
-`)
+return {'OK', v, doc, okta, cur[6] or '', cur[7] or '', lm, changed and 1 or 0}
+`
+
+var scriptUpdateGroup = redis.NewScript(srcUpdateGroup)
 
 // scriptDeleteGroup: KEYS group, groups, idxDisplayName, idxExternalId,
 // members, memberof:<uid>...; ARGV id, uid... (the members as read before).
 // RETRY if the group now has a member not passed.
-var scriptDeleteGroup = redis.NewScript(`
+const srcDeleteGroup = `
 local cur = redis.call('HMGET', KEYS[1], 'v', 'dn', 'ex')
 if not cur[1] then return {'NOTFOUND'} end
 local id = ARGV[1]
@@ -235,7 +247,9 @@ if ex ~= '' and redis.call('HGET', KEYS[4], ex) == id then redis.call('HDEL', KE
 redis.call('ZREM', KEYS[2], id)
 redis.call('DEL', KEYS[1], KEYS[5])
 return {'OK'}
-`)
+`
+
+var scriptDeleteGroup = redis.NewScript(srcDeleteGroup)
 
 // scriptRegisterToken (tenant slot): KEYS tenant, tokens; ARGV id, hash.
 var scriptRegisterToken = redis.NewScript(`
@@ -284,3 +298,39 @@ end
 redis.pcall('PUBLISH', ARGV[5], ARGV[6])
 return {'OK'}
 `)
+
+// The user and group write scripts with their provisioning log entry
+// (store.LogEntryOf): the same script, then, if it succeeded and changed
+// something, the entry appended as scriptAppendLog does, all in one
+// script (the log keys carry the tenant's hash tag too). See loggedScript.
+var (
+	scriptCreateUserLogged  = loggedScript(srcCreateUser, "res[2] == 'new'")
+	scriptUpdateUserLogged  = loggedScript(srcUpdateUser, "true")
+	scriptDeleteUserLogged  = loggedScript(srcDeleteUser, "true")
+	scriptCreateGroupLogged = loggedScript(srcCreateGroup, "res[2] == 'new'")
+	scriptUpdateGroupLogged = loggedScript(srcUpdateGroup, "res[8] == 1")
+	scriptDeleteGroupLogged = loggedScript(srcDeleteGroup, "true")
+)
+
+// loggedScript wraps a write script's source so that it also appends one
+// provisioning log entry when its reply is OK and cond (a Lua expression
+// over the reply res) holds. The caller appends the log's keys (log[,
+// log:name:<n>]) to KEYS and logArgs' values to ARGV; the prologue takes
+// them off again (the last ARGV is how many log keys there are), so the
+// body sees its own KEYS and ARGV unchanged, #ARGV included.
+func loggedScript(body, cond string) *redis.Script {
+	return redis.NewScript(`local LOGN = tonumber(table.remove(ARGV))
+local A = {}
+for i = 6, 1, -1 do A[i] = table.remove(ARGV) end
+local LK = {}
+for i = LOGN, 1, -1 do LK[i] = table.remove(KEYS) end
+local res = (function()
+` + body + `
+end)()
+if res[1] == 'OK' and (` + cond + `) then
+  local K1, K2 = LK[1], LK[2]
+` + luaAppendLog + `
+end
+return res
+`)
+}

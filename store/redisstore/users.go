@@ -26,10 +26,14 @@ func (s *Store) CreateUser(ctx context.Context, tenant string, u *mapping.User) 
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	k := s.tk(tenant)
-	r, err := scriptCreateUser.Run(ctx, s.c,
+	script, ks, args, err := s.withLog(ctx, k, scriptCreateUser, scriptCreateUserLogged,
 		[]string{k.user(u.ID), k.users(), k.idxUserName(), k.idxUserExternalID(), k.seq()},
-		u.ID, doc, u.Origin, fmtTime(u.Created), fmtTime(u.LastModified),
-		mapping.FoldKey(u.UserName()), u.ExternalID()).Result()
+		[]any{u.ID, doc, u.Origin, fmtTime(u.Created), fmtTime(u.LastModified),
+			mapping.FoldKey(u.UserName()), u.ExternalID()})
+	if err != nil {
+		return err
+	}
+	r, err := script.Run(ctx, s.c, ks, args...).Result()
 	if err != nil {
 		return wrap(err)
 	}
@@ -147,10 +151,14 @@ func (s *Store) UpdateUser(ctx context.Context, tenant string, u *mapping.User, 
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	k := s.tk(tenant)
-	r, err := scriptUpdateUser.Run(ctx, s.c,
+	script, ks, args, err := s.withLog(ctx, k, scriptUpdateUser, scriptUpdateUserLogged,
 		[]string{k.user(u.ID), k.idxUserName(), k.idxUserExternalID()},
-		u.ID, expectVersion, doc, fmtTime(u.LastModified),
-		mapping.FoldKey(u.UserName()), u.ExternalID()).Result()
+		[]any{u.ID, expectVersion, doc, fmtTime(u.LastModified),
+			mapping.FoldKey(u.UserName()), u.ExternalID()})
+	if err != nil {
+		return err
+	}
+	r, err := script.Run(ctx, s.c, ks, args...).Result()
 	if err != nil {
 		return wrap(err)
 	}
@@ -194,7 +202,11 @@ func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
 			ks = append(ks, k.members(g))
 			args = append(args, g)
 		}
-		r, err := scriptDeleteUser.Run(ctx, s.c, ks, args...).Result()
+		script, ks, args, err := s.withLog(ctx, k, scriptDeleteUser, scriptDeleteUserLogged, ks, args)
+		if err != nil {
+			return err
+		}
+		r, err := script.Run(ctx, s.c, ks, args...).Result()
 		if err != nil {
 			return wrap(err)
 		}

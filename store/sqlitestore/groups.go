@@ -114,8 +114,10 @@ func (s *Store) CreateGroup(ctx context.Context, tenant string, g *mapping.Group
 			nanos(g.Created), nanos(g.LastModified)); err != nil {
 			return err
 		}
-		_, err := addMembers(ctx, tx, tenant, g.ID, members)
-		return err
+		if _, err := addMembers(ctx, tx, tenant, g.ID, members); err != nil {
+			return err
+		}
+		return s.logPending(ctx, tx, tenant)
 	})
 	if err == nil {
 		g.Version = 1
@@ -252,7 +254,8 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 			}
 			changed = true
 		}
-		if c.OktaID != nil && *c.OktaID != g.OktaID {
+		oktaChanged := c.OktaID != nil && *c.OktaID != g.OktaID
+		if oktaChanged {
 			if _, err := tx.ExecContext(ctx, qUpdateGroupOktaID, *c.OktaID, tenant, id); err != nil {
 				return err
 			}
@@ -295,13 +298,18 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 			n += added
 		}
 		if !changed && n == 0 {
+			if oktaChanged {
+				return s.logPending(ctx, tx, tenant)
+			}
 			return nil
 		}
 		g.Version++
 		g.LastModified = c.At.UTC()
-		_, err = tx.ExecContext(ctx, qBumpGroup,
-			g.Version, nanos(c.At), tenant, id)
-		return err
+		if _, err = tx.ExecContext(ctx, qBumpGroup,
+			g.Version, nanos(c.At), tenant, id); err != nil {
+			return err
+		}
+		return s.logPending(ctx, tx, tenant)
 	})
 	if err != nil {
 		return nil, err
@@ -322,7 +330,7 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 		} else if n == 0 {
 			return store.ErrNotFound
 		}
-		return nil
+		return s.logPending(ctx, tx, tenant)
 	})
 }
 

@@ -35,6 +35,23 @@ func (s *Store) retention() store.LogRetention {
 // append deletes about as many rows as it adds once the log is full, so
 // pruning costs O(1) amortised (index range deletes).
 func (s *Store) AppendLog(ctx context.Context, tenant string, e store.LogEntry) error {
+	return s.write(ctx, "append log", func(tx *txn) error {
+		return s.appendLogTx(ctx, tx, tenant, e)
+	})
+}
+
+// logPending appends, in tx, the provisioning log entry that the write
+// made under ctx must store with its change (store.LogEntryOf), if any.
+func (s *Store) logPending(ctx context.Context, tx *txn, tenant string) error {
+	e, ok := store.LogEntryOf(ctx)
+	if !ok {
+		return nil
+	}
+	return s.appendLogTx(ctx, tx, tenant, e)
+}
+
+// appendLogTx is AppendLog inside the transaction tx.
+func (s *Store) appendLogTx(ctx context.Context, tx *txn, tenant string, e store.LogEntry) error {
 	now := time.Now()
 	e = store.NormalizeLogEntry(e, now)
 	b, err := json.Marshal(e)
@@ -42,22 +59,20 @@ func (s *Store) AppendLog(ctx context.Context, tenant string, e store.LogEntry) 
 		return fmt.Errorf("sqlitestore: encode log entry: %w", err)
 	}
 	ret := s.retention()
-	return s.write(ctx, "append log", func(tx *txn) error {
-		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(n), 0) + 1 FROM provisioning_log WHERE tenant = ?`, tenant).Scan(&n); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO provisioning_log (tenant, n, at, name_key, resource_type, actor, status, entry)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			tenant, n, e.Time.UnixNano(), mapping.FoldKey(e.Name), e.ResourceType, e.Actor, e.Status, string(b)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM provisioning_log WHERE tenant = ? AND n <= ?`, tenant, n-int64(ret.MaxEntries)); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM provisioning_log WHERE at < ?`, now.Add(-ret.MaxAge).UnixNano())
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(n), 0) + 1 FROM provisioning_log WHERE tenant = ?`, tenant).Scan(&n); err != nil {
 		return err
-	})
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO provisioning_log (tenant, n, at, name_key, resource_type, actor, status, entry)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		tenant, n, e.Time.UnixNano(), mapping.FoldKey(e.Name), e.ResourceType, e.Actor, e.Status, string(b)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM provisioning_log WHERE tenant = ? AND n <= ?`, tenant, n-int64(ret.MaxEntries)); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM provisioning_log WHERE at < ?`, now.Add(-ret.MaxAge).UnixNano())
+	return err
 }
 
 // QueryLog returns the tenant's matching entries, newest (highest n)

@@ -62,7 +62,10 @@ func (s *Store) CreateUser(ctx context.Context, tenant string, u *mapping.User) 
 		}
 		_, err := tx.ExecContext(ctx, qInsertUser,
 			tenant, u.ID, mapping.FoldKey(name), nullString(ext), doc, u.Origin, nanos(u.Created), nanos(u.LastModified))
-		return err
+		if err != nil {
+			return err
+		}
+		return s.logPending(ctx, tx, tenant)
 	})
 	if err == nil {
 		u.Version = 1
@@ -157,7 +160,10 @@ func (s *Store) UpdateUser(ctx context.Context, tenant string, u *mapping.User, 
 		version++
 		_, err = tx.ExecContext(ctx, qUpdateUser,
 			mapping.FoldKey(name), nullString(ext), doc, nanos(u.LastModified), version, tenant, u.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.logPending(ctx, tx, tenant)
 	})
 	if err == nil {
 		u.Version = version
@@ -184,7 +190,7 @@ func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
 		} else if n == 0 {
 			return store.ErrNotFound
 		}
-		return nil
+		return s.logPending(ctx, tx, tenant)
 	})
 }
 

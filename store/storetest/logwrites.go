@@ -1,19 +1,26 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// testLogWrites checks store.LogWrites on the backend: every user and
-// group write through it leaves one entry (a failed one a rejected entry),
-// no-op changes and version mismatches leave none, reads leave none.
+// testLogWrites checks store.Logged on the backend: every user and group
+// write through it leaves one entry, written by the backend with the
+// change (a failed one a rejected entry, through record), no-op changes
+// and version mismatches leave none, reads leave none.
 func testLogWrites(t *testing.T, f *fixture) {
 	var logErrs []error
-	w := store.LogWrites(f.s, store.ActorReconciler, "run-1", func(err error) { logErrs = append(logErrs, err) })
-	ctx, tenant := f.ctx, f.tenant
+	w := store.Logged(f.s, func(ctx context.Context, tenant string, e store.LogEntry) {
+		if err := f.s.AppendLog(ctx, tenant, e); err != nil {
+			logErrs = append(logErrs, err)
+		}
+	})
+	ctx := store.WithWriter(f.ctx, store.Writer{Actor: store.ActorReconciler, ID: "run-1"})
+	tenant := f.tenant
 
 	u := user("ada@example.com", "", 1)
 	u.Created, u.LastModified = time.Now(), time.Now()
