@@ -123,6 +123,13 @@ func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
 		s.throttle.succeeded(hash, now)
 		rc.tenant, rc.token = tok.Tenant, tok
 		rc.ev.Tenant, rc.ev.TokenID = tok.Tenant, tok.ID
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// The provisioning log's actor of every write of this request;
+			// rejections are recorded from the Event (provlog), with the
+			// status and detail answered.
+			rc.setWriter(store.Writer{Actor: store.ActorOktaPush, ID: tok.ID, RequestID: rc.id,
+				UpdateOp: updateOp(r.Method), OwnRejections: true})
+		}
 		w.Header().Set("X-AxonFlow-Tenant", tok.Tenant)
 		// A query string that does not parse loses its bad pairs in
 		// r.URL.Query() without a word: a mis-encoded filter would be
@@ -150,4 +157,13 @@ func (s *Server) discovery(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+// updateOp names an update by a SCIM method in the provisioning log
+// (store.Writer.UpdateOp): replace (PUT) or patch (PATCH).
+func updateOp(method string) string {
+	if method == http.MethodPatch {
+		return "patch"
+	}
+	return "replace"
 }

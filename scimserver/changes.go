@@ -6,12 +6,12 @@ import (
 	"strings"
 
 	"github.com/axonflow/axonflow-sync/mapping"
-	"github.com/axonflow/axonflow-sync/store"
 )
 
-// What a request changed, for Event.Changes (the provisioning log): the
-// helpers below never fail a request; when a read they need fails, the
-// event simply carries less.
+// What a request changed, for the Event (metrics, and the rejected
+// requests' provisioning log entries; accepted changes are recorded by the
+// store with the change, see store.Logged): the helpers below never fail a
+// request; when a read they need fails, the event simply carries less.
 
 // nameFromBody returns the string value of the top-level attribute attr
 // (case-insensitive) of a JSON body that failed validation, so a rejected
@@ -57,19 +57,4 @@ func createdGroupChanges(attrs mapping.Attrs, members []string) []mapping.AttrCh
 		out = append(out, c)
 	}
 	return out
-}
-
-// memberSnapshot is a group's membership before a change
-// (store.SnapshotMembers), for Event.Changes.
-type memberSnapshot struct{ store.MemberSnapshot }
-
-// snapshotMembers reads the membership gid's change c will alter.
-func (s *Server) snapshotMembers(ctx context.Context, tenant, gid string, c store.GroupChange) memberSnapshot {
-	return memberSnapshot{store.SnapshotMembers(ctx, s.st, tenant, gid, c)}
-}
-
-// groupChanges is what an applied GroupChange changed: the attributes
-// (before → after) and the members really added and removed.
-func (snap memberSnapshot) groupChanges(before, after mapping.Attrs, c store.GroupChange) []mapping.AttrChange {
-	return snap.Changes(before, after, c)
 }

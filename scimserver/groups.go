@@ -131,20 +131,19 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.ev.Name = (&mapping.Group{Attrs: attrs}).DisplayName()
-	c := store.GroupChange{At: s.now().UTC(), ReplaceMembers: membersGiven, Members: members}
-	if !attrs.Equal(cur.Attrs) {
-		c.Attrs = attrs
-	}
-	snap := s.snapshotMembers(ctx, rc.tenant, id, c)
-	g, err := s.st.UpdateGroup(ctx, rc.tenant, id, c)
+	// Not versioned (PUT replaces whatever is stored), so never retried.
+	g, changed, err := store.UpdateGroupWith(ctx, s.st, rc.tenant, id, cur, func(old mapping.Group) (store.GroupChange, bool, error) {
+		c := store.GroupChange{At: s.now().UTC(), ReplaceMembers: membersGiven, Members: members}
+		if !attrs.Equal(old.Attrs) {
+			c.Attrs = attrs
+		}
+		return c, true, nil
+	})
 	if err != nil {
 		s.fail(w, r, notFoundAs(err, "Group", id))
 		return
 	}
-	rc.ev.Changed = g.Version != cur.Version
-	if rc.ev.Changed {
-		rc.ev.Changes = snap.groupChanges(cur.Attrs, g.Attrs, c)
-	}
+	rc.ev.Changed = changed
 	s.respondGroup(w, r, ctx, g, proj)
 }
 
@@ -173,41 +172,30 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	members := func() ([]string, error) { return s.st.GroupMembers(ctx, rc.tenant, id) }
-	var g *mapping.Group
-	for attempt := 0; ; attempt++ {
-		rc.ev.Name = cur.DisplayName()
-		attrs, delta, err := mapping.ApplyGroupPatch(cur.Attrs, id, ops, members)
+	if proj.IsZero() && rc.writer != nil {
+		// Answered 204 No Content: so is the change's log entry.
+		wr := *rc.writer
+		wr.UpdateStatus = http.StatusNoContent
+		ctx = store.WithWriter(ctx, wr)
+	}
+	g, changed, err := store.UpdateGroupWith(ctx, s.st, rc.tenant, id, cur, func(old mapping.Group) (store.GroupChange, bool, error) {
+		rc.ev.Name = old.DisplayName()
+		attrs, delta, err := mapping.ApplyGroupPatch(old.Attrs, id, ops, members)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return store.GroupChange{}, false, err
 		}
 		c := store.GroupChange{At: s.now().UTC(), ReplaceMembers: delta.Replace, Members: delta.Members, Add: delta.Add, Remove: delta.Remove}
-		if !attrs.Equal(cur.Attrs) {
+		if !attrs.Equal(old.Attrs) {
 			// Attribute changes were computed from this version: guard them.
-			c.Attrs, c.ExpectVersion = attrs, cur.Version
+			c.Attrs, c.ExpectVersion = attrs, old.Version
 		}
-		if c.Attrs == nil && !delta.Changed() {
-			g = cur
-			break
-		}
-		snap := s.snapshotMembers(ctx, rc.tenant, id, c)
-		g, err = s.st.UpdateGroup(ctx, rc.tenant, id, c)
-		if err == nil {
-			rc.ev.Changed = g.Version != cur.Version
-			if rc.ev.Changed {
-				rc.ev.Changes = snap.groupChanges(cur.Attrs, g.Attrs, c)
-			}
-			break
-		}
-		if !errors.Is(err, store.ErrVersionMismatch) || attempt >= maxUpdateRetries {
-			s.fail(w, r, notFoundAs(err, "Group", id))
-			return
-		}
-		if cur, err = s.st.GetGroup(ctx, rc.tenant, id); err != nil {
-			s.fail(w, r, notFoundAs(err, "Group", id))
-			return
-		}
+		return c, c.Attrs != nil || delta.Changed(), nil
+	})
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "Group", id))
+		return
 	}
+	rc.ev.Changed = changed
 	if proj.IsZero() {
 		w.Header().Set("ETag", mapping.ETag(g.Version))
 		w.WriteHeader(http.StatusNoContent)

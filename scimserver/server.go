@@ -32,7 +32,6 @@ const (
 	DefaultTouchInterval      = time.Minute
 	DefaultMaxResults         = 1000 // the most resources one list response holds
 	DefaultPageSize           = 100  // count when the client gives none
-	maxUpdateRetries          = 10
 	defaultStoreOpTimeoutSecs = 10
 )
 
@@ -80,10 +79,12 @@ type Event struct {
 	AuthFail   string // reason when Status is 401/429 from authentication
 	Duration   time.Duration
 	Changed    bool // whether the request changed stored state
-	// Changes lists what the request changed: attributes before → after
-	// (mapping.DiffAttrs; never a password) and, for groups, the members
-	// added and removed (mapping.MemberChange). Empty for reads and
-	// rejected requests.
+	// Changes lists what a user write or a group create changed:
+	// attributes before → after (mapping.DiffAttrs; never a password) and a
+	// created group's members (mapping.MemberChange). Empty for reads,
+	// rejected requests, deletes and group updates (the provisioning log
+	// entry of every change, with its Changes, is written by the store in
+	// the same atomic change: store.Logged).
 	Changes []mapping.AttrChange
 	// TokenTenant is the tenant of a known but expired or revoked token
 	// when authentication failed (Tenant stays ""), so the provisioning log
@@ -260,6 +261,19 @@ type reqCtx struct {
 	storeCtx      context.Context
 	storeDeadline time.Time
 	storeCancels  []context.CancelFunc
+
+	// writer is who the request's writes are recorded as in the
+	// provisioning log (set by authed for writing methods); storeCtx
+	// carries it to the store (store.WithWriter).
+	writer *store.Writer
+}
+
+// setWriter attaches w to the request's store calls (see storeCtx).
+func (rc *reqCtx) setWriter(w store.Writer) {
+	rc.writer = &w
+	if rc.storeCtx != nil {
+		rc.storeCtx = store.WithWriter(rc.storeCtx, w)
+	}
 }
 
 func getReqCtx(r *http.Request) *reqCtx {
@@ -295,7 +309,9 @@ func (r *recorder) Write(b []byte) (int, error) {
 // per call was a measurable part of a GET's cost); a call made when less
 // than half of it is left gets a fresh one, so every call has 5–10 s. They
 // are all cancelled when the request ends (ServeHTTP); the returned cancel
-// does nothing and is kept so that call sites read as before.
+// does nothing and is kept so that call sites read as before. The context
+// carries the request's store.Writer once authentication set one, so the
+// store records the request's writes in the provisioning log.
 func storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
 	rc, _ := r.Context().Value(reqCtxKey{}).(*reqCtx)
 	if rc == nil { // outside ServeHTTP (tests calling a handler directly)
@@ -307,6 +323,9 @@ func storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
 		rc.storeDeadline = time.Now().Add(ttl)
 		rc.storeCtx, cancel = context.WithDeadline(r.Context(), rc.storeDeadline)
 		rc.storeCancels = append(rc.storeCancels, cancel)
+		if rc.writer != nil {
+			rc.storeCtx = store.WithWriter(rc.storeCtx, *rc.writer)
+		}
 	}
 	return rc.storeCtx, noCancel
 }

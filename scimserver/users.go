@@ -265,18 +265,20 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.ev.Name = (&mapping.User{Attrs: attrs}).UserName()
-	if !attrs.Equal(cur.Attrs) {
-		next := *cur
-		next.Attrs, next.LastModified = attrs, s.now().UTC()
-		if err := s.st.UpdateUser(ctx, rc.tenant, &next, 0); err != nil {
-			s.fail(w, r, notFoundAs(err, "User", id))
-			return
-		}
-		rc.ev.Changes = mapping.DiffAttrs(cur.Attrs, next.Attrs)
-		cur = &next
-		rc.ev.Changed = true
+	var before mapping.Attrs
+	u, changed, err := store.UpdateUserWith(ctx, s.st, rc.tenant, id, cur, func(old mapping.User) (mapping.User, error) {
+		before = old.Attrs
+		old.Attrs, old.LastModified = attrs, s.now().UTC()
+		return old, nil
+	})
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "User", id))
+		return
 	}
-	s.respondUser(w, r, ctx, cur, proj)
+	if changed {
+		rc.ev.Changed, rc.ev.Changes = true, mapping.DiffAttrs(before, u.Attrs)
+	}
+	s.respondUser(w, r, ctx, u, proj)
 }
 
 // respondUser writes 200 with u rendered and projected. Callers parse the
@@ -292,9 +294,10 @@ func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, ctx context
 	writeJSON(w, 200, proj.Apply(mapping.UserType, res))
 }
 
-// patchUser applies a PatchOp atomically: read, apply in memory, write
-// with the read version; a concurrent change makes it re-read and re-apply.
-// A no-op PATCH writes nothing (meta.lastModified unchanged).
+// patchUser applies a PatchOp atomically (store.UpdateUserWith): read,
+// apply in memory, write with the read version; a concurrent change makes
+// it re-read and re-apply. A no-op PATCH writes nothing (meta.lastModified
+// unchanged).
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	rc := getReqCtx(r)
 	id := r.PathValue("id")
@@ -315,35 +318,24 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	for attempt := 0; ; attempt++ {
-		rc.ev.Name = cur.UserName()
-		attrs, err := mapping.ApplyUserPatch(cur.Attrs, id, ops)
+	var before mapping.Attrs
+	u, changed, err := store.UpdateUserWith(ctx, s.st, rc.tenant, id, cur, func(old mapping.User) (mapping.User, error) {
+		rc.ev.Name, before = old.UserName(), old.Attrs
+		attrs, err := mapping.ApplyUserPatch(old.Attrs, id, ops)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return old, err
 		}
-		if attrs.Equal(cur.Attrs) {
-			break
-		}
-		next := *cur
-		next.Attrs, next.LastModified = attrs, s.now().UTC()
-		err = s.st.UpdateUser(ctx, rc.tenant, &next, cur.Version)
-		if err == nil {
-			rc.ev.Changes = mapping.DiffAttrs(cur.Attrs, next.Attrs)
-			cur = &next
-			rc.ev.Changed = true
-			break
-		}
-		if !errors.Is(err, store.ErrVersionMismatch) || attempt >= maxUpdateRetries {
-			s.fail(w, r, notFoundAs(err, "User", id))
-			return
-		}
-		if cur, err = s.st.GetUser(ctx, rc.tenant, id); err != nil {
-			s.fail(w, r, notFoundAs(err, "User", id))
-			return
-		}
+		old.Attrs, old.LastModified = attrs, s.now().UTC()
+		return old, nil
+	})
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "User", id))
+		return
 	}
-	s.respondUser(w, r, ctx, cur, proj)
+	if changed {
+		rc.ev.Changed, rc.ev.Changes = true, mapping.DiffAttrs(before, u.Attrs)
+	}
+	s.respondUser(w, r, ctx, u, proj)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {

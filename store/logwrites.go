@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"log"
 	"errors"
 	"slices"
 	"time"
@@ -143,6 +144,43 @@ func Logged(st State, record func(ctx context.Context, tenant string, e LogEntry
 type logged struct {
 	State
 	record func(ctx context.Context, tenant string, e LogEntry)
+}
+
+// LogRecorder is implemented by a Logged store: RecordLog writes one entry
+// on its own through the recording function the store was wired with.
+type LogRecorder interface {
+	RecordLog(ctx context.Context, tenant string, e LogEntry)
+}
+
+// RecordLog hands e to the recording function Logged was given (nothing
+// if it was nil).
+func (l *logged) RecordLog(ctx context.Context, tenant string, e LogEntry) {
+	if l.record != nil {
+		l.record(ctx, tenant, e)
+	}
+}
+
+// Record writes one provisioning log entry that is not part of a user or
+// group write (an operator action: tokens, roles, the default role): e is
+// stamped with the Writer of ctx (Stamp) and the current time (when
+// e.Time is zero), then handed to st's recording function when st is a
+// Logged store (which counts and logs a failed write; the action is never
+// failed by it). On a store that is not wired with Logged (tests, tools)
+// it is appended directly, and a failure is reported on the standard
+// library's logger (stderr), never dropped silently.
+func Record(ctx context.Context, st State, tenant string, e LogEntry) {
+	e = Stamp(ctx, e)
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	ctx = context.WithoutCancel(ctx)
+	if r, ok := st.(LogRecorder); ok {
+		r.RecordLog(ctx, tenant, e)
+		return
+	}
+	if err := st.AppendLog(ctx, tenant, e); err != nil {
+		log.Printf("axonflow-sync: provisioning log entry (%s %s) of tenant %s not written: %v", e.Operation, e.Name, tenant, err)
+	}
 }
 
 // entry stamps e with the writer and the time; ok is false when ctx has no

@@ -1,16 +1,32 @@
-// Package provlog writes the provisioning log from SCIM requests: Recorder
-// is a scimserver.Observer (chained after the metrics, like
-// internal/telemetry) that appends one store.LogEntry, with actor
-// okta-push and the token id, for every SCIM request that changed state or
-// was rejected (4xx/5xx), in the tenant of the request's token.
+// Package provlog is the one writer of the provisioning log (README
+// "Provisioning log"). A Recorder, made once per process in cmd, is used
+// three ways, all ending in the same function, Recorder.Record, or in the
+// store write it wraps:
+//
+//   - Wrap(st) is the store every edge uses (store.Logged): each user and
+//     group create, update and delete stores its entry in the same atomic
+//     change as the change (the Redis write script, the SQLite
+//     transaction), built by store.Logged from the store.Writer that the
+//     edge attached to the context once (the SCIM authentication
+//     middleware: okta-push, token id, request id; the reconcile run:
+//     reconciler, run id; the operator commands: operator, cli:<login>,
+//     admin-api[:name] or config). A change without its entry cannot
+//     exist. Failed reconciler writes are recorded as rejected entries
+//     through Record.
+//   - store.Record(ctx, wrapped, tenant, e), for operator actions (tokens,
+//     roles), reaches Record through the wrapped store.
+//   - As a scimserver.Observer (chained after the metrics, like
+//     internal/telemetry) it records each rejected SCIM request (4xx/5xx)
+//     through Record, with actor okta-push and the token id, in the tenant
+//     of the request's token, with the status and detail it was answered.
 //
 // Successful reads are not recorded. A 401 is recorded only when the token
 // is known (expired or revoked: its tenant is known); a missing, malformed
 // or unknown token has no tenant, so it stays out of every tenant's log
-// (the metrics count it). The entry is written synchronously, after the
-// handler and before the response is flushed, so a client that saw the
-// response can find it in the log; a failed write never fails the request:
-// it is logged as a warning and counted in
+// (the metrics count it). A rejection's entry is written synchronously,
+// after the handler and before the response is flushed, so a client that
+// saw the response can find it in the log; a failed write never fails the
+// request or the action: it is logged as a warning and counted in
 // axonflow_provisioning_log_errors_total. The one exception is a 503 (the
 // store could not be reached): its entry is written in the background (at
 // most MaxPendingUnavailable at a time, further ones are dropped and
@@ -46,8 +62,8 @@ type Options struct {
 	Logger zerolog.Logger
 	// Registerer, if set, gets the recorder's metrics:
 	//
-	//	axonflow_provisioning_log_entries_total{outcome}   counter (entries written: accepted, rejected)
-	//	axonflow_provisioning_log_errors_total             counter (entries that could not be written)
+	//	axonflow_provisioning_log_entries_total{outcome}   counter (entries of SCIM requests written: accepted, rejected)
+	//	axonflow_provisioning_log_errors_total             counter (entries of any actor that could not be written)
 	Registerer prometheus.Registerer
 	// Timeout bounds one AppendLog (default DefaultTimeout).
 	Timeout time.Duration
@@ -57,7 +73,8 @@ type Options struct {
 	Next scimserver.Observer
 }
 
-// Recorder is the scimserver.Observer that writes the provisioning log.
+// Recorder writes the provisioning log: Wrap, Record, and ObserveSCIM (a
+// scimserver.Observer) for rejected SCIM requests.
 type Recorder struct {
 	st      store.ProvisioningLog
 	log     zerolog.Logger
@@ -71,8 +88,8 @@ type Recorder struct {
 
 var _ scimserver.Observer = (*Recorder)(nil)
 
-// New returns a Recorder writing to st. It panics if its metrics are
-// already registered on o.Registerer (a wiring bug).
+// New returns a Recorder writing to st (the unwrapped store). It panics
+// if its metrics are already registered on o.Registerer (a wiring bug).
 func New(st store.ProvisioningLog, o Options) *Recorder {
 	r := &Recorder{st: st, log: o.Logger, timeout: o.Timeout, now: o.Now, next: o.Next,
 		pending: make(chan struct{}, MaxPendingUnavailable),
@@ -97,24 +114,49 @@ func New(st store.ProvisioningLog, o Options) *Recorder {
 	return r
 }
 
-// ObserveSCIM records ev if it changed state or was rejected and its
-// tenant is known (scimserver.Observer), then passes it on.
+// Wrap returns st with every user and group write recorded in the same
+// atomic change as the write (store.Logged), failed reconciler writes and
+// store.Record entries through r.Record. cmd wraps each store once.
+func (r *Recorder) Wrap(st store.State) store.State {
+	return store.Logged(st, r.Record)
+}
+
+// Record writes one entry on its own: e stamped with the store.Writer of
+// ctx (store.Stamp) and the time (when zero), appended to tenant's log
+// within Options.Timeout (whatever ctx's deadline). A failure is logged
+// as a warning and counted in axonflow_provisioning_log_errors_total
+// (axonflow_provisioning_log_entries_total counts SCIM requests' entries
+// only, as before).
+func (r *Recorder) Record(ctx context.Context, tenant string, e store.LogEntry) {
+	e = store.Stamp(ctx, e)
+	if e.Time.IsZero() {
+		e.Time = r.now()
+	}
+	r.write(tenant, e)
+}
+
+// ObserveSCIM records ev if it was rejected and its tenant is known
+// (scimserver.Observer), then passes it on. An accepted change's entry
+// was written by the store with the change (Wrap); it is only counted.
 func (r *Recorder) ObserveSCIM(ev scimserver.Event) {
 	if tenant, e, ok := Entry(ev, r.now()); ok {
-		if ev.Status == http.StatusServiceUnavailable {
+		switch {
+		case !e.Rejected():
+			r.entries.WithLabelValues(store.OutcomeAccepted).Inc()
+		case ev.Status == http.StatusServiceUnavailable:
 			select {
 			case r.pending <- struct{}{}:
 				go func() {
 					defer func() { <-r.pending }()
-					r.write(tenant, e)
+					r.writeSCIM(tenant, e)
 				}()
 			default:
 				r.errors.Inc()
 				r.log.Warn().Str("request_id", ev.RequestID).Str("tenant", tenant).
 					Msg("provisioning log entry of a 503 dropped: the store is failing")
 			}
-		} else {
-			r.write(tenant, e)
+		default:
+			r.writeSCIM(tenant, e)
 		}
 	}
 	if r.next != nil {
@@ -122,22 +164,26 @@ func (r *Recorder) ObserveSCIM(ev scimserver.Event) {
 	}
 }
 
-// write appends e to tenant's log, counting the outcome.
-func (r *Recorder) write(tenant string, e store.LogEntry) {
+// write appends e to tenant's log; a failure is counted and logged.
+func (r *Recorder) write(tenant string, e store.LogEntry) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	err := r.st.AppendLog(ctx, tenant, e)
 	cancel()
 	if err != nil {
 		r.errors.Inc()
 		r.log.Warn().Err(err).Str("request_id", e.RequestID).Str("tenant", tenant).
+			Str("actor", e.Actor).Str("actor_id", e.ActorID).Str("operation", e.Operation).
 			Msg("provisioning log entry not written")
-		return
+		return false
 	}
-	outcome := store.OutcomeAccepted
-	if e.Rejected() {
-		outcome = store.OutcomeRejected
+	return true
+}
+
+// writeSCIM writes the entry of a rejected SCIM request, counting it.
+func (r *Recorder) writeSCIM(tenant string, e store.LogEntry) {
+	if r.write(tenant, e) {
+		r.entries.WithLabelValues(store.OutcomeRejected).Inc()
 	}
-	r.entries.WithLabelValues(outcome).Inc()
 }
 
 // Entry returns the log entry for a SCIM request event, the tenant to log
