@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"log"
 	"errors"
+	"log"
 	"slices"
 	"time"
 
