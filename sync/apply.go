@@ -40,10 +40,6 @@ type Applied struct {
 // memberBatch is the most membership changes sent in one UpdateGroup.
 const memberBatch = 500
 
-// maxVersionRetries bounds re-reads after ErrVersionMismatch (a concurrent
-// SCIM write to the same object).
-const maxVersionRetries = 3
-
 // Applier writes corrections to the store of one tenant, through the same
 // store operations the SCIM server uses (CreateUser, UpdateUser with the
 // version read, CreateGroup, UpdateGroup deltas, DeleteGroup).
@@ -181,36 +177,28 @@ func (ap *Applier) createUser(ctx context.Context, c Correction) (string, error)
 }
 
 // updateUser re-reads the user, applies change and writes it with the
-// version read, retrying on a concurrent change. A change that alters
-// nothing writes nothing.
+// version read, retrying on a concurrent change (store.UpdateUserWith). A
+// change that alters nothing writes nothing.
 func (ap *Applier) updateUser(ctx context.Context, id string, change func(mapping.Attrs) mapping.Attrs) error {
-	for attempt := 0; ; attempt++ {
-		cur, err := ap.Store.GetUser(ctx, ap.Tenant, id)
-		if err != nil {
-			return err
-		}
+	calls := 0
+	_, _, err := store.UpdateUserWith(ctx, ap.Store, ap.Tenant, id, nil, func(cur mapping.User) (mapping.User, error) {
+		calls++
 		if !Managed(cur.Origin) {
-			return errNotManaged
+			return cur, errNotManaged
 		}
 		attrs, err := normalizeUser(change(cur.Attrs))
 		if err != nil {
-			return err
+			return cur, err
 		}
-		if attrs.Equal(cur.Attrs) {
-			return nil
-		}
-		if attempt > 0 {
+		if calls > 1 && !attrs.Equal(cur.Attrs) {
 			if err := ap.stop(ctx); err != nil {
-				return err
+				return cur, err
 			}
 		}
-		next := *cur
-		next.Attrs, next.LastModified = attrs, ap.Now().UTC()
-		err = ap.Store.UpdateUser(ctx, ap.Tenant, &next, cur.Version)
-		if !errors.Is(err, store.ErrVersionMismatch) || attempt >= maxVersionRetries {
-			return err
-		}
-	}
+		cur.Attrs, cur.LastModified = attrs, ap.Now().UTC()
+		return cur, nil
+	})
+	return err
 }
 
 func (ap *Applier) createGroup(ctx context.Context, c Correction) (string, error) {
@@ -228,14 +216,14 @@ func (ap *Applier) createGroup(ctx context.Context, c Correction) (string, error
 	return g.ID, nil
 }
 
+// updateGroup renames or links a group with the version read, retrying
+// on a concurrent change (store.UpdateGroupWith).
 func (ap *Applier) updateGroup(ctx context.Context, c Correction) error {
-	for attempt := 0; ; attempt++ {
-		cur, err := ap.Store.GetGroup(ctx, ap.Tenant, c.AxonflowID)
-		if err != nil {
-			return err
-		}
+	calls := 0
+	_, _, err := store.UpdateGroupWith(ctx, ap.Store, ap.Tenant, c.AxonflowID, nil, func(cur mapping.Group) (store.GroupChange, bool, error) {
+		calls++
 		if !Managed(cur.Origin) {
-			return errNotManaged
+			return store.GroupChange{}, false, errNotManaged
 		}
 		oktaID := c.OktaID
 		ch := store.GroupChange{OktaID: &oktaID, ExpectVersion: cur.Version, At: ap.Now().UTC()}
@@ -245,22 +233,21 @@ func (ap *Applier) updateGroup(ctx context.Context, c Correction) error {
 				attrs = mapping.Attrs{}
 			}
 			attrs["displayName"] = c.DisplayName
+			var err error
 			if ch.Attrs, err = normalizeGroup(attrs); err != nil {
-				return err
+				return ch, false, err
 			}
 		} else if cur.OktaID == oktaID {
-			return nil
+			return ch, false, nil
 		}
-		if attempt > 0 {
+		if calls > 1 {
 			if err := ap.stop(ctx); err != nil {
-				return err
+				return ch, false, err
 			}
 		}
-		_, err = ap.Store.UpdateGroup(ctx, ap.Tenant, c.AxonflowID, ch)
-		if !errors.Is(err, store.ErrVersionMismatch) || attempt >= maxVersionRetries {
-			return err
-		}
-	}
+		return ch, true, nil
+	})
+	return err
 }
 
 func (ap *Applier) deleteGroup(ctx context.Context, c Correction) error {

@@ -78,7 +78,7 @@ func newEnv(t testing.TB, backend string, opts ...oktatest.Option) *env {
 	if _, err := e.st.EnsureTenant(e.ctx, e.tenant, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e.runner = NewRunner(RunnerOptions{Store: e.st, Logger: testLogger(t), Replica: "test-replica", LeaseTTL: 5 * time.Second})
+	e.runner = NewRunner(RunnerOptions{Store: loggedStore(t, e.st), Logger: testLogger(t), Replica: "test-replica", LeaseTTL: 5 * time.Second})
 	return e
 }
 
@@ -232,4 +232,15 @@ func allBackends(t *testing.T, fn func(t *testing.T, backend string)) {
 			fn(t, b)
 		})
 	}
+}
+
+// loggedStore is st wired as cmd wires it: user and group writes recorded
+// in the provisioning log (store.Logged); a failed rejected-entry write
+// fails the test.
+func loggedStore(t testing.TB, st store.State) store.State {
+	return store.Logged(st, func(ctx context.Context, tenant string, e store.LogEntry) {
+		if err := st.AppendLog(ctx, tenant, e); err != nil {
+			t.Errorf("provisioning log entry not written: %v", err)
+		}
+	})
 }

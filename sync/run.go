@@ -27,7 +27,11 @@ var ErrIncomplete = errors.New("sync: incomplete read")
 
 // RunnerOptions configures a Runner.
 type RunnerOptions struct {
-	// Store holds the tenants' state, the leases and the run reports.
+	// Store holds the tenants' state, the leases and the run reports. A
+	// correct run's writes carry the store.Writer {reconciler, run id};
+	// cmd wires a store that records them in the provisioning log
+	// (internal/provlog's Recorder.Wrap, store.Logged); a plain store
+	// records nothing.
 	Store store.State
 	// Logger receives one line per run phase (run_id, tenant fields).
 	Logger zerolog.Logger
@@ -306,12 +310,10 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 			r.o.beforeApply(runID)
 		}
 		// Every correction is recorded in the provisioning log (actor
-		// reconciler, this run's id).
-		logged := store.LogWrites(r.o.Store, store.ActorReconciler, runID, func(err error) {
-			log.Warn().Err(err).Msg("provisioning log entry not written")
-		})
-		ap := &Applier{Store: logged, Tenant: o.Tenant, Check: keeper.check, Now: r.o.Now}
-		applied, stopErr := ap.Apply(ctx, plan.Corrections)
+		// reconciler, this run's id) by the store it is written to, with
+		// the change (RunnerOptions.Store).
+		ap := &Applier{Store: r.o.Store, Tenant: o.Tenant, Check: keeper.check, Now: r.o.Now}
+		applied, stopErr := ap.Apply(store.WithWriter(ctx, store.Writer{Actor: store.ActorReconciler, ID: runID}), plan.Corrections)
 		rep.Applied = append(rep.Applied, applied...)
 		failed := 0
 		for i, a := range applied {

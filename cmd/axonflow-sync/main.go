@@ -21,10 +21,12 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/axonflow/axonflow-sync/config"
+	"github.com/axonflow/axonflow-sync/internal/provlog"
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 	"github.com/axonflow/axonflow-sync/store/redisstore"
@@ -216,6 +218,17 @@ func openStore(ctx context.Context, cfg *config.Config, log zerolog.Logger) (sto
 	}
 	st.SetLogRetention(logRetention(cfg))
 	return st, "embedded " + path, nil
+}
+
+// withProvLog returns st with every write recorded in the provisioning log
+// (internal/provlog: user and group changes atomically with the change,
+// operator actions and failed reconciler writes through the Recorder,
+// which logs a failed entry on log and counts it on reg when reg is not
+// nil), and the Recorder (serve also observes SCIM rejections with it).
+// Every command that changes state wraps its store with it, once.
+func withProvLog(st store.State, log zerolog.Logger, reg prometheus.Registerer) (store.State, *provlog.Recorder) {
+	rec := provlog.New(st, provlog.Options{Logger: log, Registerer: reg})
+	return rec.Wrap(st), rec
 }
 
 // logRetention is the provisioning log retention the configuration sets

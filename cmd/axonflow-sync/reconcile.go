@@ -93,6 +93,7 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 		return exitError
 	}
 	defer st.Close()
+	st, _ = withProvLog(st, log, nil) // failed log writes: a warning on stderr
 
 	runner := sync.NewRunner(sync.RunnerOptions{Store: st, Logger: log})
 	rep, err := runner.Run(ctx, opts)

@@ -99,6 +99,7 @@ func (e env) roles(ctx context.Context, args []string) int {
 		return exitFail
 	}
 	defer st.Close()
+	st, _ = withProvLog(st, log, nil) // failed log writes: a warning on stderr
 	now := time.Now().UTC()
 	fail := func(err error) int {
 		fmt.Fprintf(e.stderr, "axonflow-sync roles %s: %s\n", sub, apiMessage(err))

@@ -18,7 +18,6 @@ import (
 
 	adminapi "github.com/axonflow/axonflow-sync/internal/admin"
 	"github.com/axonflow/axonflow-sync/internal/logbuf"
-	"github.com/axonflow/axonflow-sync/internal/provlog"
 	"github.com/axonflow/axonflow-sync/internal/telemetry"
 	"github.com/axonflow/axonflow-sync/scimserver"
 	"github.com/axonflow/axonflow-sync/store"
@@ -65,6 +64,12 @@ func (e env) serve(ctx context.Context, args []string) int {
 		return exitFail
 	}
 	defer st.Close()
+	// One Prometheus registry for the process, served at /metrics on the
+	// admin listener; every component registers its metrics on it.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Every write of every actor is recorded in the provisioning log.
+	st, provLog := withProvLog(st, log, reg)
 	if err := adminapi.ApplyConfigRoles(ctx, st, cfg.Tenants, log, time.Now()); err != nil {
 		log.Error().Err(err).Msg("cannot apply the configured roles (tenants.*.roles)")
 		return exitFail
@@ -74,13 +79,8 @@ func (e env) serve(ctx context.Context, args []string) int {
 		log.Warn().Msg("no tenants yet: create a tenant and its SCIM token with: axonflow-sync token create --tenant YOUR_TENANT --name okta")
 	}
 
-	// One Prometheus registry for the process, served at /metrics on the
-	// admin listener; every component registers its metrics on it.
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	// Every SCIM request: metrics, then the provisioning log (changes and
-	// rejections, per tenant).
-	provLog := provlog.New(st, provlog.Options{Logger: log, Registerer: reg})
+	// Every SCIM request: metrics, then the provisioning log's rejections
+	// (changes are recorded by st itself).
 	scim := scimserver.New(scimserver.Options{Store: st, Logger: log, Observer: telemetry.NewSCIM(reg, provLog)})
 	admin := http.NewServeMux()
 	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

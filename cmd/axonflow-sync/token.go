@@ -79,6 +79,7 @@ func (e env) token(ctx context.Context, args []string) int {
 		return exitFail
 	}
 	defer st.Close()
+	st, _ = withProvLog(st, log, nil) // failed log writes: a warning on stderr
 	now := time.Now().UTC()
 	switch sub {
 	case "create":

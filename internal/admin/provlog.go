@@ -371,21 +371,20 @@ func showValue(v any) string {
 // operator in the context of the service functions, which record what
 // they change in the tenant's provisioning log (actor operator).
 
-type operatorKey struct{}
-
 // WithOperator returns ctx naming the operator of the service functions
 // called with it (recorded as the ActorID of their log entries): the CLI
 // uses "cli:<os user>", the admin API "admin-api" (plus ":<name>" from an
-// X-AxonFlow-Operator header), serve's configured roles "config".
+// X-AxonFlow-Operator header), serve's configured roles "config". It is the
+// store.Writer of the context (actor operator), attached once per edge.
 func WithOperator(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, operatorKey{}, name)
+	return store.WithWriter(ctx, store.Writer{Actor: store.ActorOperator, ID: name})
 }
 
 // OperatorOf returns the operator WithOperator put in ctx ("unknown" when
 // none).
 func OperatorOf(ctx context.Context) string {
-	if s, ok := ctx.Value(operatorKey{}).(string); ok && s != "" {
-		return s
+	if w, ok := store.WriterOf(ctx); ok && w.Actor == store.ActorOperator && w.ID != "" {
+		return w.ID
 	}
 	return "unknown"
 }
@@ -412,14 +411,16 @@ func apiOperator(r *http.Request) string {
 	return "admin-api:" + name
 }
 
-// recordOperator appends an operator action to tenant's log. It never
-// fails the action: the change is made; a failed log write is lost.
+// recordOperator records an operator action in tenant's log through the
+// one provisioning log writer (store.Record: the Recorder st was wired
+// with in cmd, which counts and logs a failed write). It never fails the
+// action: the change is made.
 func recordOperator(ctx context.Context, st store.State, tenant string, e store.LogEntry) {
 	e.Time, e.Actor, e.ActorID = time.Now(), store.ActorOperator, OperatorOf(ctx)
 	if e.Status == 0 {
 		e.Status = http.StatusOK
 	}
-	_ = st.AppendLog(context.WithoutCancel(ctx), tenant, e)
+	store.Record(ctx, st, tenant, e)
 }
 
 // logRoutes registers GET /admin/v1/tenants/{tenant}/log.
