@@ -1,0 +1,133 @@
+package provlog_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/axonflow/axonflow-sync/internal/testredis"
+	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/store"
+	"github.com/axonflow/axonflow-sync/store/redisstore"
+)
+
+// tripCounter is a go-redis hook counting round trips (one per command
+// sent alone, one per pipeline), leaving out those that only touch the
+// global token records (tokens:<hash>: authentication, which a cache
+// serves) and recording what was sent.
+type tripCounter struct {
+	prefix string
+	mu     gosync.Mutex
+	trips  int
+	sent   []string
+}
+
+func (c *tripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *tripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.count([]redis.Cmder{cmd})
+		return next(ctx, cmd)
+	}
+}
+
+func (c *tripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.count(cmds)
+		return next(ctx, cmds)
+	}
+}
+
+func (c *tripCounter) count(cmds []redis.Cmder) {
+	var names []string
+	tokenOnly := true
+	for _, cmd := range cmds {
+		names = append(names, cmd.Name())
+		touchesTenant := false
+		for _, a := range cmd.Args()[1:] {
+			if s, ok := a.(string); ok && strings.HasPrefix(s, c.prefix+"t:") {
+				touchesTenant = true
+			}
+		}
+		if touchesTenant {
+			tokenOnly = false
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !tokenOnly {
+		c.trips++
+		c.sent = append(c.sent, strings.Join(names, "+"))
+	}
+}
+
+func (c *tripCounter) reset() (int, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, s := c.trips, c.sent
+	c.trips, c.sent = 0, nil
+	return n, s
+}
+
+// TestUserWriteRoundTrips: on Redis, a PUT and a PATCH of a user cost at
+// most 3 round trips besides the token's: the read, the write script
+// (which also appends the provisioning log entry) and the response's
+// store.UserContext (a user in groups adds one: the groups' names); the
+// entry is in the log.
+func TestUserWriteRoundTrips(t *testing.T) {
+	prefix := fmt.Sprintf("rt%d:", time.Now().UnixNano())
+	st, err := redisstore.Open(context.Background(), testredis.URL(t), redisstore.Options{KeyPrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctr := &tripCounter{prefix: prefix}
+	st.Client().AddHook(ctr)
+	e := newEnv(t, st)
+
+	res := e.do(t, "", "POST", "/Users", userBody("rt@example.com", "Ada", true))
+	if res.status != 201 {
+		t.Fatalf("POST /Users: %d %v", res.status, res.body)
+	}
+	id, _ := res.body["id"].(string)
+	// Warm up every script the requests below run (the first EVALSHA of a
+	// script on a server adds an EVAL).
+	for _, b := range []map[string]any{userBody("rt@example.com", "Adah", true), userBody("rt@example.com", "Ada", true)} {
+		if res := e.do(t, "", "PUT", "/Users/"+id, b); res.status != 200 {
+			t.Fatalf("PUT: %d %v", res.status, res.body)
+		}
+	}
+	ctr.reset()
+
+	for _, tc := range []struct {
+		method string
+		body   any
+	}{
+		{"PUT", userBody("rt@example.com", "Adah", true)},
+		{"PATCH", map[string]any{"schemas": []string{mapping.SchemaPatchOp},
+			"Operations": []any{map[string]any{"op": "replace", "path": "title", "value": "Engineer"}}}},
+	} {
+		res := e.do(t, "", tc.method, "/Users/"+id, tc.body)
+		if res.status != 200 {
+			t.Fatalf("%s: %d %v", tc.method, res.status, res.body)
+		}
+		n, sent := ctr.reset()
+		t.Logf("%s /Users/{id}: %d round trips besides the token's: %v", tc.method, n, sent)
+		if n > 3 {
+			t.Errorf("%s /Users/{id}: %d round trips besides the token's (%v); want <= 3", tc.method, n, sent)
+		}
+		es, err := st.QueryLog(context.Background(), e.tenant, store.LogQuery{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 1 || es[0].ResourceID != id || es[0].Actor != store.ActorOktaPush || es[0].ActorID != e.token.ID || es[0].RequestID != res.reqID {
+			t.Errorf("%s: newest log entry %+v; want the request's", tc.method, es)
+		}
+		ctr.reset() // not the QueryLog above
+	}
+}
