@@ -415,6 +415,8 @@ func statusErr(st string, rest []any, values map[string]string) error {
 		return store.ErrVersionMismatch
 	case "RETRY":
 		return errRetry
+	case "LOGTYPE":
+		return errors.New("redisstore: the provisioning log keys hold another type; nothing was written")
 	case "CONFLICT":
 		attr, _ := rest[0].(string)
 		return &store.ConflictError{Attr: attr, Value: values[attr]}

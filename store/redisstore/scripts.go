@@ -317,13 +317,21 @@ var (
 // over the reply res) holds. The caller appends the log's keys (log[,
 // log:name:<n>]) to KEYS and logArgs' values to ARGV; the prologue takes
 // them off again (the last ARGV is how many log keys there are), so the
-// body sees its own KEYS and ARGV unchanged, #ARGV included.
+// body sees its own KEYS and ARGV unchanged, #ARGV included. Redis does
+// not roll a script back, so the prologue first checks that the log keys
+// can take the entry (a stream and a list, or absent) and otherwise
+// changes nothing and returns LOGTYPE: the write fails as a whole rather
+// than leave a change without its entry.
 func loggedScript(body, cond string) *redis.Script {
 	return redis.NewScript(`local LOGN = tonumber(table.remove(ARGV))
 local A = {}
 for i = 6, 1, -1 do A[i] = table.remove(ARGV) end
 local LK = {}
 for i = LOGN, 1, -1 do LK[i] = table.remove(KEYS) end
+local function kind(k) return redis.call('TYPE', k).ok end
+if not (kind(LK[1]) == 'none' or kind(LK[1]) == 'stream') or (LK[2] and not (kind(LK[2]) == 'none' or kind(LK[2]) == 'list')) then
+  return {'LOGTYPE'}
+end
 local res = (function()
 ` + body + `
 end)()

@@ -2,12 +2,14 @@ package sqlitestore
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
 
@@ -49,5 +51,48 @@ func TestLogRetentionDefaults(t *testing.T) {
 	s.SetLogRetention(store.LogRetention{MaxEntries: 5})
 	if got := s.LogRetention(); got.MaxEntries != 5 || got.MaxAge != store.DefaultLogMaxAge {
 		t.Errorf("after SetLogRetention: %+v", got)
+	}
+}
+
+// TestWriteWithItsLogEntryIsAtomic: a write through store.Logged whose log
+// entry cannot be inserted fails as a whole (one transaction): the user is
+// not created; once the log takes entries again, the write leaves exactly
+// one entry.
+func TestWriteWithItsLogEntryIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.EnsureTenant(ctx, "acme", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var recorded []store.LogEntry
+	w := store.Logged(s, func(_ context.Context, _ string, e store.LogEntry) { recorded = append(recorded, e) })
+	wctx := store.WithWriter(ctx, store.Writer{Actor: store.ActorOktaPush, ID: "tok", OwnRejections: true})
+	if _, err := s.w.ExecContext(ctx, `CREATE TRIGGER log_full BEFORE INSERT ON provisioning_log BEGIN SELECT RAISE(ABORT, 'log full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	u := &mapping.User{ID: "u1", Attrs: mapping.Attrs{"userName": "ada@example.com"}, Created: now, LastModified: now}
+	if err := w.CreateUser(wctx, "acme", u); err == nil {
+		t.Fatal("CreateUser succeeded although its log entry could not be stored")
+	}
+	if _, err := s.GetUser(ctx, "acme", "u1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetUser after the failed create: %v; want ErrNotFound (rolled back)", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `DROP TRIGGER log_full`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.CreateUser(wctx, "acme", u); err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.QueryLog(ctx, "acme", store.LogQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 || es[0].Operation != "create" || es[0].ResourceID != "u1" || es[0].ActorID != "tok" || len(recorded) != 0 {
+		t.Fatalf("log after one create: %+v (recorded apart: %v); want its one entry", es, recorded)
 	}
 }
