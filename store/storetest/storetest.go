@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"LogRetentionAge", testLogRetentionAge},
 		{"LogConcurrentAppend", testLogConcurrentAppend},
 		{"LogWrites", testLogWrites},
+		{"UpdateWith", testUpdateWith},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
