@@ -74,12 +74,13 @@ func (c *tripCounter) reset() (int, []string) {
 	return n, s
 }
 
-// TestUserWriteRoundTrips: on Redis, a PUT and a PATCH of a user cost at
+// TestWriteRoundTrips: on Redis, a PUT and a PATCH of a user cost at
 // most 3 round trips besides the token's: the read, the write script
 // (which also appends the provisioning log entry) and the response's
 // store.UserContext (a user in groups adds one: the groups' names); the
-// entry is in the log.
-func TestUserWriteRoundTrips(t *testing.T) {
+// entry is in the log. POST /Users costs 2, POST /Groups 1, a PATCH adding
+// a member to a group 3 (read, membership snapshot, script).
+func TestWriteRoundTrips(t *testing.T) {
 	prefix := fmt.Sprintf("rt%d:", time.Now().UnixNano())
 	st, err := redisstore.Open(context.Background(), testredis.URL(t), redisstore.Options{KeyPrefix: prefix})
 	if err != nil {
@@ -129,5 +130,49 @@ func TestUserWriteRoundTrips(t *testing.T) {
 			t.Errorf("%s: newest log entry %+v; want the request's", tc.method, es)
 		}
 		ctr.reset() // not the QueryLog above
+	}
+
+	// The other writes, as the package doc of redisstore counts them,
+	// after one of each to load their scripts.
+	warm := e.do(t, "", "POST", "/Groups", map[string]any{"schemas": []string{mapping.SchemaGroup}, "displayName": "Warm"})
+	if warm.status != 201 {
+		t.Fatalf("POST /Groups: %d %v", warm.status, warm.body)
+	}
+	wid, _ := warm.body["id"].(string)
+	if res := e.do(t, "", "PATCH", "/Groups/"+wid, map[string]any{"schemas": []string{mapping.SchemaPatchOp},
+		"Operations": []any{map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id}}}}}); res.status != 204 {
+		t.Fatalf("PATCH /Groups: %d %v", res.status, res.body)
+	}
+	ctr.reset()
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		status, max  int
+	}{
+		{"POST", "/Users", userBody("rt2@example.com", "Bo", true), 201, 2},
+		{"POST", "/Groups", map[string]any{"schemas": []string{mapping.SchemaGroup}, "displayName": "RT"}, 201, 1},
+	} {
+		res := e.do(t, "", tc.method, tc.path, tc.body)
+		if res.status != tc.status {
+			t.Fatalf("%s %s: %d %v", tc.method, tc.path, res.status, res.body)
+		}
+		n, sent := ctr.reset()
+		t.Logf("%s %s: %d round trips besides the token's: %v", tc.method, tc.path, n, sent)
+		if n > tc.max {
+			t.Errorf("%s %s: %d round trips besides the token's (%v); want <= %d", tc.method, tc.path, n, sent, tc.max)
+		}
+		if tc.path == "/Groups" {
+			gid, _ := res.body["id"].(string)
+			patch := map[string]any{"schemas": []string{mapping.SchemaPatchOp},
+				"Operations": []any{map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id}}}}}
+			if res := e.do(t, "", "PATCH", "/Groups/"+gid, patch); res.status != 204 {
+				t.Fatalf("PATCH /Groups: %d %v", res.status, res.body)
+			}
+			n, sent := ctr.reset()
+			t.Logf("PATCH /Groups/{id} (add a member): %d round trips besides the token's: %v", n, sent)
+			if n > 3 {
+				t.Errorf("PATCH /Groups/{id}: %d round trips besides the token's (%v); want <= 3", n, sent)
+			}
+		}
 	}
 }
