@@ -135,9 +135,10 @@ func (r LogRetention) WithDefaults() LogRetention {
 
 // ProvisioningLog is the per-tenant provisioning log: who changed what,
 // and which requests were rejected and why, with bounded retention
-// (LogRetention). The log is written beside the change it describes, not
-// in the same atomic change: a crash in between can lose an entry, never
-// a change.
+// (LogRetention). The entry of a user or group change is written in the
+// same atomic change as the change (Logged, LogEntryOf): a change without
+// its entry cannot exist. Rejections and operator actions (tokens, roles)
+// are appended on their own (AppendLog, through Record).
 type ProvisioningLog interface {
 	// AppendLog adds e (e.Time set by the caller) to tenant's log and
 	// prunes entries beyond the retention. e.Tenant is ignored.

@@ -175,4 +175,18 @@ func TestWriteRoundTrips(t *testing.T) {
 			}
 		}
 	}
+	tmp := e.do(t, "", "POST", "/Users", userBody("tmp@example.com", "T", true))
+	tmpID, _ := tmp.body["id"].(string)
+	if res := e.do(t, "", "DELETE", "/Users/"+tmpID, nil); res.status != 204 { // loads the script
+		t.Fatalf("DELETE /Users: %d %v", res.status, res.body)
+	}
+	ctr.reset()
+	if res := e.do(t, "", "DELETE", "/Users/"+id, nil); res.status != 204 {
+		t.Fatalf("DELETE /Users: %d %v", res.status, res.body)
+	}
+	n, sent := ctr.reset()
+	t.Logf("DELETE /Users/{id}: %d round trips besides the token's: %v", n, sent)
+	if n > 4 {
+		t.Errorf("DELETE /Users/{id}: %d round trips besides the token's (%v); want <= 4", n, sent)
+	}
 }

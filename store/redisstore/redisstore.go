@@ -71,7 +71,7 @@
 //	GetUsers, GetGroups, UserGroups, GroupMembers                          1 (pipelined)
 //	UserContext                                                            1 script (users, memberships, their groups, roles)
 //	LookupUserContext                                                      1 script (index + user context)
-//	CreateUser, UpdateUser, CreateGroup, UpdateGroup (deltas)              1 script
+//	CreateUser, UpdateUser, CreateGroup, UpdateGroup (deltas)              1 script (with its log entry, if any)
 //	EnsureTenant                                                           1 (2 the first time a lost registry entry is repaired)
 //	UpdateGroup with ReplaceMembers, DeleteUser, DeleteGroup               2 (SMEMBERS + script; +2 per retry)
 //	ListUsers, ListGroups, ListTokens                                      2
@@ -95,6 +95,18 @@
 // group of theirs, and like any script it holds Redis while it runs: a
 // handful of commands for one user, about 1,000 plus one per distinct
 // group for a filter scan's page of 500 users.
+//
+// A user or group write made with a provisioning log entry (through
+// store.Logged, as cmd wires every store) appends it in its own script: no
+// round trip more. Per SCIM write request, besides the token's (TokenByHash,
+// and TouchToken at most once a minute per token), with the store wired
+// so (counted by internal/provlog's TestWriteRoundTrips):
+//
+//	POST /Users                                2   (create script, UserContext for the roles)
+//	PUT, PATCH /Users/{id}                     3   (HMGET, update script, UserContext; +1 GetGroups if the user is in groups)
+//	POST /Groups                               1   (create script)
+//	PATCH /Groups/{id} adding/removing members 3   (HMGET, which of them are members, script; +1 with the group in the answer)
+//	DELETE /Users/{id}, /Groups/{id}           4   (the name, read twice: for a rejection and for the entry; SMEMBERS + script)
 //
 // # Token cache
 //
@@ -155,7 +167,11 @@
 // in Go; a Name query instead reads t:{T}:log:name:<FoldKey(name)>, a LIST
 // of the newest 1,000 stream ids of entries with that name (LPUSH + LTRIM +
 // PEXPIRE MaxAge in the same script), and skips ids trimmed from the stream
-// since. Entries are JSON (store.LogEntry) with no secret in them.
+// since. Entries are JSON (store.LogEntry) with no secret in them. The
+// user and group write scripts append their change's entry the same way
+// (loggedScript, sharing scriptAppendLog's Lua), in the same script as the
+// change; they first check that the log keys are a stream and a list (or
+// absent), so a failing append cannot leave a change without its entry.
 //
 // # Errors and timeouts
 //
