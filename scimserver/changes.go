@@ -1,7 +1,6 @@
 package scimserver
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 
@@ -28,23 +27,6 @@ func nameFromBody(body []byte, attr string) string {
 				return s
 			}
 		}
-	}
-	return ""
-}
-
-// userNameOf returns the userName of a user about to be deleted ("" if it
-// cannot be read).
-func (s *Server) userNameOf(ctx context.Context, tenant, id string) string {
-	if u, err := s.st.GetUser(ctx, tenant, id); err == nil {
-		return u.UserName()
-	}
-	return ""
-}
-
-// displayNameOf returns the displayName of a group about to be deleted.
-func (s *Server) displayNameOf(ctx context.Context, tenant, id string) string {
-	if g, err := s.st.GetGroup(ctx, tenant, id); err == nil {
-		return g.DisplayName()
 	}
 	return ""
 }

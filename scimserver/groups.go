@@ -210,8 +210,13 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	rc.ev.ResourceID = id
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	rc.ev.Name = s.displayNameOf(ctx, rc.tenant, id) // for the provisioning log
-	if err := s.st.DeleteGroup(ctx, rc.tenant, id); err != nil {
+	// The name is read once, for the log entry of the delete or of its
+	// rejection.
+	old, err := store.DeleteGroupWith(ctx, s.st, rc.tenant, id, nil)
+	if old != nil {
+		rc.ev.Name = old.DisplayName()
+	}
+	if err != nil {
 		s.fail(w, r, notFoundAs(err, "Group", id))
 		return
 	}

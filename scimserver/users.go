@@ -344,8 +344,13 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	rc.ev.ResourceID = id
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	rc.ev.Name = s.userNameOf(ctx, rc.tenant, id) // for the provisioning log
-	if err := s.st.DeleteUser(ctx, rc.tenant, id); err != nil {
+	// The name is read once, for the log entry of the delete or of its
+	// rejection.
+	old, err := store.DeleteUserWith(ctx, s.st, rc.tenant, id, nil)
+	if old != nil {
+		rc.ev.Name = old.UserName()
+	}
+	if err != nil {
 		s.fail(w, r, notFoundAs(err, "User", id))
 		return
 	}

@@ -135,8 +135,9 @@ func ErrorStatus(err error) (int, string) { return mapping.SCIMStatus(err) }
 // record writes one entry on its own (internal/provlog's Recorder.Record:
 // it counts and logs a failed write). Costs: an update reads the object
 // first unless UpdateUserWith/UpdateGroupWith already did; a delete reads
-// its name first; a group update with members reads which of them are
-// members (SnapshotMembers). Everything else passes through unchanged.
+// its name first unless DeleteUserWith/DeleteGroupWith already did; a
+// group update with members reads which of them are members
+// (SnapshotMembers). Everything else passes through unchanged.
 func Logged(st State, record func(ctx context.Context, tenant string, e LogEntry)) State {
 	return &logged{State: st, record: record}
 }
@@ -268,7 +269,9 @@ func (l *logged) DeleteUser(ctx context.Context, tenant, id string) error {
 		return l.State.DeleteUser(ctx, tenant, id)
 	}
 	var name string
-	if cur, err := l.State.GetUser(withoutPendingLog(ctx), tenant, id); err == nil {
+	if cur := priorUser(ctx, id); cur != nil {
+		name = cur.UserName()
+	} else if cur, err := l.State.GetUser(withoutPendingLog(ctx), tenant, id); err == nil {
 		name = cur.UserName()
 	}
 	e, w, _ := entry(ctx, LogEntry{ResourceType: "User", ResourceID: id, Name: name, Operation: "delete", Status: 204})
@@ -357,7 +360,9 @@ func (l *logged) DeleteGroup(ctx context.Context, tenant, id string) error {
 		return l.State.DeleteGroup(ctx, tenant, id)
 	}
 	var name string
-	if cur, err := l.State.GetGroup(withoutPendingLog(ctx), tenant, id); err == nil {
+	if cur := priorGroup(ctx, id); cur != nil {
+		name = cur.DisplayName()
+	} else if cur, err := l.State.GetGroup(withoutPendingLog(ctx), tenant, id); err == nil {
 		name = cur.DisplayName()
 	}
 	e, w, _ := entry(ctx, LogEntry{ResourceType: "Group", ResourceID: id, Name: name, Operation: "delete", Status: 204})

@@ -92,3 +92,30 @@ func UpdateGroupWith(ctx context.Context, st State, tenant, id string, cur *mapp
 		cur = nil
 	}
 }
+
+// DeleteUserWith deletes user id of tenant, starting from cur (the user as
+// the caller read it) or, when cur is nil, reading it first (a failed read
+// is not an error: the delete then answers for itself). It returns the
+// user it read (nil if none) and st.DeleteUser's error. Through a Logged
+// store the delete's entry takes its name from that read, so the name
+// costs one read, not two.
+func DeleteUserWith(ctx context.Context, st State, tenant, id string, cur *mapping.User) (*mapping.User, error) {
+	if cur == nil {
+		cur, _ = st.GetUser(withoutPendingLog(ctx), tenant, id)
+	}
+	if cur != nil {
+		ctx = withPriorUser(ctx, cur)
+	}
+	return cur, st.DeleteUser(ctx, tenant, id)
+}
+
+// DeleteGroupWith is DeleteUserWith for groups.
+func DeleteGroupWith(ctx context.Context, st State, tenant, id string, cur *mapping.Group) (*mapping.Group, error) {
+	if cur == nil {
+		cur, _ = st.GetGroup(withoutPendingLog(ctx), tenant, id)
+	}
+	if cur != nil {
+		ctx = withPriorGroup(ctx, cur)
+	}
+	return cur, st.DeleteGroup(ctx, tenant, id)
+}

@@ -261,7 +261,8 @@ func (ap *Applier) deleteGroup(ctx context.Context, c Correction) error {
 	if err := ap.stop(ctx); err != nil {
 		return err
 	}
-	return ap.Store.DeleteGroup(ctx, ap.Tenant, c.AxonflowID)
+	_, err = store.DeleteGroupWith(ctx, ap.Store, ap.Tenant, c.AxonflowID, cur)
+	return err
 }
 
 // members applies a batch of add_member or remove_member corrections of one

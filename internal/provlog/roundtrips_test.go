@@ -186,7 +186,7 @@ func TestWriteRoundTrips(t *testing.T) {
 	}
 	n, sent := ctr.reset()
 	t.Logf("DELETE /Users/{id}: %d round trips besides the token's: %v", n, sent)
-	if n > 4 {
-		t.Errorf("DELETE /Users/{id}: %d round trips besides the token's (%v); want <= 4", n, sent)
+	if n > 3 {
+		t.Errorf("DELETE /Users/{id}: %d round trips besides the token's (%v); want <= 3", n, sent)
 	}
 }

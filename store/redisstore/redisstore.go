@@ -106,7 +106,7 @@
 //	PUT, PATCH /Users/{id}                     3   (HMGET, update script, UserContext; +1 GetGroups if the user is in groups)
 //	POST /Groups                               1   (create script)
 //	PATCH /Groups/{id} adding/removing members 3   (HMGET, which of them are members, script; +1 with the group in the answer)
-//	DELETE /Users/{id}, /Groups/{id}           4   (the name, read twice: for a rejection and for the entry; SMEMBERS + script)
+//	DELETE /Users/{id}, /Groups/{id}           3   (the name, for the entry; SMEMBERS + script)
 //
 // # Token cache
 //
