@@ -133,13 +133,25 @@ func ErrorStatus(err error) (int, string) { return mapping.SCIMStatus(err) }
 //     failures are never recorded (callers re-read and retry).
 //
 // record writes one entry on its own (internal/provlog's Recorder.Record:
-// it counts and logs a failed write). Costs: an update reads the object
+// it counts and logs a failed write); nil means AppendLog, reporting a
+// failure on the standard library's logger (stderr). Costs: an update reads the object
 // first unless UpdateUserWith/UpdateGroupWith already did; a delete reads
 // its name first unless DeleteUserWith/DeleteGroupWith already did; a
 // group update with members reads which of them are members
 // (SnapshotMembers). Everything else passes through unchanged.
 func Logged(st State, record func(ctx context.Context, tenant string, e LogEntry)) State {
+	if record == nil {
+		record = func(ctx context.Context, tenant string, e LogEntry) { appendOrWarn(ctx, st, tenant, e) }
+	}
 	return &logged{State: st, record: record}
+}
+
+// appendOrWarn appends e, reporting a failure on the standard library's
+// logger (stderr): the fallback of a store not wired with a recorder.
+func appendOrWarn(ctx context.Context, st State, tenant string, e LogEntry) {
+	if err := st.AppendLog(ctx, tenant, e); err != nil {
+		log.Printf("axonflow-sync: provisioning log entry (%s %s) of tenant %s not written: %v", e.Operation, e.Name, tenant, err)
+	}
 }
 
 type logged struct {
@@ -153,12 +165,9 @@ type LogRecorder interface {
 	RecordLog(ctx context.Context, tenant string, e LogEntry)
 }
 
-// RecordLog hands e to the recording function Logged was given (nothing
-// if it was nil).
+// RecordLog hands e to the recording function Logged was given.
 func (l *logged) RecordLog(ctx context.Context, tenant string, e LogEntry) {
-	if l.record != nil {
-		l.record(ctx, tenant, e)
-	}
+	l.record(ctx, tenant, e)
 }
 
 // Record writes one provisioning log entry that is not part of a user or
@@ -179,9 +188,7 @@ func Record(ctx context.Context, st State, tenant string, e LogEntry) {
 		r.RecordLog(ctx, tenant, e)
 		return
 	}
-	if err := st.AppendLog(ctx, tenant, e); err != nil {
-		log.Printf("axonflow-sync: provisioning log entry (%s %s) of tenant %s not written: %v", e.Operation, e.Name, tenant, err)
-	}
+	appendOrWarn(ctx, st, tenant, e)
 }
 
 // entry stamps e with the writer and the time; ok is false when ctx has no
@@ -198,7 +205,7 @@ func entry(ctx context.Context, e LogEntry) (LogEntry, Writer, bool) {
 
 // rejected records e as the rejection of a write that failed with err.
 func (l *logged) rejected(ctx context.Context, tenant string, w Writer, e LogEntry, err error) {
-	if w.OwnRejections || errors.Is(err, ErrVersionMismatch) || l.record == nil {
+	if w.OwnRejections || errors.Is(err, ErrVersionMismatch) {
 		return
 	}
 	e.Status, e.ScimType = ErrorStatus(err)
