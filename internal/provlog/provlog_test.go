@@ -528,3 +528,22 @@ func TestUnavailableWrittenInBackground(t *testing.T) {
 		t.Errorf("entry %+v", e)
 	}
 }
+
+// TestRecordFailureIsReported: an operator action's entry that cannot be
+// written (store.Record through the wrapped store) is logged as a warning
+// naming it and counted; the caller is not failed.
+func TestRecordFailureIsReported(t *testing.T) {
+	be := openSQLite(t)
+	var logged bytes.Buffer
+	reg := prometheus.NewRegistry()
+	rec := provlog.New(failingLog{be.st}, provlog.Options{Logger: zerolog.New(&logged), Registerer: reg})
+	st := rec.Wrap(failingLog{be.st})
+	ctx := store.WithWriter(context.Background(), store.Writer{Actor: store.ActorOperator, ID: "cli:ada"})
+	store.Record(ctx, st, "acme", store.LogEntry{ResourceType: "Token", ResourceID: "tok_1", Name: "okta", Operation: "revoke_token", Status: 200})
+	if n := testutil.ToFloat64(counter(t, reg, "axonflow_provisioning_log_errors_total", "")); n != 1 {
+		t.Errorf("errors counted %v; want 1", n)
+	}
+	if out := logged.String(); !strings.Contains(out, `"level":"warn"`) || !strings.Contains(out, "revoke_token") || !strings.Contains(out, "cli:ada") {
+		t.Errorf("warning %q; want one naming the operation and the operator", out)
+	}
+}
