@@ -328,10 +328,9 @@ local A = {}
 for i = 6, 1, -1 do A[i] = table.remove(ARGV) end
 local LK = {}
 for i = LOGN, 1, -1 do LK[i] = table.remove(KEYS) end
-local function kind(k) return redis.call('TYPE', k).ok end
-if not (kind(LK[1]) == 'none' or kind(LK[1]) == 'stream') or (LK[2] and not (kind(LK[2]) == 'none' or kind(LK[2]) == 'list')) then
-  return {'LOGTYPE'}
-end
+local T1 = redis.call('TYPE', LK[1]).ok
+local T2 = LK[2] and redis.call('TYPE', LK[2]).ok or 'none'
+if (T1 ~= 'none' and T1 ~= 'stream') or (T2 ~= 'none' and T2 ~= 'list') then return {'LOGTYPE'} end
 local res = (function()
 ` + body + `
 end)()
