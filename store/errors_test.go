@@ -12,7 +12,7 @@ import (
 
 // TestErrorCodes: every store error carries its code through wrapping,
 // keeps working with errors.Is/As, and gets the SCIM status and scimType
-// store.ErrorStatus has always given (now mapping.SCIMStatus).
+// store.ErrorStatus gave (mapping.SCIMStatus, which replaced it).
 func TestErrorCodes(t *testing.T) {
 	ce := &store.ConflictError{Attr: "userName", Value: "ada"}
 	ue := &store.UnknownMembersError{IDs: []string{"u1", "u2"}}
@@ -48,9 +48,6 @@ func TestErrorCodes(t *testing.T) {
 		}
 		if s, st := mapping.SCIMStatus(c.err); s != c.status || st != c.scimType {
 			t.Errorf("SCIMStatus(%v) = %d %q, want %d %q", c.err, s, st, c.status, c.scimType)
-		}
-		if s, st := store.ErrorStatus(c.err); s != c.status || st != c.scimType {
-			t.Errorf("ErrorStatus(%v) = %d %q, want %d %q", c.err, s, st, c.status, c.scimType)
 		}
 	}
 	var got *store.ConflictError

@@ -107,13 +107,6 @@ func (snap MemberSnapshot) Changes(before, after mapping.Attrs, c GroupChange) [
 	return out
 }
 
-// ErrorStatus is the HTTP status and SCIM scimType a SCIM request failing
-// with err would get, for the provisioning log's rejected entries.
-//
-// Deprecated: a thin forward kept while the provisioning-log writing moves
-// (h4-writes); call mapping.SCIMStatus, the SCIM table of the error codes.
-func ErrorStatus(err error) (int, string) { return mapping.SCIMStatus(err) }
-
 // Logged returns st with every user and group write recorded in the
 // provisioning log of the tenant written to, in the same atomic change as
 // the write itself (the backend stores the entry LogEntryOf gives it), as
@@ -128,7 +121,7 @@ func ErrorStatus(err error) (int, string) { return mapping.SCIMStatus(err) }
 //     group's Okta id changed, else Writer.UpdateOp or "update") and
 //     deletes (204), with their Changes; a group update that changed
 //     nothing records nothing;
-//   - failed writes as rejected entries (ErrorStatus, the error as Detail),
+//   - failed writes as rejected entries (mapping.SCIMStatus, the error as Detail),
 //     through record, unless the Writer has OwnRejections; ErrVersionMismatch
 //     failures are never recorded (callers re-read and retry).
 //
@@ -208,7 +201,7 @@ func (l *logged) rejected(ctx context.Context, tenant string, w Writer, e LogEnt
 	if w.OwnRejections || errors.Is(err, ErrVersionMismatch) {
 		return
 	}
-	e.Status, e.ScimType = ErrorStatus(err)
+	e.Status, e.ScimType = mapping.SCIMStatus(err)
 	e.Detail, e.Changes = err.Error(), nil
 	if e.Operation == "create" {
 		e.ResourceID = ""
