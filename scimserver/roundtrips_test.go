@@ -6,45 +6,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/axonflow/axonflow-sync/internal/testredis"
 	"github.com/axonflow/axonflow-sync/store/redisstore"
 )
-
-// rtCounter is a go-redis hook counting round trips (commands and
-// pipelines; connection handshakes excepted).
-type rtCounter struct{ n atomic.Int64 }
-
-func rtHandshake(cmd redis.Cmder) bool {
-	switch cmd.Name() {
-	case "hello", "auth", "client", "select":
-		return true
-	}
-	return false
-}
-
-func (c *rtCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *rtCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !rtHandshake(cmd) {
-			c.n.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-func (c *rtCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if !slices.ContainsFunc(cmds, rtHandshake) {
-			c.n.Add(1)
-		}
-		return next(ctx, cmds)
-	}
-}
 
 // TestRedisRoundTripsPerRead: once a token has been used (so the token
 // cache holds it), GET /Users/{id} and an indexed lookup (userName,
@@ -61,7 +28,7 @@ func TestRedisRoundTripsPerRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	rt := &rtCounter{}
+	rt := &testredis.Trips{}
 	st.Client().AddHook(rt)
 	e := newEnv(t, st)
 	id := e.createUser(t, "rt-ada@example.com", map[string]any{"externalId": "rt-ext-ada"})
@@ -72,12 +39,12 @@ func TestRedisRoundTripsPerRead(t *testing.T) {
 
 	cost := func(path string) int64 {
 		t.Helper()
-		before := rt.n.Load()
+		before := rt.N()
 		r := e.get(t, path)
 		if r.Status != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", path, r.Status, r.Raw)
 		}
-		return rt.n.Load() - before
+		return rt.N() - before
 	}
 	filter := func(f string) string { return "/Users?filter=" + url.QueryEscape(f) }
 	// Warm up: the first use writes lastUsedAt and loads the scripts, and the

@@ -205,7 +205,8 @@ const DBFile = "axonflow-sync.db"
 // retention (logRetention).
 func openStore(ctx context.Context, cfg *config.Config, log zerolog.Logger) (store.State, string, error) {
 	if rc, key := redisConfig(cfg); key != "" {
-		st, err := redisstore.OpenUniversal(ctx, rc, redisstore.Options{Timeout: cfg.RedisTimeout, LogRetention: logRetention(cfg)})
+		st, err := redisstore.OpenUniversal(ctx, rc, redisstore.Options{Timeout: cfg.RedisTimeout, LogRetention: logRetention(cfg),
+			Warn: func(err error) { log.Warn().Err(err).Msg("redis token cache") }})
 		if err != nil {
 			return nil, "", fmt.Errorf("opening the Redis store (%s): %w", key, err)
 		}

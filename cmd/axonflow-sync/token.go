@@ -53,8 +53,12 @@ func (e env) token(ctx context.Context, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: axonflow-sync token rotate --tenant ID --token-id OLD [--grace 24h]")
 		return exitConfig
 	}
-	if expiresIn < 0 || grace < 0 {
-		fmt.Fprintln(e.stderr, "axonflow-sync token create: --expires-in must be positive")
+	if expiresIn < 0 {
+		fmt.Fprintf(e.stderr, "axonflow-sync token %s: --expires-in must not be negative (0: never expires)\n", sub)
+		return exitConfig
+	}
+	if grace < 0 {
+		fmt.Fprintf(e.stderr, "axonflow-sync token %s: --grace must not be negative (0: the old token stops at once)\n", sub)
 		return exitConfig
 	}
 	if output != "" && output != "table" && output != "json" {

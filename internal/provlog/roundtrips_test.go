@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	gosync "sync"
 	"testing"
 	"time"
 
@@ -16,62 +15,20 @@ import (
 	"github.com/axonflow/axonflow-sync/store/redisstore"
 )
 
-// tripCounter is a go-redis hook counting round trips (one per command
-// sent alone, one per pipeline), leaving out those that only touch the
-// global token records (tokens:<hash>: authentication, which a cache
-// serves) and recording what was sent.
-type tripCounter struct {
-	prefix string
-	mu     gosync.Mutex
-	trips  int
-	sent   []string
-}
-
-func (c *tripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *tripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.count([]redis.Cmder{cmd})
-		return next(ctx, cmd)
-	}
-}
-
-func (c *tripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.count(cmds)
-		return next(ctx, cmds)
-	}
-}
-
-func (c *tripCounter) count(cmds []redis.Cmder) {
-	var names []string
-	tokenOnly := true
-	for _, cmd := range cmds {
-		names = append(names, cmd.Name())
-		touchesTenant := false
-		for _, a := range cmd.Args()[1:] {
-			if s, ok := a.(string); ok && strings.HasPrefix(s, c.prefix+"t:") {
-				touchesTenant = true
+// tenantTrips counts the round trips that touch a tenant's keys: those
+// that only read the global token records (authentication, which the token
+// cache serves) are left out.
+func tenantTrips(prefix string) *testredis.Trips {
+	return &testredis.Trips{Skip: func(cmds []redis.Cmder) bool {
+		for _, cmd := range cmds {
+			for _, a := range cmd.Args()[1:] {
+				if s, ok := a.(string); ok && strings.HasPrefix(s, prefix+"t:") {
+					return false
+				}
 			}
 		}
-		if touchesTenant {
-			tokenOnly = false
-		}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !tokenOnly {
-		c.trips++
-		c.sent = append(c.sent, strings.Join(names, "+"))
-	}
-}
-
-func (c *tripCounter) reset() (int, []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n, s := c.trips, c.sent
-	c.trips, c.sent = 0, nil
-	return n, s
+		return true
+	}}
 }
 
 // TestWriteRoundTrips: on Redis, a PUT and a PATCH of a user cost at
@@ -87,7 +44,7 @@ func TestWriteRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ctr := &tripCounter{prefix: prefix}
+	ctr := tenantTrips(prefix)
 	st.Client().AddHook(ctr)
 	e := newEnv(t, st)
 
@@ -103,7 +60,7 @@ func TestWriteRoundTrips(t *testing.T) {
 			t.Fatalf("PUT: %d %v", res.status, res.body)
 		}
 	}
-	ctr.reset()
+	ctr.Reset()
 
 	for _, tc := range []struct {
 		method string
@@ -117,7 +74,7 @@ func TestWriteRoundTrips(t *testing.T) {
 		if res.status != 200 {
 			t.Fatalf("%s: %d %v", tc.method, res.status, res.body)
 		}
-		n, sent := ctr.reset()
+		n, sent := ctr.Reset()
 		t.Logf("%s /Users/{id}: %d round trips besides the token's: %v", tc.method, n, sent)
 		if n > 3 {
 			t.Errorf("%s /Users/{id}: %d round trips besides the token's (%v); want <= 3", tc.method, n, sent)
@@ -129,7 +86,7 @@ func TestWriteRoundTrips(t *testing.T) {
 		if len(es) != 1 || es[0].ResourceID != id || es[0].Actor != store.ActorOktaPush || es[0].ActorID != e.token.ID || es[0].RequestID != res.reqID {
 			t.Errorf("%s: newest log entry %+v; want the request's", tc.method, es)
 		}
-		ctr.reset() // not the QueryLog above
+		ctr.Reset() // not the QueryLog above
 	}
 
 	// The other writes, as the package doc of redisstore counts them,
@@ -143,7 +100,7 @@ func TestWriteRoundTrips(t *testing.T) {
 		"Operations": []any{map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id}}}}}); res.status != 204 {
 		t.Fatalf("PATCH /Groups: %d %v", res.status, res.body)
 	}
-	ctr.reset()
+	ctr.Reset()
 	for _, tc := range []struct {
 		method, path string
 		body         any
@@ -156,7 +113,7 @@ func TestWriteRoundTrips(t *testing.T) {
 		if res.status != tc.status {
 			t.Fatalf("%s %s: %d %v", tc.method, tc.path, res.status, res.body)
 		}
-		n, sent := ctr.reset()
+		n, sent := ctr.Reset()
 		t.Logf("%s %s: %d round trips besides the token's: %v", tc.method, tc.path, n, sent)
 		if n > tc.max {
 			t.Errorf("%s %s: %d round trips besides the token's (%v); want <= %d", tc.method, tc.path, n, sent, tc.max)
@@ -168,7 +125,7 @@ func TestWriteRoundTrips(t *testing.T) {
 			if res := e.do(t, "", "PATCH", "/Groups/"+gid, patch); res.status != 204 {
 				t.Fatalf("PATCH /Groups: %d %v", res.status, res.body)
 			}
-			n, sent := ctr.reset()
+			n, sent := ctr.Reset()
 			t.Logf("PATCH /Groups/{id} (add a member): %d round trips besides the token's: %v", n, sent)
 			if n > 3 {
 				t.Errorf("PATCH /Groups/{id}: %d round trips besides the token's (%v); want <= 3", n, sent)
@@ -180,11 +137,11 @@ func TestWriteRoundTrips(t *testing.T) {
 	if res := e.do(t, "", "DELETE", "/Users/"+tmpID, nil); res.status != 204 { // loads the script
 		t.Fatalf("DELETE /Users: %d %v", res.status, res.body)
 	}
-	ctr.reset()
+	ctr.Reset()
 	if res := e.do(t, "", "DELETE", "/Users/"+id, nil); res.status != 204 {
 		t.Fatalf("DELETE /Users: %d %v", res.status, res.body)
 	}
-	n, sent := ctr.reset()
+	n, sent := ctr.Reset()
 	t.Logf("DELETE /Users/{id}: %d round trips besides the token's: %v", n, sent)
 	if n > 3 {
 		t.Errorf("DELETE /Users/{id}: %d round trips besides the token's (%v); want <= 3", n, sent)

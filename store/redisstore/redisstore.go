@@ -146,11 +146,13 @@
 // master like every connection (after a failover that leaves the old
 // master up as a replica, invalidations reach it by replication). The
 // Redis user needs access to the channel (ACL &tokens:invalidate with the
-// KeyPrefix, or &*; Redis 7 gives new users none): without it, changes
-// still succeed (the script's PUBLISH may fail) but SUBSCRIBE is refused,
-// so the cache is never trusted and every TokenByHash reads Redis (the
-// subscriber retries once a second). Options NoTokenCache turns the cache
-// off.
+// KeyPrefix, or &*; Redis 7 gives new users none): without it SUBSCRIBE
+// is refused, so the cache is never trusted and every TokenByHash reads
+// Redis (the subscriber retries once a second), and RevokeToken and
+// SetTokenExpiry fail (code internal, naming the permission) without
+// changing anything, because replicas whose users may subscribe would not
+// hear of the change and would go on answering from their caches. Options
+// NoTokenCache turns the cache off.
 //
 // # Provisioning log
 //
@@ -201,6 +203,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
 
@@ -228,6 +231,11 @@ type Options struct {
 	// NoTokenCache makes TokenByHash read Redis on every call instead of
 	// answering from the token cache kept by pub/sub (see TokenByHash).
 	NoTokenCache bool
+	// Warn, if set, is told (once per distinct cause, from the token
+	// cache's subscriber goroutine) why the token cache cannot be trusted
+	// for good: the Redis user may not SUBSCRIBE to the channel (ACL
+	// NOPERM), so every TokenByHash reads Redis. cmd wires it to the log.
+	Warn func(err error)
 }
 
 // Store is a store.State on Redis. It is safe for concurrent use by many
@@ -239,6 +247,8 @@ type Store struct {
 	logRet  atomic.Pointer[store.LogRetention]
 	tc      *tokenCache // nil with Options.NoTokenCache
 	sub     tokenSub
+	warn    func(error)
+	warned  string // last cause given to warn (subscriber goroutine only)
 }
 
 var _ store.State = (*Store)(nil)
@@ -266,7 +276,7 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	if err := opts.validate(); err != nil {
 		panic(err)
 	}
-	s := &Store{c: client, timeout: opts.timeout(), prefix: opts.KeyPrefix}
+	s := &Store{c: client, timeout: opts.timeout(), prefix: opts.KeyPrefix, warn: opts.Warn}
 	if !opts.NoTokenCache {
 		s.tc = newTokenCache()
 	}
@@ -431,6 +441,10 @@ func statusErr(st string, rest []any, values map[string]string) error {
 		return store.ErrVersionMismatch
 	case "RETRY":
 		return errRetry
+	case "NOPUBLISH":
+		detail, _ := rest[0].(string)
+		return &store.Error{Code: mapping.CodeInternal, Message: "redisstore: the Redis user may not PUBLISH on the token-cache channel (" + detail +
+			"); nothing was changed: every serve replica would go on accepting the token from its cache. Grant the channel (ACL SETUSER <user> &<key prefix>tokens:invalidate) or use the serve replicas' Redis user"}
 	case "LOGTYPE":
 		return errors.New("redisstore: the provisioning log keys hold another type; nothing was written")
 	case "CONFLICT":

@@ -281,21 +281,25 @@ return {'OK'}
 // value, channel, hash. op revoke: set revoked unless set; expiry: set exp
 // ("" clears); touch: set used. revoke and expiry PUBLISH hash on channel
 // (the token caches' invalidation, atomic with the change; PUBLISH has no
-// key, so it runs in any slot). A PUBLISH the ACL user may not make (no
-// access to the channel) does not fail the change: such a user cannot
-// SUBSCRIBE either, so its Stores never trust a cache.
+// key, so it runs in any slot). The PUBLISH comes first: one the ACL user
+// may not make (no access to the channel) returns NOPUBLISH and changes
+// nothing, since other replicas, whose users may subscribe, would go on
+// trusting their cached copy of the token (up to its entry age). Inside
+// the script the order is not visible: no other command runs until it ends.
 var scriptUpdateToken = redis.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'tenant', 'id')
 if cur[1] ~= ARGV[1] or cur[2] ~= ARGV[2] then return {'NOTFOUND'} end
+if ARGV[3] == 'revoke' or ARGV[3] == 'expiry' then
+  local p = redis.pcall('PUBLISH', ARGV[5], ARGV[6])
+  if type(p) == 'table' and p.err then return {'NOPUBLISH', p.err} end
+end
 if ARGV[3] == 'revoke' then
   redis.call('HSETNX', KEYS[1], 'revoked', ARGV[4])
 elseif ARGV[3] == 'expiry' then
   if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'exp') else redis.call('HSET', KEYS[1], 'exp', ARGV[4]) end
 else
   redis.call('HSET', KEYS[1], 'used', ARGV[4])
-  return {'OK'}
 end
-redis.pcall('PUBLISH', ARGV[5], ARGV[6])
 return {'OK'}
 `)
 

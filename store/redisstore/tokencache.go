@@ -3,7 +3,9 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -245,6 +247,10 @@ func (s *Store) subscribeTokens(ctx context.Context) (confirmed bool) {
 		if err != nil {
 			var ne net.Error
 			if !errors.As(err, &ne) || !ne.Timeout() {
+				if s.warn != nil && strings.Contains(err.Error(), "NOPERM") && s.warned != err.Error() {
+					s.warned = err.Error()
+					s.warn(fmt.Errorf("token cache off: the Redis user may not SUBSCRIBE to %s (grant it: ACL SETUSER <user> &%s); every request reads its token from Redis, and this user cannot revoke or re-expire tokens: %w", channel, channel, err))
+				}
 				return confirmed
 			}
 			now = time.Now()

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,57 +14,24 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// callCounter is a go-redis hook counting round trips (commands and
-// pipelines) made through a client, except connection handshakes; pub/sub
-// messages and pings do not pass hooks.
-type callCounter struct{ n atomic.Int64 }
-
-func (c *callCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *callCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !handshake(cmd) {
-			c.n.Add(1)
-		}
-		return next(ctx, cmd)
-	}
-}
-func (c *callCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if !slices.ContainsFunc(cmds, handshake) {
-			c.n.Add(1)
-		}
-		return next(ctx, cmds)
-	}
-}
-
-// handshake reports whether cmd belongs to setting up a new connection
-// (the subscriber's too), which go-redis also passes through hooks.
-func handshake(cmd redis.Cmder) bool {
-	switch cmd.Name() {
-	case "hello", "auth", "client", "select":
-		return true
-	}
-	return false
-}
-
-// counted attaches a callCounter to s's client.
-func counted(s *Store) *callCounter {
-	c := &callCounter{}
+// counted attaches a round-trip counter to s's client.
+func counted(s *Store) *testredis.Trips {
+	c := &testredis.Trips{}
 	s.Client().AddHook(c)
 	return c
 }
 
 // tokenOf returns s.TokenByHash(hash) and how many round trips it made.
-func tokenOf(t *testing.T, s *Store, c *callCounter, hash string) (store.Token, error, int64) {
+func tokenOf(t *testing.T, s *Store, c *testredis.Trips, hash string) (store.Token, error, int64) {
 	t.Helper()
-	before := c.n.Load()
+	before := c.N()
 	tok, err := s.TokenByHash(context.Background(), hash)
-	return tok, err, c.n.Load() - before
+	return tok, err, c.N() - before
 }
 
 // waitCached polls s.TokenByHash(hash) until it answers valid from the cache
 // (no round trip): the subscription is confirmed and live.
-func waitCached(t *testing.T, s *Store, c *callCounter, hash string) {
+func waitCached(t *testing.T, s *Store, c *testredis.Trips, hash string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -125,7 +91,7 @@ func TestTokenCacheRevocationSeenByOtherStore(t *testing.T) {
 	testTokenCacheTwoStores(t, a, b, ca, cb)
 }
 
-func testTokenCacheTwoStores(t *testing.T, a, b *Store, ca, cb *callCounter) {
+func testTokenCacheTwoStores(t *testing.T, a, b *Store, ca, cb *testredis.Trips) {
 	ctx := context.Background()
 	now := time.Now()
 	tn := newTenant("tokcache")
@@ -467,8 +433,10 @@ func TestTokenCacheEpoch(t *testing.T) {
 }
 
 // TestTokenCacheWithoutChannelAccess: an ACL user without access to any
-// pub/sub channel (Redis 7's default for new users) still revokes and
-// re-expires tokens, and its Store never answers from a cache.
+// pub/sub channel (Redis 7's default for new users) still reads tokens (its
+// Store never answers from a cache), but may not revoke or re-expire one:
+// the change could not be announced to the other replicas' caches, so it
+// fails with an error naming the missing permission and changes nothing.
 func TestTokenCacheWithoutChannelAccess(t *testing.T) {
 	srv := testredis.Start(t)
 	ctx := context.Background()
@@ -494,13 +462,38 @@ func TestTokenCacheWithoutChannelAccess(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if err := s.SetTokenExpiry(ctx, tn, tok.ID, time.Now().Add(time.Hour)); err != nil {
-		t.Fatalf("SetTokenExpiry without channel access: %v", err)
+	for name, change := range map[string]func() error{
+		"SetTokenExpiry": func() error { return s.SetTokenExpiry(ctx, tn, tok.ID, time.Now().Add(time.Hour)) },
+		"RevokeToken":    func() error { return s.RevokeToken(ctx, tn, tok.ID, time.Now()) },
+	} {
+		err := change()
+		if err == nil || !strings.Contains(err.Error(), "PUBLISH") || !strings.Contains(err.Error(), "nothing was changed") {
+			t.Fatalf("%s without channel access: %v; want an error naming the PUBLISH permission", name, err)
+		}
 	}
-	if err := s.RevokeToken(ctx, tn, tok.ID, time.Now()); err != nil {
-		t.Fatalf("RevokeToken without channel access: %v", err)
+	got, err := s.TokenByHash(ctx, tok.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.RevokedAt.IsZero() || !got.ExpiresAt.IsZero() {
+		t.Fatalf("a refused change was written: %+v", got)
+	}
+	// The same changes through a user that may publish succeed.
+	if err := s2(t, srv).RevokeToken(ctx, tn, tok.ID, time.Now()); err != nil {
+		t.Fatal(err)
 	}
 	if !revoked(s, tok.Hash)() {
 		t.Fatal("not revoked")
 	}
+}
+
+// s2 opens a second Store on srv as the default user (all channels).
+func s2(t *testing.T, srv *testredis.Server) *Store {
+	t.Helper()
+	s, err := OpenUniversal(context.Background(), Config{URL: srv.URL()}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
