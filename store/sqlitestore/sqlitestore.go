@@ -175,6 +175,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *txn) error) er
 
 // read runs fn in one read transaction (a consistent snapshot).
 func (s *Store) read(ctx context.Context, op string, fn func(tx *txn) error) error {
+	ctx = readCtx(ctx)
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return s.fail(op, err)
