@@ -271,11 +271,21 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
 		old.Attrs, old.LastModified = attrs, s.now().UTC()
 		return old, nil
 	})
+	s.respondUpdated(w, r, ctx, id, before, u, changed, err, proj)
+}
+
+// respondUpdated ends a PUT or PATCH of user id made by
+// store.UpdateUserWith: the error it returned (404 for an unknown id), or
+// the event's changes (before → u's attributes, when changed) and 200
+// with u rendered.
+func (s *Server) respondUpdated(w http.ResponseWriter, r *http.Request, ctx context.Context, id string, before mapping.Attrs,
+	u *mapping.User, changed bool, err error, proj mapping.Projection) {
 	if err != nil {
 		s.fail(w, r, notFoundAs(err, "User", id))
 		return
 	}
 	if changed {
+		rc := getReqCtx(r)
 		rc.ev.Changed, rc.ev.Changes = true, mapping.DiffAttrs(before, u.Attrs)
 	}
 	s.respondUser(w, r, ctx, u, proj)
@@ -328,14 +338,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		old.Attrs, old.LastModified = attrs, s.now().UTC()
 		return old, nil
 	})
-	if err != nil {
-		s.fail(w, r, notFoundAs(err, "User", id))
-		return
-	}
-	if changed {
-		rc.ev.Changed, rc.ev.Changes = true, mapping.DiffAttrs(before, u.Attrs)
-	}
-	s.respondUser(w, r, ctx, u, proj)
+	s.respondUpdated(w, r, ctx, id, before, u, changed, err, proj)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
