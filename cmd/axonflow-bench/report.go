@@ -782,6 +782,8 @@ func (r *report) writeTable(w io.Writer) {
 			switch {
 			case t.Info:
 				verdict = "INFO"
+			case !t.Comparable:
+				verdict = "N/C" // measured at other settings: neither met nor missed
 			case !t.Met:
 				verdict = "MISSED"
 			}
