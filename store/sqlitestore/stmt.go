@@ -117,10 +117,11 @@ func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 // (deadline and Done) unless it has already ended (then ctx itself, so the
 // read fails with its error at once, as before). A cancellable context
 // makes database/sql and the driver start and wake a watcher goroutine per
-// statement, transaction and result set; on a server with one CPU
-// (GOMAXPROCS 1) those hand-offs kept the scheduler busy while connections
-// the network poller had made ready waited: 64 concurrent GETs had a p99
-// near one second while every handler finished within 52 ms. Reads are
+// statement, transaction and result set. On a server with one CPU
+// (GOMAXPROCS 1), 64 concurrent GETs had a p99 near one second while every
+// handler finished within 52 ms, and 74 ms without those goroutines (the
+// likely cause: their hand-offs keep the one P busy while connections the
+// network poller made ready wait; with GOMAXPROCS 2 it was 77 ms). Reads are
 // index searches and bounded pages, so they end on their own; writes keep
 // their context.
 func readCtx(ctx context.Context) context.Context {
