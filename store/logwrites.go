@@ -143,7 +143,7 @@ func Logged(st State, record func(ctx context.Context, tenant string, e LogEntry
 // logger (stderr): the fallback of a store not wired with a recorder.
 func appendOrWarn(ctx context.Context, st State, tenant string, e LogEntry) {
 	if err := st.AppendLog(ctx, tenant, e); err != nil {
-		log.Printf("axonflow-sync: provisioning log entry (%s %s) of tenant %s not written: %v", e.Operation, e.Name, tenant, err)
+		log.Printf("axonflow-sync: provisioning log entry (%s %q) of tenant %q not written: %q", e.Operation, e.Name, tenant, err.Error()) // quoted: names come from Okta
 	}
 }
 
