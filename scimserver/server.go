@@ -69,7 +69,7 @@ type Event struct {
 	RequestID  string
 	Tenant     string // "" when authentication failed
 	TokenID    string
-	Method     string
+	Method     string // MethodLabel of the request's method: a closed set
 	Resource   string // "Users", "Groups", "discovery", "other"
 	ResourceID string
 	Name       string // userName or displayName when known
@@ -167,7 +167,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rw := &recorder{ResponseWriter: w, status: 200}
 	rw.Header().Set("X-Request-Id", reqID)
-	rc := &reqCtx{id: reqID, ev: Event{RequestID: reqID, Method: r.Method, Resource: "other"}}
+	method := MethodLabel(r.Method)
+	rc := &reqCtx{id: reqID, ev: Event{RequestID: reqID, Method: method, Resource: "other"}}
 	r = r.WithContext(context.WithValue(r.Context(), reqCtxKey{}, rc))
 	defer func() {
 		for _, cancel := range rc.storeCancels {
@@ -185,7 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rw.status >= 500 {
 			lvl = zerolog.ErrorLevel
 		}
-		e := s.log.WithLevel(lvl).Str("request_id", reqID).Str("method", r.Method).
+		e := s.log.WithLevel(lvl).Str("request_id", reqID).Str("method", method).
 			Str("path", r.URL.Path).Int("status", rw.status).Dur("duration", rc.ev.Duration)
 		if rc.ev.Tenant != "" {
 			e = e.Str("tenant", rc.ev.Tenant)
@@ -204,6 +205,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.URL.Path = cleanPath(r.URL.Path)
 	r.URL.RawPath = ""
 	s.mux.ServeHTTP(rw, r)
+}
+
+// MethodLabel returns m when it is one of the HTTP methods the SCIM API
+// knows (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS) and "other" for any
+// other string. Metric labels and log fields take the method from here,
+// so a client inventing methods cannot grow them (a label value is kept
+// for the life of the process).
+func MethodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "other"
 }
 
 // cleanPath collapses repeated slashes and drops a trailing slash.

@@ -59,21 +59,53 @@ func NewSCIM(reg prometheus.Registerer, next scimserver.Observer) *SCIM {
 	return m
 }
 
-// ObserveSCIM records one request (scimserver.Observer).
+// ObserveSCIM records one request (scimserver.Observer). Every label
+// comes from a closed set, since a label value lives as long as the
+// process: resource and method are mapped to known values or "other",
+// status to a 3-digit code, the auth-failure reason to the known reasons;
+// tenant is set only for an authenticated request (a tenant that exists).
 func (m *SCIM) ObserveSCIM(ev scimserver.Event) {
-	status := strconv.Itoa(ev.Status)
-	m.requests.WithLabelValues(ev.Resource, ev.Method, status, ev.Tenant).Inc()
-	m.duration.WithLabelValues(ev.Resource, ev.Method).Observe(ev.Duration.Seconds())
+	status := statusLabel(ev.Status)
+	resource, method := resourceLabel(ev.Resource), scimserver.MethodLabel(ev.Method)
+	m.requests.WithLabelValues(resource, method, status, ev.Tenant).Inc()
+	m.duration.WithLabelValues(resource, method).Observe(ev.Duration.Seconds())
 	if ev.AuthFail != "" {
-		m.authFail.WithLabelValues(ev.AuthFail).Inc()
+		m.authFail.WithLabelValues(reasonLabel(ev.AuthFail)).Inc()
 	}
 	if ev.Status >= 500 {
-		m.storeErrors.WithLabelValues(ev.Resource, status).Inc()
+		m.storeErrors.WithLabelValues(resource, status).Inc()
 	}
 	if ev.Changed {
-		m.changes.WithLabelValues(ev.Resource, ev.Method, ev.Tenant).Inc()
+		m.changes.WithLabelValues(resource, method, ev.Tenant).Inc()
 	}
 	if m.next != nil {
 		m.next.ObserveSCIM(ev)
 	}
+}
+
+// resourceLabel maps an Event.Resource to its closed set.
+func resourceLabel(r string) string {
+	switch r {
+	case "Users", "Groups", "discovery":
+		return r
+	}
+	return "other"
+}
+
+// statusLabel is the HTTP status code as a label ("other" outside 100-599).
+func statusLabel(s int) string {
+	if s < 100 || s > 599 {
+		return "other"
+	}
+	return strconv.Itoa(s)
+}
+
+// reasonLabel maps an Event.AuthFail to its closed set.
+func reasonLabel(r string) string {
+	switch r {
+	case scimserver.AuthMissing, scimserver.AuthScheme, scimserver.AuthMalformed, scimserver.AuthUnknown,
+		scimserver.AuthExpired, scimserver.AuthRevoked, scimserver.AuthThrottled:
+		return r
+	}
+	return "other"
 }
