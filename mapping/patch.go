@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/axonflow/axonflow-sync/mapping/filter"
@@ -368,12 +369,25 @@ func (p *patcher) cleanup(container map[string]any, name string, ext *Schema) {
 // object of attributes, each added or replaced (RFC 7644 §3.5.2.1, §3.5.2.3).
 // Complex values merge their sub-attributes, so two path-less replaces of
 // name.givenName and name.familyName keep both.
+//
+// A key may also be an attribute path with a sub-attribute, plain or
+// URN-qualified ("name.givenName", "urn:...:enterprise:2.0:User:manager.value"),
+// as Microsoft Entra ID sends (RFC 7644 §3.5.2: the value's keys are
+// attribute paths). Such a key is applied exactly as an operation with that
+// path would be (same lookups, same mutability and type checks), after the
+// whole-attribute keys so the result does not depend on key order; a key
+// with a value filter ("emails[type eq \"work\"].value") is 400 invalidPath.
 func (p *patcher) applyPathless(op *PatchOp) error {
 	obj, ok := op.Value.(map[string]any)
 	if !ok {
 		return badRequest(ScimInvalidValue, "a %s without a path needs an object value", op.Op)
 	}
+	var dotted []string
 	for k, v := range obj {
+		if isSubAttrKey(p.rt, k) {
+			dotted = append(dotted, k)
+			continue
+		}
 		switch {
 		case k == "schemas" || strings.EqualFold(k, "meta"):
 			continue
@@ -400,12 +414,34 @@ func (p *patcher) applyPathless(op *PatchOp) error {
 			continue
 		}
 		urn, name := splitURNKey(p.rt, k)
-		sub := PatchOp{Op: op.Op, Path: &filter.Path{Attr: filter.AttrPath{URN: urn, Name: name}}, RawPath: k, Value: v, HasValue: true}
+		sub := PatchOp{Op: op.Op, Path: &filter.Path{Attr: filter.AttrPath{URN: urn, Name: name}}, RawPath: k, Value: obj[k], HasValue: true}
 		if err := p.applyNamed(&sub, true); err != nil {
 			return err
 		}
 	}
+	slices.Sort(dotted)
+	for _, k := range dotted {
+		path, err := filter.ParsePath(k)
+		if err != nil {
+			return badRequest(ScimInvalidPath, "attribute path %q: %v", k, err)
+		}
+		if path.Filter != nil {
+			return badRequest(ScimInvalidPath, "attribute path %q: a key of a path-less value cannot have a value filter; send it as the operation's path", k)
+		}
+		sub := PatchOp{Op: op.Op, Path: &path, RawPath: k, Value: obj[k], HasValue: true}
+		if err := p.apply(&sub); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// isSubAttrKey reports whether a key of a path-less PATCH value is an
+// attribute path rather than an attribute name: its attribute part (after
+// any schema URN) has a "." or a "[".
+func isSubAttrKey(rt *ResourceType, k string) bool {
+	_, name := splitURNKey(rt, k)
+	return strings.ContainsAny(name, ".[")
 }
 
 // applyNamed applies a path-less member attribute; readOnly attributes in a
