@@ -79,3 +79,21 @@ func (e *UnknownMembersError) ErrorCode() string { return mapping.CodeInvalid }
 
 // ErrorMessage returns e.Error().
 func (e *UnknownMembersError) ErrorMessage() string { return e.Error() }
+
+// MembersChangedError is returned by UpdateGroup under a MembersGuard
+// (MembersGuardOf) that does not hold: Members are the ids of the change's
+// Add and Remove that are members of the group at the time of the write
+// (any order). Nothing was changed. Logged, which sets the guard, retries
+// with the membership it reports; it reaches other callers only wrapped,
+// when the membership kept changing. Code mapping.CodeConcurrentChange.
+type MembersChangedError struct{ Members []string }
+
+func (e *MembersChangedError) Error() string {
+	return fmt.Sprintf("store: the group's membership changed concurrently (%d of the change's ids are members)", len(e.Members))
+}
+
+// ErrorCode returns mapping.CodeConcurrentChange.
+func (e *MembersChangedError) ErrorCode() string { return mapping.CodeConcurrentChange }
+
+// ErrorMessage returns e.Error().
+func (e *MembersChangedError) ErrorMessage() string { return e.Error() }

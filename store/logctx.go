@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 )
@@ -133,4 +134,62 @@ func priorGroup(ctx context.Context, id string) *mapping.Group {
 		return nil
 	}
 	return g
+}
+
+// MembersGuard is what Logged assumes about a group's membership when it
+// builds the provisioning log entry of a membership change (a GroupChange
+// with Add or Remove and without ReplaceMembers) before the change is
+// made: Members are the ids among the change's Add and Remove that it
+// takes to be members of the group; every other id of Add and Remove it
+// takes not to be one. Backends check it in the write's atomic change (see
+// MembersGuardOf), so the entry lists exactly the members really added and
+// removed without a read of the membership before the write.
+type MembersGuard struct {
+	Members []string
+}
+
+type membersGuardKey struct{}
+
+// WithMembersGuard returns ctx asking the backend to check g in the group
+// write made under it (MembersGuardOf). Logged sets it on the writes it
+// records; the conformance suite (store/storetest) sets it to test backends.
+func WithMembersGuard(ctx context.Context, g MembersGuard) context.Context {
+	return context.WithValue(ctx, membersGuardKey{}, &g)
+}
+
+// MembersGuardOf returns the guard of the group write made under ctx, if
+// any. Backends call it in UpdateGroup: when ok and the change has no
+// ReplaceMembers, they check, in the same atomic change as the write and
+// before writing anything (after ErrNotFound and ErrVersionMismatch), that
+// the ids of c.Add and c.Remove that are members of the group are exactly
+// g.Members; if not, they change nothing and return *MembersChangedError
+// with the ids of c.Add and c.Remove that are members. The check costs
+// O(len(Add)+len(Remove)) and no round trip of its own.
+func MembersGuardOf(ctx context.Context) (g MembersGuard, ok bool) {
+	p, ok := ctx.Value(membersGuardKey{}).(*MembersGuard)
+	if !ok || p == nil {
+		return MembersGuard{}, false
+	}
+	return *p, true
+}
+
+// Check compares g with actual, the ids of a change's Add and Remove that
+// are members of the group as the backend read them in the write's atomic
+// change (each at most once): nil when they are the same set, else
+// *MembersChangedError{Members: actual}.
+func (g MembersGuard) Check(actual []string) error {
+	want := make(map[string]bool, len(g.Members))
+	for _, id := range g.Members {
+		want[id] = true
+	}
+	same := len(want) == len(actual)
+	for _, id := range actual {
+		if !want[id] {
+			same = false
+		}
+	}
+	if same {
+		return nil
+	}
+	return &MembersChangedError{Members: slices.Clone(actual)}
 }

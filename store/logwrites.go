@@ -130,8 +130,10 @@ func (snap MemberSnapshot) Changes(before, after mapping.Attrs, c GroupChange) [
 // failure on the standard library's logger (stderr). Costs: an update reads the object
 // first unless UpdateUserWith/UpdateGroupWith already did; a delete reads
 // its name first unless DeleteUserWith/DeleteGroupWith already did; a
-// group update with members reads which of them are members
-// (SnapshotMembers). Everything else passes through unchanged.
+// group update that replaces the member set reads it first
+// (SnapshotMembers), one that adds or removes members reads nothing (the
+// backend checks a MembersGuard with the write). Everything else passes
+// through unchanged.
 func Logged(st State, record func(ctx context.Context, tenant string, e LogEntry)) State {
 	if record == nil {
 		record = func(ctx context.Context, tenant string, e LogEntry) { appendOrWarn(ctx, st, tenant, e) }
@@ -304,7 +306,15 @@ func (l *logged) CreateGroup(ctx context.Context, tenant string, g *mapping.Grou
 }
 
 // UpdateGroup applies c and records what it changed (the backend stores
-// the entry only when something changed).
+// the entry only when something changed). A membership change without
+// ReplaceMembers reads nothing before the write: its entry assumes that
+// the ids of c.Remove are members and those of c.Add are not, under a
+// MembersGuard the backend checks atomically with the write; when the
+// guess is wrong (a re-sent add, a remove of a non-member, a concurrent
+// change), the backend changes nothing and reports the membership
+// (*MembersChangedError), and the write is made again with the entry and
+// guard built from it (at most MaxUpdateRetries times). A ReplaceMembers
+// change reads the member set first (SnapshotMembers).
 func (l *logged) UpdateGroup(ctx context.Context, tenant, id string, c GroupChange) (*mapping.Group, error) {
 	w, ok := WriterOf(ctx)
 	if !ok {
@@ -317,7 +327,22 @@ func (l *logged) UpdateGroup(ctx context.Context, tenant, id string, c GroupChan
 			cur = g
 		}
 	}
-	snap := SnapshotMembers(rctx, l.State, tenant, id, c)
+	guarded := !c.ReplaceMembers && len(c.Add)+len(c.Remove) > 0
+	var snap MemberSnapshot
+	var guard MembersGuard
+	if guarded {
+		adding := make(map[string]bool, len(c.Add))
+		for _, a := range c.Add {
+			adding[a] = true
+		}
+		for _, r := range c.Remove {
+			if !adding[r] && !slices.Contains(guard.Members, r) {
+				guard.Members = append(guard.Members, r)
+			}
+		}
+	} else {
+		snap = SnapshotMembers(rctx, l.State, tenant, id, c)
+	}
 	var before mapping.Attrs
 	var beforeOkta string
 	if cur != nil {
@@ -327,31 +352,46 @@ func (l *logged) UpdateGroup(ctx context.Context, tenant, id string, c GroupChan
 	if c.Attrs != nil {
 		after = c.Attrs
 	}
-	e := LogEntry{ResourceType: "Group", ResourceID: id, Status: w.updateStatus()}
-	e.Name = (&mapping.Group{Attrs: after}).DisplayName()
-	if w.UpdateOp == "patch" && cur != nil {
-		e.Name = cur.DisplayName()
-	}
-	e.Changes = snap.Changes(before, after, c)
-	if c.OktaID != nil && *c.OktaID != beforeOkta {
-		e.Changes = append(e.Changes, mapping.AttrChange{Attr: "oktaId", Before: nilIfEmpty(beforeOkta), After: nilIfEmpty(*c.OktaID)})
-	}
-	e.Operation = UpdateOperation(e.Changes, w.updateOp())
-	if len(e.Changes) == 1 && e.Changes[0].Attr == "oktaId" {
-		e.Operation = "link"
-	}
-	e, _, _ = entry(ctx, e)
-	g, err := l.State.UpdateGroup(withPendingLog(ctx, e), tenant, id, c)
-	if err != nil {
-		if cur != nil {
-			e.Name = cur.DisplayName()
-		} else {
-			e.Name = ""
+	for attempt := 0; ; attempt++ {
+		wctx := ctx
+		if guarded {
+			snap = MemberSnapshot{ok: true, before: make(map[string]bool, len(guard.Members))}
+			for _, m := range guard.Members {
+				snap.before[m] = true
+			}
+			wctx = WithMembersGuard(ctx, guard)
 		}
-		e.Operation = w.updateOp()
-		l.rejected(ctx, tenant, w, e, err)
+		e := LogEntry{ResourceType: "Group", ResourceID: id, Status: w.updateStatus()}
+		e.Name = (&mapping.Group{Attrs: after}).DisplayName()
+		if w.UpdateOp == "patch" && cur != nil {
+			e.Name = cur.DisplayName()
+		}
+		e.Changes = snap.Changes(before, after, c)
+		if c.OktaID != nil && *c.OktaID != beforeOkta {
+			e.Changes = append(e.Changes, mapping.AttrChange{Attr: "oktaId", Before: nilIfEmpty(beforeOkta), After: nilIfEmpty(*c.OktaID)})
+		}
+		e.Operation = UpdateOperation(e.Changes, w.updateOp())
+		if len(e.Changes) == 1 && e.Changes[0].Attr == "oktaId" {
+			e.Operation = "link"
+		}
+		e, _, _ = entry(ctx, e)
+		g, err := l.State.UpdateGroup(withPendingLog(wctx, e), tenant, id, c)
+		var mc *MembersChangedError
+		if guarded && errors.As(err, &mc) && attempt < MaxUpdateRetries {
+			guard.Members = mc.Members
+			continue
+		}
+		if err != nil {
+			if cur != nil {
+				e.Name = cur.DisplayName()
+			} else {
+				e.Name = ""
+			}
+			e.Operation = w.updateOp()
+			l.rejected(ctx, tenant, w, e, err)
+		}
+		return g, err
 	}
-	return g, err
 }
 
 // DeleteGroup deletes a group and records it.

@@ -137,8 +137,9 @@ func (s *Store) GetGroups(ctx context.Context, tenant string, ids []string) ([]*
 // *store.ConflictError, *store.UnknownMembersError for added ids that are
 // not users of the tenant.
 //
-// One round trip (one script with 2 keys per added and 1 per removed id).
-// With ReplaceMembers two: SMEMBERS, then the script with the difference
+// One round trip (one script with 2 keys per added and 1 per removed id),
+// which also checks the store.MembersGuard of ctx, if any
+// (*store.MembersChangedError). With ReplaceMembers two: SMEMBERS, then the script with the difference
 // (+2 per retry if the members changed in between).
 func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.GroupChange) (*mapping.Group, error) {
 	var doc []byte
@@ -158,7 +159,11 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 	}
 	rem := dedupe(c.Remove, addSet) // final = (S − Remove) ∪ Add
 	if !c.ReplaceMembers {
-		return s.updateGroup(ctx, k, id, c, doc, false, add, rem, nil)
+		guard := ""
+		if g, ok := store.MembersGuardOf(ctx); ok && len(add)+len(rem) > 0 {
+			guard = guardFlags(g, add, rem)
+		}
+		return s.updateGroup(ctx, k, id, c, doc, false, add, rem, nil, guard)
 	}
 	remSet := make(map[string]bool, len(rem))
 	for _, r := range rem {
@@ -189,7 +194,7 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 				rems = append(rems, m)
 			}
 		}
-		g, err := s.updateGroup(ctx, k, id, c, doc, true, adds, rems, keeps)
+		g, err := s.updateGroup(ctx, k, id, c, doc, true, adds, rems, keeps, "")
 		if err != errRetry {
 			return g, err
 		}
@@ -197,11 +202,31 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 	return nil, fmt.Errorf("%w: UpdateGroup %s: too much concurrent membership change", store.ErrUnavailable, id)
 }
 
+// guardFlags encodes g for scriptUpdateGroup: per uid of adds, then of
+// rems, '1' if g takes it to be a member, else '0'.
+func guardFlags(g store.MembersGuard, adds, rems []string) string {
+	in := make(map[string]bool, len(g.Members))
+	for _, m := range g.Members {
+		in[m] = true
+	}
+	b := make([]byte, 0, len(adds)+len(rems))
+	for _, l := range [][]string{adds, rems} {
+		for _, m := range l {
+			if in[m] {
+				b = append(b, '1')
+			} else {
+				b = append(b, '0')
+			}
+		}
+	}
+	return string(b)
+}
+
 func (s *Store) updateGroup(ctx context.Context, k keys, id string, c store.GroupChange, doc []byte,
-	replace bool, adds, rems, keeps []string) (*mapping.Group, error) {
+	replace bool, adds, rems, keeps []string, guard string) (*mapping.Group, error) {
 	ks := make([]string, 0, 4+2*len(adds)+len(rems))
 	ks = append(ks, k.group(id), k.idxDisplayName(), k.idxGroupExternalID(), k.members(id))
-	args := make([]any, 0, 13+len(adds)+len(rems)+len(keeps))
+	args := make([]any, 0, 14+len(adds)+len(rems)+len(keeps))
 	var dn, ex string
 	if c.Attrs != nil {
 		g := mapping.Group{Attrs: c.Attrs}
@@ -223,6 +248,9 @@ func (s *Store) updateGroup(ctx context.Context, k keys, id string, c store.Grou
 	}
 	for _, m := range keeps {
 		args = append(args, m)
+	}
+	if guard != "" {
+		args = append(args, guard)
 	}
 	script, ks, args, err := s.withLog(ctx, k, scriptUpdateGroup, scriptUpdateGroupLogged, ks, args)
 	if err != nil {

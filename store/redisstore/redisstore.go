@@ -450,6 +450,18 @@ func statusErr(st string, rest []any, values map[string]string) error {
 	case "CONFLICT":
 		attr, _ := rest[0].(string)
 		return &store.ConflictError{Attr: attr, Value: values[attr]}
+	case "MEMBERS":
+		var ids []string
+		if len(rest) > 0 {
+			if l, ok := rest[0].([]any); ok {
+				for _, x := range l {
+					if s, ok := x.(string); ok {
+						ids = append(ids, s)
+					}
+				}
+			}
+		}
+		return &store.MembersChangedError{Members: ids}
 	case "UNKNOWN":
 		var ids []string
 		if len(rest) > 0 {

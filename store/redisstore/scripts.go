@@ -146,7 +146,11 @@ var scriptCreateGroup = redis.NewScript(srcCreateGroup)
 // then per added uid user:<uid>, memberof:<uid>, then per removed uid
 // memberof:<uid>;
 // ARGV id, expectVersion, hasAttrs, doc, dn, ex, hasOkta, okta, lm, replace,
-// nAdd, nRem, nKeep, add uids..., remove uids..., keep uids...
+// nAdd, nRem, nKeep, add uids..., remove uids..., keep uids...[, guard]
+// guard (store.MembersGuard; optional, not with replace=1) is one '1' or
+// '0' per add and remove uid, in that order: whether it is taken to be a
+// member; if any is not as taken, MEMBERS {the add and remove uids that are
+// members} and nothing changes.
 // With replace=1, the members must still be the set read before the script:
 // every current member among add, remove or keep, and every keep uid still a
 // member; else RETRY. Keep uids are current members that stay (no keys: they
@@ -160,6 +164,16 @@ local expect = tonumber(ARGV[2])
 if expect ~= 0 and expect ~= v then return {'VERSION'} end
 local id = ARGV[1]
 local nAdd, nRem, nKeep = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local guard = ARGV[14 + nAdd + nRem + nKeep]
+if guard and guard ~= '' then
+  local members, held = {}, true
+  for i = 1, nAdd + nRem do
+    local m = redis.call('SISMEMBER', KEYS[4], ARGV[13 + i]) == 1
+    if m then members[#members + 1] = ARGV[13 + i] end
+    if m ~= (string.sub(guard, i, i) == '1') then held = false end
+  end
+  if not held then return {'MEMBERS', members} end
+end
 local doc, dn, ex = cur[2], ARGV[5], ARGV[6]
 local odn, oex = cur[3] or '', cur[4] or ''
 local attrs = ARGV[3] == '1' and ARGV[4] ~= cur[2]

@@ -89,11 +89,11 @@ func TestStaleSnapshots(t *testing.T) {
 	}
 	c := store.GroupChange{ReplaceMembers: true, At: t0.Add(time.Hour)}
 	// u2 is a member the snapshot does not know about.
-	if _, err := s.updateGroup(ctx, k, "g1", c, nil, true, []string{"u3"}, nil, []string{"u1"}); err != errRetry {
+	if _, err := s.updateGroup(ctx, k, "g1", c, nil, true, []string{"u3"}, nil, []string{"u1"}, ""); err != errRetry {
 		t.Errorf("replace with an uncovered member: %v; want retry", err)
 	}
 	// u3 is "kept" but is no member (removed concurrently).
-	if _, err := s.updateGroup(ctx, k, "g1", c, nil, true, nil, []string{"u2"}, []string{"u1", "u3"}); err != errRetry {
+	if _, err := s.updateGroup(ctx, k, "g1", c, nil, true, nil, []string{"u2"}, []string{"u1", "u3"}, ""); err != errRetry {
 		t.Errorf("replace keeping a non-member: %v; want retry", err)
 	}
 	if got := members(t, s, tenant, "g1"); !slices.Equal(got, []string{"u1", "u2"}) {

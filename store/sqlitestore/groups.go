@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
@@ -240,6 +241,11 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 		if c.ExpectVersion != 0 && c.ExpectVersion != g.Version {
 			return store.ErrVersionMismatch
 		}
+		if guard, ok := store.MembersGuardOf(ctx); ok && !c.ReplaceMembers && len(add)+len(remove) > 0 {
+			if err := checkGuard(ctx, tx, tenant, id, guard, append(slices.Clone(add), remove...)); err != nil {
+				return err
+			}
+		}
 		changed := false
 		if c.Attrs != nil && newDoc != oldDoc {
 			ng := &mapping.Group{Attrs: c.Attrs}
@@ -409,4 +415,26 @@ func (s *Store) GroupMembers(ctx context.Context, tenant, id string) ([]string, 
 		return nil, store.ErrNotFound
 	}
 	return ids, nil
+}
+
+// checkGuard checks guard against the members of group id among ids (one
+// statement): nil or *store.MembersChangedError.
+func checkGuard(ctx context.Context, tx *txn, tenant, id string, guard store.MembersGuard, ids []string) error {
+	rows, err := tx.QueryContext(ctx, qMembersAmong, tenant, id, jsonList(ids))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var members []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return err
+		}
+		members = append(members, m)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return guard.Check(members)
 }

@@ -71,6 +71,7 @@ var planCases = []planCase{
 		"SEARCH memberships USING PRIMARY KEY (tenant=? AND group_id=?)": "a member-set replace compares the whole set (documented on UpdateGroup)",
 	}},
 	{name: "qDeleteMembers", q: qDeleteMembers, args: []any{"big", "g1", `["u7","u8"]`}},
+	{name: "qMembersAmong", q: qMembersAmong, args: []any{"big", "g1", `["u7","u8","nope"]`}},
 	{name: "qBumpGroup", q: qBumpGroup, args: []any{2, 2, "big", "g1"}},
 	{name: "qDeleteGroup", q: qDeleteGroup, args: []any{"big", "g1"}, walks: map[string]string{
 		"SEARCH memberships USING PRIMARY KEY (tenant=? AND group_id=?)": "deleting a group deletes its memberships",

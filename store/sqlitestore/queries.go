@@ -92,6 +92,10 @@ const (
 		AND user_id NOT IN (SELECT value FROM json_each(?))`
 	qDeleteMembers = `DELETE FROM memberships WHERE tenant = ? AND group_id = ?
 		AND user_id IN (SELECT value FROM json_each(?))`
+	// qMembersAmong: which of a list of user ids are members of a group
+	// (UpdateGroup's store.MembersGuard check).
+	qMembersAmong = `SELECT user_id FROM memberships WHERE tenant = ? AND group_id = ?
+		AND user_id IN (SELECT value FROM json_each(?))`
 	qBumpGroup             = `UPDATE scim_groups SET version = ?, last_modified = ? WHERE tenant = ? AND id = ?`
 	qDeleteGroup           = `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
 	qFindGroupByName       = `SELECT id FROM scim_groups WHERE tenant = ? AND display_name_key = ?`

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"UpdateGroupVersion", testUpdateGroupVersion},
 		{"UpdateGroupUnknownMembers", testUpdateGroupUnknownMembers},
 		{"UpdateGroupOktaID", testUpdateGroupOktaID},
+		{"MembersGuard", testMembersGuard},
 		{"UserGroups", testUserGroups},
 		{"DeleteGroup", testDeleteGroup},
 		{"GetListGroups", testGetListGroups},
