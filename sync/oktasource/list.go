@@ -84,9 +84,12 @@ type Member struct {
 // pageAll reads a cursor-paged listing to its end. first fetches page one;
 // later pages follow the next link, each decoded into a newly allocated slice
 // (decoding into a reused slice overwrites earlier pages' items). It stops with
-// an IncompleteError on any failure, on a repeated cursor and at the page cap.
+// an IncompleteError on any failure, on a repeated cursor, at the page cap, on
+// a `null` item and when each rejects an item (ReasonBadResponse: the page
+// is half-expanded or mistyped, and acting on it could grant or remove
+// access by mistake).
 func pageAll[T any](ctx context.Context, c *Client, listing string,
-	first func(context.Context) ([]*T, *okta.Response, error), each func(*T)) error {
+	first func(context.Context) ([]*T, *okta.Response, error), each func(*T) error) error {
 	items, resp, err := first(ctx)
 	pages, n := 0, 0
 	seen := map[string]bool{}
@@ -96,11 +99,14 @@ func pageAll[T any](ctx context.Context, c *Client, listing string,
 		}
 		pages++
 		c.stats.pages.Add(1)
-		for _, it := range items {
-			if it != nil {
-				each(it)
-				n++
+		for i, it := range items {
+			if it == nil {
+				return c.malformed(listing, pages, n, fmt.Errorf("item %d of page %d is null", i+1, pages))
 			}
+			if err := each(it); err != nil {
+				return c.malformed(listing, pages, n, fmt.Errorf("item %d of page %d: %w", i+1, pages, err))
+			}
+			n++
 		}
 		if resp == nil || !resp.HasNextPage() {
 			c.log.Debug().Str("listing", listing).Int("pages", pages).Int("items", n).Msg("okta listing complete")
@@ -212,20 +218,89 @@ func reasonForStatus(code int) Reason {
 	}
 }
 
+// malformed reports a listing whose response decoded but cannot be trusted
+// (a null item, a missing or mistyped expanded object or attribute).
+func (c *Client) malformed(listing string, pages, items int, err error) *IncompleteError {
+	ie := &IncompleteError{Listing: listing, Reason: ReasonBadResponse, Pages: pages, Items: items, Err: err}
+	c.log.Warn().Err(ie).Str("listing", listing).Str("reason", string(ie.Reason)).Msg("okta read incomplete")
+	return ie
+}
+
 func str(m map[string]any, k string) string {
 	s, _ := m[k].(string)
 	return s
 }
 
-func obj(m map[string]any, k string) map[string]any {
-	o, _ := m[k].(map[string]any)
-	return o
+// reqString returns m[k], which must be a non-empty string.
+func reqString(m map[string]any, where, k string) (string, error) {
+	v, ok := m[k]
+	if !ok || v == nil {
+		return "", fmt.Errorf("%s.%s is missing", where, k)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("%s.%s is a %s, not a string", where, k, jsonType(v))
+	}
+	if s == "" {
+		return "", fmt.Errorf("%s.%s is empty", where, k)
+	}
+	return s, nil
+}
+
+// optString returns m[k], which must be present and a string or null (Okta
+// sends every base profile attribute, null when it has no value: an absent
+// one means the object was cut short).
+func optString(m map[string]any, where, k string) (string, error) {
+	v, ok := m[k]
+	if !ok {
+		return "", fmt.Errorf("%s.%s is missing", where, k)
+	}
+	if v == nil {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("%s.%s is a %s, not a string or null", where, k, jsonType(v))
+	}
+	return s, nil
+}
+
+// reqObject returns m[k], which must be a JSON object.
+func reqObject(m map[string]any, where, k string) (map[string]any, error) {
+	v, ok := m[k]
+	if !ok || v == nil {
+		return nil, fmt.Errorf("%s.%s is missing", where, k)
+	}
+	o, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s.%s is a %s, not an object", where, k, jsonType(v))
+	}
+	return o, nil
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // ListAppUsers returns every user assigned to the app, directly or through a
 // group (Okta: GET /api/v1/apps/{appId}/users, limit 500, expand=user when
 // Config.ExpandAppUsers), sorted by id. Each page is one API call. Errors are
-// *IncompleteError; no partial list is returned.
+// *IncompleteError; no partial list is returned. A null item or a
+// half-expanded or mistyped user (see convertAppUser) is ReasonBadResponse.
 func (c *Client) ListAppUsers(ctx context.Context) ([]AppUser, error) {
 	listing := "app users of app " + c.cfg.AppID
 	qopts := []query.ParamOptions{query.WithLimit(appUsersPageSize)}
@@ -238,27 +313,83 @@ func (c *Client) ListAppUsers(ctx context.Context) ([]AppUser, error) {
 		func(ctx context.Context) ([]*okta.AppUser, *okta.Response, error) {
 			return c.sdk.Application.ListApplicationUsers(ctx, c.cfg.AppID, qp)
 		},
-		func(u *okta.AppUser) { out = append(out, convertAppUser(u)) })
+		func(u *okta.AppUser) error {
+			au, err := convertAppUser(u, c.cfg.ExpandAppUsers)
+			if err == nil {
+				out = append(out, au)
+			}
+			return err
+		})
 	if err != nil {
 		return nil, err
 	}
 	return dedupe(c, listing, out, func(u AppUser) string { return u.ID }), nil
 }
 
-func convertAppUser(u *okta.AppUser) AppUser {
+// convertAppUser checks and converts one app user. It fails on a missing id
+// or status and, when expand is set, on a missing or mistyped
+// `_embedded.user`, its id (which must be the app user's), status or profile,
+// or a missing or mistyped profile login, email, firstName or lastName: a
+// half-expanded user must never read as "no status" (which would grant
+// access) or "no name" (which would remove the name).
+func convertAppUser(u *okta.AppUser, expand bool) (AppUser, error) {
 	au := AppUser{ID: u.Id, ExternalID: u.ExternalId, Scope: u.Scope, Status: u.Status, SyncState: u.SyncState}
+	if u.Id == "" {
+		return au, errors.New("app user without id")
+	}
+	if u.Status == "" {
+		return au, fmt.Errorf("app user %s has no status", u.Id)
+	}
 	if u.Credentials != nil {
 		au.UserName = u.Credentials.UserName
 	}
-	au.Profile, _ = u.Profile.(map[string]any)
-	if emb, ok := u.Embedded.(map[string]any); ok {
-		if user := obj(emb, "user"); user != nil {
-			au.UserStatus = str(user, "status")
-			p := obj(user, "profile")
-			au.Login, au.Email, au.FirstName, au.LastName = str(p, "login"), str(p, "email"), str(p, "firstName"), str(p, "lastName")
+	if u.Profile != nil {
+		p, ok := u.Profile.(map[string]any)
+		if !ok {
+			return au, fmt.Errorf("app user %s: profile is a %s, not an object", u.Id, jsonType(u.Profile))
+		}
+		au.Profile = p
+	}
+	if !expand {
+		return au, nil
+	}
+	where := "app user " + u.Id + " _embedded"
+	emb, ok := u.Embedded.(map[string]any)
+	if !ok {
+		return au, fmt.Errorf("%s is a %s, not an object (expand=user)", where, jsonType(u.Embedded))
+	}
+	user, err := reqObject(emb, where, "user")
+	if err != nil {
+		return au, err
+	}
+	where += ".user"
+	id, err := reqString(user, where, "id")
+	if err != nil {
+		return au, err
+	}
+	if id != u.Id {
+		return au, fmt.Errorf("%s.id is %s, not the app user's id", where, id)
+	}
+	if au.UserStatus, err = reqString(user, where, "status"); err != nil {
+		return au, err
+	}
+	p, err := reqObject(user, where, "profile")
+	if err != nil {
+		return au, err
+	}
+	where += ".profile"
+	if au.Login, err = reqString(p, where, "login"); err != nil {
+		return au, err
+	}
+	for _, f := range []struct {
+		k string
+		v *string
+	}{{"email", &au.Email}, {"firstName", &au.FirstName}, {"lastName", &au.LastName}} {
+		if *f.v, err = optString(p, where, f.k); err != nil {
+			return au, err
 		}
 	}
-	return au
+	return au, nil
 }
 
 // dedupe sorts items by id and drops repeated ids (Okta may return an item
@@ -274,8 +405,9 @@ func dedupe[T any](c *Client, listing string, items []T, id func(T) string) []T 
 
 // ListAppGroups returns the groups assigned to the app with their names
 // (Okta: GET /api/v1/apps/{appId}/groups?expand=group, limit 200), sorted by
-// id, Source SourceApp. A group whose _embedded.group is missing costs one
-// GetGroup call. Errors are *IncompleteError.
+// id, Source SourceApp. A group whose _embedded.group is absent costs one
+// GetGroup call; a null or mistyped one, or one without a name, fails the
+// listing. Errors are *IncompleteError.
 func (c *Client) ListAppGroups(ctx context.Context) ([]Group, error) {
 	listing := "group assignments of app " + c.cfg.AppID
 	qp := query.NewQueryParams(query.WithLimit(appGroupsPageSize), query.WithExpand("group"))
@@ -285,16 +417,17 @@ func (c *Client) ListAppGroups(ctx context.Context) ([]Group, error) {
 		func(ctx context.Context) ([]*okta.ApplicationGroupAssignment, *okta.Response, error) {
 			return c.sdk.Application.ListApplicationGroupAssignments(ctx, c.cfg.AppID, qp)
 		},
-		func(a *okta.ApplicationGroupAssignment) {
-			emb, _ := a.Embedded.(map[string]any)
-			g := obj(emb, "group")
-			if g == nil {
+		func(a *okta.ApplicationGroupAssignment) error {
+			g, err := convertAppGroup(a)
+			switch {
+			case err != nil:
+				return err
+			case g == nil:
 				missing = append(missing, a.Id)
-				return
+			default:
+				out = append(out, *g)
 			}
-			p := obj(g, "profile")
-			out = append(out, Group{ID: a.Id, Name: str(p, "name"), Description: str(p, "description"),
-				Type: str(g, "type"), Source: SourceApp})
+			return nil
 		})
 	if err != nil {
 		return nil, err
@@ -308,6 +441,50 @@ func (c *Client) ListAppGroups(ctx context.Context) ([]Group, error) {
 		out = append(out, *g)
 	}
 	return dedupe(c, listing, out, func(g Group) string { return g.ID }), nil
+}
+
+// convertAppGroup checks and converts one group assignment: nil without
+// error when Okta did not embed the group at all (the caller reads it with
+// GetGroup); an error for a missing id or a null or mistyped
+// `_embedded.group`, its id (which must be the assignment's), profile or
+// profile name.
+func convertAppGroup(a *okta.ApplicationGroupAssignment) (*Group, error) {
+	if a.Id == "" {
+		return nil, errors.New("group assignment without id")
+	}
+	where := "group assignment " + a.Id + " _embedded"
+	if a.Embedded == nil {
+		return nil, nil
+	}
+	emb, ok := a.Embedded.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s is a %s, not an object", where, jsonType(a.Embedded))
+	}
+	if _, ok := emb["group"]; !ok {
+		return nil, nil
+	}
+	g, err := reqObject(emb, where, "group")
+	if err != nil {
+		return nil, err
+	}
+	where += ".group"
+	id, err := reqString(g, where, "id")
+	if err != nil {
+		return nil, err
+	}
+	if id != a.Id {
+		return nil, fmt.Errorf("%s.id is %s, not the assignment's id", where, id)
+	}
+	p, err := reqObject(g, where, "profile")
+	if err != nil {
+		return nil, err
+	}
+	name, err := reqString(p, where+".profile", "name")
+	if err != nil {
+		return nil, err
+	}
+	desc, _ := p["description"].(string)
+	return &Group{ID: a.Id, Name: name, Description: desc, Type: str(g, "type"), Source: SourceApp}, nil
 }
 
 // ListGroupMembers returns the members of a group (Okta: GET
@@ -324,13 +501,17 @@ func (c *Client) ListGroupMembers(ctx context.Context, groupID string) ([]Member
 		func(ctx context.Context) ([]*okta.User, *okta.Response, error) {
 			return c.sdk.Group.ListGroupUsers(ctx, groupID, qp)
 		},
-		func(u *okta.User) {
+		func(u *okta.User) error {
+			if u.Id == "" {
+				return errors.New("member without id")
+			}
 			m := Member{ID: u.Id, Status: u.Status}
 			if u.Profile != nil {
 				p := map[string]any(*u.Profile)
 				m.Login, m.Email, m.FirstName, m.LastName = str(p, "login"), str(p, "email"), str(p, "firstName"), str(p, "lastName")
 			}
 			out = append(out, m)
+			return nil
 		})
 	if err != nil {
 		return nil, err
@@ -360,6 +541,10 @@ func (c *Client) GetGroup(ctx context.Context, groupID string) (*Group, error) {
 	if g == nil || g.Id == "" {
 		return nil, &IncompleteError{Listing: listing, Reason: ReasonBadResponse, Err: errors.New("empty group in response")}
 	}
+	if g.Id != groupID || g.Profile == nil || g.Profile.Name == "" {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonBadResponse,
+			Err: errors.New("group in response has another id, or no profile or name")}
+	}
 	return convertGroup(g), nil
 }
 
@@ -379,10 +564,14 @@ func (c *Client) FindGroupByName(ctx context.Context, name string) (*Group, erro
 		func(ctx context.Context) ([]*okta.Group, *okta.Response, error) {
 			return c.sdk.Group.ListGroups(ctx, qp)
 		},
-		func(g *okta.Group) {
-			if g.Profile != nil && strings.EqualFold(g.Profile.Name, name) {
+		func(g *okta.Group) error {
+			if g.Id == "" || g.Profile == nil || g.Profile.Name == "" {
+				return errors.New("group without id, profile or name")
+			}
+			if strings.EqualFold(g.Profile.Name, name) {
 				matches = append(matches, convertGroup(g))
 			}
+			return nil
 		})
 	if err != nil {
 		return nil, err

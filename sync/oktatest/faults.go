@@ -2,6 +2,7 @@ package oktatest
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -65,9 +66,10 @@ type faultEntry struct {
 }
 
 type faultSet struct {
-	mu     sync.Mutex
-	nextID int
-	list   []*faultEntry
+	mu       sync.Mutex
+	nextID   int
+	list     []*faultEntry
+	rewrites []rewriteEntry
 }
 
 type effects struct {
@@ -114,6 +116,7 @@ func (fs *faultSet) clear() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.list = nil
+	fs.rewrites = nil
 }
 
 func (fs *faultSet) decide(route string, r *http.Request) effects {
@@ -163,7 +166,7 @@ func (s *Server) AddFault(f Fault) (remove func()) {
 	return func() { s.faults.remove(id) }
 }
 
-// ClearFaults removes every injected fault.
+// ClearFaults removes every injected fault and item rewrite.
 func (s *Server) ClearFaults() { s.faults.clear() }
 
 // FailNth makes requests nth .. nth+times-1 to route (counted from now) fail
@@ -217,4 +220,55 @@ func (s *Server) TruncateBodyNth(route string, nth, times int) (remove func()) {
 // truncating that listing.
 func (s *Server) DropNextAt(route string, nth int) (remove func()) {
 	return s.AddFault(Fault{Route: route, Kind: FaultDropNext, Nth: nth})
+}
+
+// ItemRewrite changes one item of a list response before it is served: it
+// receives the item's JSON and returns the JSON to serve in its place (any
+// bytes, also invalid or `null`). The listing's cursors and next links are
+// computed from the original items, so paging is unchanged.
+type ItemRewrite func(item []byte) []byte
+
+type rewriteEntry struct {
+	id    int
+	route string
+	fn    ItemRewrite
+}
+
+// RewriteItems makes every list response on route (one of the Route*
+// constants; "" = every list route) serve fn(item) for each item, e.g. an app
+// user without `_embedded.user`, a mistyped profile or a `null` item. It
+// returns a function that removes the rewrite again. Rewrites installed on
+// the same route apply in the order they were added.
+func (s *Server) RewriteItems(route string, fn ItemRewrite) (remove func()) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.nextID++
+	id := s.faults.nextID
+	s.faults.rewrites = append(s.faults.rewrites, rewriteEntry{id: id, route: route, fn: fn})
+	return func() {
+		s.faults.mu.Lock()
+		defer s.faults.mu.Unlock()
+		s.faults.rewrites = slices.DeleteFunc(s.faults.rewrites, func(e rewriteEntry) bool { return e.id == id })
+	}
+}
+
+// rewriter returns the composed item rewrite for route, nil when there is none.
+func (fs *faultSet) rewriter(route string) ItemRewrite {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	var fns []ItemRewrite
+	for _, e := range fs.rewrites {
+		if e.route == "" || e.route == route {
+			fns = append(fns, e.fn)
+		}
+	}
+	if len(fns) == 0 {
+		return nil
+	}
+	return func(item []byte) []byte {
+		for _, f := range fns {
+			item = f(item)
+		}
+		return item
+	}
 }

@@ -136,6 +136,10 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, rc *reqCtx, p
 	if next != "" {
 		h.Add("Link", "<"+next+`>; rel="next"`)
 	}
+	if rw := s.faults.rewriter(rc.route); rw != nil {
+		enc := p.enc
+		p.enc = func(i int) []byte { return rw(enc(i)) }
+	}
 	size := 2
 	for i := start; i < end; i++ {
 		size += len(p.enc(i)) + 1
