@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/axonflow/axonflow-sync/internal/auththrottle"
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
@@ -22,16 +23,17 @@ const (
 	AuthUnknown   = "unknown"
 	AuthExpired   = "expired"
 	AuthRevoked   = "revoked"
-	// AuthThrottled: the client address made too many failed attempts (429).
+	// AuthThrottled: the request failed to authenticate and its client
+	// address had used up its failures (429 instead of 401).
 	AuthThrottled = "throttled"
 )
 
 // authenticate resolves the bearer token of r (RFC 6750 §2.1; the scheme
 // name is case-insensitive) to its tenant. It returns the token, or a
 // reason and a human detail (with the token when it is known but expired or
-// revoked). hash is credentialHash(r), the SHA-256 of the credential,
-// computed once per request for the throttle and used here too.
-func (s *Server) authenticate(r *http.Request, hash string) (store.Token, string, string, error) {
+// revoked). A well-formed credential costs one SHA-256 and one token-index
+// read; a missing or malformed one costs nothing.
+func (s *Server) authenticate(r *http.Request) (store.Token, string, string, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return store.Token{}, AuthMissing, "missing Authorization header; send \"Authorization: Bearer scim_...\"", nil
@@ -47,6 +49,7 @@ func (s *Server) authenticate(r *http.Request, hash string) (store.Token, string
 	if cred == "" || strings.ContainsAny(cred, " \t") {
 		return store.Token{}, AuthMalformed, "the bearer token is malformed", nil
 	}
+	hash := store.HashToken(cred)
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	tok, err := s.st.TokenByHash(ctx, hash)
@@ -98,29 +101,32 @@ func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rc := getReqCtx(r)
 		rc.ev.Resource = resource
-		addr, now := clientAddr(r), s.now()
-		hash := credentialHash(r)
-		if wait := s.throttle.retryAfter(addr, hash, now); wait > 0 {
-			secs := int(wait/time.Second) + 1
-			rc.ev.AuthFail = AuthThrottled
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			s.failStatus(w, r, http.StatusTooManyRequests, "", "too many failed authentications from this address; retry in "+strconv.Itoa(secs)+" s")
-			return
-		}
-		tok, reason, detail, err := s.authenticate(r, hash)
+		// The credential is checked first: a valid token is never refused
+		// by the throttle, whatever else fails from the same address
+		// (behind a proxy every client has the proxy's address). Only a
+		// failure is charged to the address's bucket; once it is empty the
+		// failure is answered 429 instead of 401.
+		tok, reason, detail, err := s.authenticate(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		if reason != "" {
-			s.throttle.failed(addr, now)
+			if wait := s.throttle.Fail(auththrottle.ClientAddr(r), s.now()); wait > 0 {
+				// Not recorded in the token's tenant's log (no TokenTenant):
+				// a throttled address writes nothing anywhere.
+				secs := auththrottle.RetryAfterSeconds(wait)
+				rc.ev.AuthFail = AuthThrottled
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+				s.failStatus(w, r, http.StatusTooManyRequests, "", "too many failed authentications from this address; retry in "+strconv.Itoa(secs)+" s")
+				return
+			}
 			rc.ev.AuthFail = reason
 			rc.ev.TokenID, rc.ev.TokenTenant = tok.ID, tok.Tenant // expired or revoked: known
 			w.Header().Set("WWW-Authenticate", `Bearer realm="SCIM"`)
 			s.failStatus(w, r, http.StatusUnauthorized, "", detail)
 			return
 		}
-		s.throttle.succeeded(hash, now)
 		rc.tenant, rc.token = tok.Tenant, tok
 		rc.ev.Tenant, rc.ev.TokenID = tok.Tenant, tok.ID
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

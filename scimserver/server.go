@@ -19,6 +19,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/axonflow/axonflow-sync/internal/auththrottle"
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
@@ -50,8 +51,8 @@ type Options struct {
 	// AuthFailBurst is how many failed authentications one client address
 	// may make before it is throttled (429 with Retry-After);
 	// AuthFailRefill how often one more is allowed (DefaultAuthFailBurst,
-	// DefaultAuthFailRefill when zero). Tokens that authenticated recently
-	// are never throttled.
+	// DefaultAuthFailRefill when zero). Only failures are charged and a
+	// valid token is checked before the throttle: it is never refused.
 	AuthFailBurst  int
 	AuthFailRefill time.Duration
 	// Observer, if set, is told about each request (metrics, provisioning log).
@@ -102,7 +103,7 @@ type Server struct {
 	obs      Observer
 	mux      *http.ServeMux
 
-	throttle *authThrottle
+	throttle *auththrottle.Throttle
 
 	touchMu gosync.Mutex
 	touched map[string]time.Time // token id → last lastUsedAt write
@@ -122,7 +123,7 @@ func New(opts Options) *Server {
 		now:      opts.Now,
 		obs:      opts.Observer,
 		touched:  map[string]time.Time{},
-		throttle: newAuthThrottle(opts.AuthFailBurst, opts.AuthFailRefill),
+		throttle: auththrottle.New(opts.AuthFailBurst, opts.AuthFailRefill),
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes

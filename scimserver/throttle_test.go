@@ -1,12 +1,52 @@
 package scimserver_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/axonflow/axonflow-sync/scimserver"
 )
+
+// TestThrottleNeverRefusesAValidToken: an attacker behind the same address
+// as Okta (a proxy) keeps the address's failure bucket empty with bad
+// tokens; a token that was never used (new, rotated, or any token after a
+// restart) still authenticates at once, every time, while the attacker's
+// bad and revoked tokens get 429.
+func TestThrottleNeverRefusesAValidToken(t *testing.T) {
+	eachBackend(t, func(t *testing.T, shared *env) {
+		e := newEnv(t, shared.st, func(o *scimserver.Options) { o.AuthFailBurst = 0 })
+		e.clock.Set(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+		// A revoked token of the tenant, for the attacker.
+		revokedSecret, revoked := e.issue(t, e.tenant)
+		if err := e.st.RevokeToken(context.Background(), e.tenant, revoked.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		bad := []string{"Bearer scim_guess", "Bearer " + revokedSecret, "Basic x", "Bearer a b", ""}
+		for i := 0; i < 3*scimserver.DefaultAuthFailBurst; i++ {
+			e.get(t, "/Users", withAuth(bad[i%len(bad)]))
+		}
+		for _, b := range bad {
+			if r := e.get(t, "/Users", withAuth(b)); r.Status != http.StatusTooManyRequests {
+				t.Fatalf("%q after the burst: %d, want 429", b, r.Status)
+			}
+		}
+		for round := 0; round < 5; round++ {
+			secret, _ := e.issue(t, e.tenant) // never used before
+			if r := e.get(t, "/Users", withAuth("Bearer "+secret)); r.Status != http.StatusOK {
+				t.Fatalf("round %d: a valid, never-used token got %d (%s)", round, r.Status, r.Body)
+			}
+			for i := 0; i < 5; i++ {
+				e.get(t, "/Users", withAuth(bad[i]))
+			}
+			e.clock.Set(e.clock.Now().Add(time.Second))
+		}
+		if r := e.get(t, "/Users"); r.Status != http.StatusOK {
+			t.Fatalf("the env's own token: %d", r.Status)
+		}
+	})
+}
 
 // TestAuthFailureThrottle: a brute-force loop from one address is answered
 // 429 with Retry-After after the burst, while a token that authenticated
