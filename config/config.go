@@ -52,6 +52,9 @@ type Config struct {
 	ProvisioningLog ProvisioningLogConfig
 	// Tenants holds the per-tenant settings by tenant id; never nil.
 	Tenants map[string]TenantConfig
+	// Console configures the review console under /ui/ on the admin
+	// listener (YAML key console; see ConsoleConfig).
+	Console ConsoleConfig
 	// Source says where each global setting came from, by YAML key
 	// ("listen", "redis.url", ...) plus "config" for the file path:
 	// "default", "file PATH", "env NAME" or "flag --NAME". It is meant for
@@ -211,3 +214,44 @@ func (e *Error) Error() string {
 	}
 	return s
 }
+
+// ConsoleConfig is the YAML block console: the review console's sign-in
+// and sessions. Durations are Go durations ("30m", "12h").
+type ConsoleConfig struct {
+	// OIDC configures sign-in through an OpenID Connect provider; without
+	// an issuer the console signs in with the admin token (POST /ui/login).
+	OIDC ConsoleOIDCConfig `yaml:"oidc"`
+	// SessionIdleTimeout ends a session not used for this long (default 30m).
+	SessionIdleTimeout time.Duration `yaml:"-"`
+	// SessionMaxAge ends a session this long after sign-in (default 12h).
+	SessionMaxAge time.Duration `yaml:"-"`
+}
+
+// ConsoleOIDCConfig is console.oidc: the console's OpenID Connect client
+// (authorization code flow with PKCE; OpenID Connect Core 1.0 §3.1).
+type ConsoleOIDCConfig struct {
+	// Issuer is the provider's issuer URL (discovery at
+	// Issuer/.well-known/openid-configuration); "" disables OIDC.
+	Issuer string `yaml:"issuer"`
+	// ClientID is the console's client id at the provider.
+	ClientID string `yaml:"clientID"`
+	// ClientSecret comes from AXONFLOW_SYNC_CONSOLE_OIDC_CLIENT_SECRET,
+	// console.oidc.clientSecret or the file console.oidc.clientSecretFile
+	// (never a flag: flags show in process lists).
+	ClientSecret string `yaml:"clientSecret"`
+	// ClientSecretFile is a file holding the client secret (trailing
+	// whitespace is trimmed).
+	ClientSecretFile string `yaml:"clientSecretFile"`
+	// RedirectURL is the console's callback as registered at the provider:
+	// an absolute URL whose path is /ui/oidc/callback.
+	RedirectURL string `yaml:"redirectURL"`
+	// ViewerGroups may look at every page (members of the ID token's
+	// groups claim).
+	ViewerGroups []string `yaml:"viewerGroups"`
+	// ApproverGroups may also decide plans, edit mappings, run reports and
+	// manage tokens.
+	ApproverGroups []string `yaml:"approverGroups"`
+}
+
+// Enabled reports whether OIDC sign-in is configured (an issuer is set).
+func (o ConsoleOIDCConfig) Enabled() bool { return o.Issuer != "" }

@@ -92,6 +92,7 @@ func TestDefaults(t *testing.T) {
 				Log:             LogConfig{Level: "info", Format: "json"},
 				ProvisioningLog: ProvisioningLogConfig{MaxEntries: 100000, MaxAge: 30 * 24 * time.Hour},
 				Tenants:         map[string]TenantConfig{},
+				Console:         ConsoleConfig{SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour},
 				Source:          c.Source,
 			}
 			if !reflect.DeepEqual(*c, want) {

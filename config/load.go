@@ -41,6 +41,11 @@ type fileConfig struct {
 		MaxAge     string `yaml:"maxAge"`
 	} `yaml:"provisioningLog"`
 	Tenants map[string]TenantConfig `yaml:"tenants"`
+	Console struct {
+		OIDC               ConsoleOIDCConfig `yaml:"oidc"`
+		SessionIdleTimeout string            `yaml:"sessionIdleTimeout"`
+		SessionMaxAge      string            `yaml:"sessionMaxAge"`
+	} `yaml:"console"`
 }
 
 // value returns the file's value of the global setting key.
@@ -147,6 +152,9 @@ func Load(f *Flags, getenv func(string) string) (*Config, error) {
 	}
 
 	if err := validate(cfg, vals); err != nil {
+		return nil, err
+	}
+	if err := loadConsole(cfg, &fc, getenv, fileSrc); err != nil {
 		return nil, err
 	}
 	return cfg, nil

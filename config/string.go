@@ -45,6 +45,7 @@ func (c Config) redacted() Config {
 	c.RedisURL = redactURL(c.RedisURL)
 	c.RedisPassword = redact(c.RedisPassword)
 	c.RedisSentinelPassword = redact(c.RedisSentinelPassword)
+	c.Console.OIDC.ClientSecret = redact(c.Console.OIDC.ClientSecret)
 	ts := make(map[string]TenantConfig, len(c.Tenants))
 	for id, t := range c.Tenants {
 		if t.Okta != nil {
@@ -81,6 +82,11 @@ type dumpConfig struct {
 		MaxAge     string `yaml:"maxAge"`
 	} `yaml:"provisioningLog"`
 	Tenants map[string]TenantConfig `yaml:"tenants,omitempty"`
+	Console *struct {
+		OIDC               ConsoleOIDCConfig `yaml:"oidc"`
+		SessionIdleTimeout string            `yaml:"sessionIdleTimeout"`
+		SessionMaxAge      string            `yaml:"sessionMaxAge"`
+	} `yaml:"console,omitempty"`
 }
 
 // String returns the effective configuration as YAML in the file's format,
@@ -102,6 +108,13 @@ func (c Config) String() string {
 	d.Redis.URL, d.Redis.Timeout = r.RedisURL, r.RedisTimeout.String()
 	d.Redis.ClusterAddrs, d.Redis.SentinelMaster, d.Redis.SentinelAddrs = r.RedisClusterAddrs, r.RedisSentinelMaster, r.RedisSentinelAddrs
 	d.Redis.Username, d.Redis.Password, d.Redis.SentinelPassword, d.Redis.TLS = r.RedisUsername, r.RedisPassword, r.RedisSentinelPassword, r.RedisTLS
+	if r.Console.OIDC.Enabled() {
+		d.Console = &struct {
+			OIDC               ConsoleOIDCConfig `yaml:"oidc"`
+			SessionIdleTimeout string            `yaml:"sessionIdleTimeout"`
+			SessionMaxAge      string            `yaml:"sessionMaxAge"`
+		}{r.Console.OIDC, r.Console.SessionIdleTimeout.String(), r.Console.SessionMaxAge.String()}
+	}
 	var n yaml.Node
 	if err := n.Encode(d); err != nil {
 		return "# config: cannot encode: " + err.Error()

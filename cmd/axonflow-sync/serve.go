@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	adminapi "github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/console"
 	"github.com/axonflow/axonflow-sync/internal/logbuf"
 	"github.com/axonflow/axonflow-sync/internal/telemetry"
 	"github.com/axonflow/axonflow-sync/scimserver"
@@ -98,6 +99,15 @@ func (e env) serve(ctx context.Context, args []string) int {
 		return exitFail
 	}
 	adminAPI.ReconcileRoutes(ctx, rec, cfg)
+	// The review console (/ui/): the same store and reconciler.
+	cons, err := console.New(ctx, console.Options{Store: st, AdminToken: cfg.AdminToken, Console: cfg.Console,
+		Config: cfg, Reconciler: rec, RunContext: ctx, Logger: log})
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start the review console")
+		return exitFail
+	}
+	admin.Handle("/ui/", cons)
+	admin.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 
 	servers := []*http.Server{
 		// scimserver is the whole API listener, so every path (also

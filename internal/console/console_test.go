@@ -1,0 +1,285 @@
+package console_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/axonflow/axonflow-sync/config"
+	"github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/console"
+	"github.com/axonflow/axonflow-sync/internal/testredis"
+	"github.com/axonflow/axonflow-sync/store"
+	"github.com/axonflow/axonflow-sync/store/redisstore"
+	"github.com/axonflow/axonflow-sync/store/sqlitestore"
+)
+
+// longToken returns a high-entropy admin token (43 base64url characters).
+func longToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func backends(t *testing.T) map[string]func(t *testing.T) store.State {
+	return map[string]func(t *testing.T) store.State{
+		"sqlite": func(t *testing.T) store.State {
+			st, err := sqlitestore.Open(context.Background(), t.TempDir()+"/db", zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		},
+		"redis": func(t *testing.T) store.State {
+			st, err := redisstore.Open(context.Background(), testredis.URL(t), redisstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		},
+	}
+}
+
+// clock is a settable clock for session timeouts.
+type clock struct {
+	mu gosync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// fixture is a console over one store, served by httptest.
+type fixture struct {
+	t      *testing.T
+	st     store.State
+	token  string
+	srv    *httptest.Server
+	clock  *clock
+	tenant string
+}
+
+func newFixture(t *testing.T, st store.State, cc config.ConsoleConfig) *fixture {
+	t.Helper()
+	f := &fixture{t: t, st: st, token: longToken(), clock: &clock{t: time.Now()}, tenant: fmt.Sprintf("acme-%d", time.Now().UnixNano())}
+	if _, err := st.EnsureTenant(context.Background(), f.tenant, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := console.New(context.Background(), console.Options{Store: st, AdminToken: f.token, Console: cc,
+		Logger: zerolog.Nop(), Now: f.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", c)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// client is a browser-like client with a cookie jar that does not follow
+// redirects.
+func (f *fixture) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// get returns the status and body of GET path.
+func (f *fixture) get(c *http.Client, path string) (*http.Response, string) {
+	f.t.Helper()
+	res, err := c.Get(f.srv.URL + path)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := res.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	if res.Header.Get("Content-Security-Policy") == "" || !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		f.t.Errorf("GET %s: no CSP with frame-ancestors 'none': %q", path, res.Header.Get("Content-Security-Policy"))
+	}
+	return res, b.String()
+}
+
+func (f *fixture) post(c *http.Client, path string, form url.Values) *http.Response {
+	f.t.Helper()
+	res, err := c.PostForm(f.srv.URL+path, form)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res
+}
+
+// signIn signs c in with the admin token and returns the session's CSRF token.
+func (f *fixture) signIn(c *http.Client) string {
+	f.t.Helper()
+	_, body := f.get(c, "/ui/")
+	m := csrfRe.FindStringSubmatch(body)
+	if m == nil {
+		f.t.Fatalf("sign-in page has no CSRF field:\n%s", body)
+	}
+	res := f.post(c, "/ui/login", url.Values{"csrf": {m[1]}, "token": {f.token}})
+	if res.StatusCode != http.StatusSeeOther {
+		f.t.Fatalf("POST /ui/login = %d, want 303", res.StatusCode)
+	}
+	_, body = f.get(c, "/ui/")
+	m = csrfRe.FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, "Overview") {
+		f.t.Fatalf("after sign-in, /ui/ is not the overview:\n%s", body)
+	}
+	return m[1]
+}
+
+func (f *fixture) tokens() []store.Token {
+	f.t.Helper()
+	ts, err := f.st.ListTokens(context.Background(), f.tenant)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ts
+}
+
+// TestTokenSignInAndRefusals: the token form signs in; a wrong token, a
+// form without its CSRF token, a POST without the session's CSRF token and
+// a POST after the idle or absolute timeout are refused and change nothing.
+func TestTokenSignInAndRefusals(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, open(t), config.ConsoleConfig{SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 2 * time.Hour})
+			c := f.client()
+
+			// Not signed in: pages send the browser to the sign-in form.
+			res, _ := f.get(c, "/ui/tenants/"+f.tenant+"/tokens")
+			if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/ui/?") {
+				t.Fatalf("unsigned GET = %d %s", res.StatusCode, res.Header.Get("Location"))
+			}
+			_, body := f.get(c, "/ui/")
+			pre := csrfRe.FindStringSubmatch(body)[1]
+			if res := f.post(c, "/ui/login", url.Values{"csrf": {pre}, "token": {f.token + "x"}}); res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("wrong token: %d, want 401", res.StatusCode)
+			}
+			_, body = f.get(c, "/ui/")
+			pre = csrfRe.FindStringSubmatch(body)[1]
+			if res := f.post(c, "/ui/login", url.Values{"token": {f.token}}); res.StatusCode != http.StatusForbidden {
+				t.Errorf("sign-in without CSRF token: %d, want 403", res.StatusCode)
+			}
+			other := f.client() // a form posted from another site has no pre-session cookie
+			if res := f.post(other, "/ui/login", url.Values{"csrf": {pre}, "token": {f.token}}); res.StatusCode != http.StatusForbidden {
+				t.Errorf("sign-in without the pre-session cookie: %d, want 403", res.StatusCode)
+			}
+
+			csrf := f.signIn(c)
+			for _, ck := range c.Jar.Cookies(mustURL(f.srv.URL + "/ui/")) {
+				if ck.Name == "axonflow_console" && strings.Contains(ck.Value, f.token) {
+					t.Error("the session cookie holds the admin token")
+				}
+			}
+			if res := f.post(c, "/ui/tenants/"+f.tenant+"/tokens", url.Values{"name": {"okta"}}); res.StatusCode != http.StatusForbidden {
+				t.Errorf("POST without CSRF: %d, want 403", res.StatusCode)
+			}
+			if res := f.post(c, "/ui/tenants/"+f.tenant+"/tokens", url.Values{"name": {"okta"}, "csrf": {csrf + "x"}}); res.StatusCode != http.StatusForbidden {
+				t.Errorf("POST with a wrong CSRF token: %d, want 403", res.StatusCode)
+			}
+			if n := len(f.tokens()); n != 0 {
+				t.Fatalf("refused POSTs created %d tokens", n)
+			}
+			if res := f.post(c, "/ui/tenants/"+f.tenant+"/tokens", url.Values{"name": {"okta"}, "csrf": {csrf}}); res.StatusCode != http.StatusOK {
+				t.Fatalf("create token: %d", res.StatusCode)
+			}
+			if n := len(f.tokens()); n != 1 {
+				t.Fatalf("tokens after create = %d", n)
+			}
+			lr, err := admin.QueryLog(context.Background(), f.st, f.tenant, admin.LogParams{Actor: store.ActorOperator})
+			if err != nil || len(lr.Entries) == 0 || lr.Entries[0].ActorID != "console:token" || lr.Entries[0].Operation != "create_token" {
+				t.Errorf("operator entry = %+v, %v; want create_token by console:token", lr.Entries, err)
+			}
+
+			// Idle timeout: 31 minutes without a request.
+			f.clock.add(31 * time.Minute)
+			if res := f.post(c, "/ui/tenants/"+f.tenant+"/tokens", url.Values{"name": {"late"}, "csrf": {csrf}}); res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("POST after the idle timeout: %d, want 401", res.StatusCode)
+			}
+			if res, _ := f.get(c, "/ui/tenants/"+f.tenant); res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "expired=1") {
+				t.Errorf("GET after the idle timeout: %d %s", res.StatusCode, res.Header.Get("Location"))
+			}
+			// Absolute timeout: active every 20 minutes, still ends after 2 h.
+			csrf = f.signIn(c)
+			for range 5 {
+				f.clock.add(20 * time.Minute)
+				if res, _ := f.get(c, "/ui/tenants/"+f.tenant); res.StatusCode != http.StatusOK {
+					t.Fatalf("active session refused early: %d", res.StatusCode)
+				}
+			}
+			f.clock.add(21 * time.Minute)
+			if res := f.post(c, "/ui/tenants/"+f.tenant+"/tokens", url.Values{"name": {"late"}, "csrf": {csrf}}); res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("POST after the absolute timeout: %d, want 401", res.StatusCode)
+			}
+			if n := len(f.tokens()); n != 1 {
+				t.Errorf("tokens after the refused POSTs = %d, want 1", n)
+			}
+
+			// Sign-out ends the session.
+			csrf = f.signIn(c)
+			if res := f.post(c, "/ui/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusSeeOther {
+				t.Errorf("logout: %d", res.StatusCode)
+			}
+			if res, _ := f.get(c, "/ui/tenants/"+f.tenant); res.StatusCode != http.StatusSeeOther {
+				t.Errorf("GET after sign-out: %d, want 303 to the sign-in form", res.StatusCode)
+			}
+		})
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// TestNoAdminToken: without an admin token or OIDC nobody signs in.
+func TestNoAdminToken(t *testing.T) {
+	st := backends(t)["sqlite"](t)
+	c, err := console.New(context.Background(), console.Options{Store: st, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	res, err := http.PostForm(srv.URL+"/ui/login", url.Values{"token": {""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("POST /ui/login without an admin token: %d, want 403", res.StatusCode)
+	}
+}

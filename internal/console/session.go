@@ -1,0 +1,165 @@
+package console
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Cookie names. The session cookie holds the sealed session; the flow
+// cookie holds an OIDC sign-in in progress (state, nonce, PKCE verifier);
+// the pre-session cookie holds the CSRF token of the sign-in form.
+const (
+	sessionCookie = "axonflow_console"
+	flowCookie    = "axonflow_console_oidc"
+	preCookie     = "axonflow_console_pre"
+	// csrfField is the form field carrying the CSRF token.
+	csrfField = "csrf"
+	// flowMaxAge bounds an OIDC sign-in round trip.
+	flowMaxAge = 10 * time.Minute
+)
+
+// session is what the session cookie holds (sealed: the browser can read
+// or change none of it).
+type session struct {
+	// Operator is recorded as the actor of every change made in the session
+	// ("console:token", or "console:<email> sub=<subject>").
+	Operator string `json:"op"`
+	Subject  string `json:"sub,omitempty"`
+	Email    string `json:"email,omitempty"`
+	// Approver may change things (plans, mappings, tokens, runs).
+	Approver bool   `json:"appr"`
+	CSRF     string `json:"csrf"`
+	Created  int64  `json:"c"` // unix seconds
+	Seen     int64  `json:"s"` // unix seconds of the last request
+}
+
+// sealer seals and opens cookie values with AES-256-GCM; the cookie's name
+// is the additional data, so one cookie's value is refused as another's.
+type sealer struct{ aead cipher.AEAD }
+
+// newSealer derives the key from secrets (the admin token, the OIDC client
+// secret): changing either signs everybody out.
+func newSealer(secrets ...string) *sealer {
+	h := sha256.New()
+	h.Write([]byte("axonflow-sync console cookie key v1"))
+	for _, s := range secrets {
+		h.Write([]byte{0})
+		h.Write([]byte(s))
+	}
+	block, err := aes.NewCipher(h.Sum(nil))
+	if err != nil {
+		panic(err) // a 32-byte key: cannot fail
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return &sealer{aead: aead}
+}
+
+func (s *sealer) seal(name string, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain values: cannot fail
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(s.aead.Seal(nonce, nonce, b, []byte(name)))
+}
+
+var errBadCookie = errors.New("console: cookie cannot be opened")
+
+func (s *sealer) open(name, value string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil || len(b) < s.aead.NonceSize() {
+		return errBadCookie
+	}
+	n := s.aead.NonceSize()
+	plain, err := s.aead.Open(nil, b[:n], b[n:], []byte(name))
+	if err != nil {
+		return errBadCookie
+	}
+	if json.Unmarshal(plain, v) != nil {
+		return errBadCookie
+	}
+	return nil
+}
+
+// randomToken returns 32 random bytes, base64url.
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// equal compares two secrets in constant time.
+func equal(a, b string) bool {
+	x, y := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(x[:], y[:]) == 1
+}
+
+// sessionState says why a request has no usable session.
+type sessionState int
+
+const (
+	sessionNone sessionState = iota
+	sessionOK
+	sessionExpired
+)
+
+// readSession returns the request's session and whether it is valid now
+// (not past the idle or absolute timeout).
+func (c *Console) readSession(r *http.Request) (*session, sessionState) {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, sessionNone
+	}
+	var s session
+	if c.seal.open(sessionCookie, ck.Value, &s) != nil {
+		return nil, sessionNone
+	}
+	now := c.now()
+	if now.Sub(time.Unix(s.Created, 0)) > c.maxAge || now.Sub(time.Unix(s.Seen, 0)) > c.idle {
+		return nil, sessionExpired
+	}
+	return &s, sessionOK
+}
+
+// writeSession (re)sets the session cookie with s.Seen at now.
+func (c *Console) writeSession(w http.ResponseWriter, r *http.Request, s *session) {
+	s.Seen = c.now().Unix()
+	c.setCookie(w, r, sessionCookie, c.seal.seal(sessionCookie, s), c.maxAge)
+}
+
+// setCookie sets an HttpOnly, SameSite=Lax cookie on /ui/, Secure behind
+// https; maxAge <= 0 deletes it.
+func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	ck := &http.Cookie{Name: name, Value: value, Path: "/ui/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: c.secure(r), MaxAge: int(maxAge / time.Second)}
+	if maxAge <= 0 {
+		ck.Value, ck.MaxAge = "", -1
+	}
+	http.SetCookie(w, ck)
+}
+
+// secure reports whether the console is reached over https: TLS on the
+// connection, a proxy's X-Forwarded-Proto https, or an https redirect URL.
+func (c *Console) secure(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" || c.httpsRedirect
+}
+
+// newSession starts a session for a signed-in principal.
+func (c *Console) newSession(w http.ResponseWriter, r *http.Request, s *session) {
+	s.Created, s.CSRF = c.now().Unix(), randomToken()
+	c.writeSession(w, r, s)
+	c.setCookie(w, r, preCookie, "", 0)
+	c.setCookie(w, r, flowCookie, "", 0)
+}
