@@ -17,6 +17,10 @@ import (
 const (
 	ResultOK    = "ok"    // the correction was written (or was already in place)
 	ResultError = "error" // it failed; Error says why, nothing of it was written
+	// ResultDeferred: a destructive correction not written because its
+	// object changed after the run's Okta read began (Error says how); the
+	// Runner lists it under "deferred", never under "applied".
+	ResultDeferred = "deferred"
 )
 
 // Applied is the outcome of one attempted correction, as listed under
@@ -52,6 +56,11 @@ type Applier struct {
 	// Now returns the time written to Created/LastModified (default
 	// time.Now).
 	Now func() time.Time
+	// Mark, if not nil, is the run's high-water mark: each destructive
+	// correction is re-checked against the store right before its write
+	// and not written (ResultDeferred) if its object changed since the
+	// mark. The Applier records its own writes in it.
+	Mark *Mark
 
 	createdUsers  map[string]string // Okta user id → new AxonFlow id
 	createdGroups map[string]string // Okta group id → new AxonFlow id
@@ -96,11 +105,11 @@ func (ap *Applier) Apply(ctx context.Context, cs []Correction) ([]Applied, error
 		case ActCreateUser:
 			a.AxonflowID, err = ap.createUser(ctx, c)
 		case ActUpdateUser:
-			err = ap.updateUser(ctx, c.AxonflowID, func(attrs mapping.Attrs) mapping.Attrs {
+			err = ap.updateUser(ctx, c.AxonflowID, c.Destructive, func(attrs mapping.Attrs) mapping.Attrs {
 				return mapping.ApplyIdentity(attrs, c.Identity)
 			})
 		case ActDeactivateUser:
-			err = ap.updateUser(ctx, c.AxonflowID, func(attrs mapping.Attrs) mapping.Attrs {
+			err = ap.updateUser(ctx, c.AxonflowID, true, func(attrs mapping.Attrs) mapping.Attrs {
 				attrs = attrs.Clone()
 				attrs["active"] = false
 				return attrs
@@ -143,7 +152,9 @@ func newApplied(c Correction) Applied {
 }
 
 func finish(a Applied, err error) Applied {
-	if err != nil {
+	if r := staleReason(err); r != "" {
+		a.Result, a.Error = ResultDeferred, r
+	} else if err != nil {
 		a.Result, a.Error = ResultError, err.Error()
 	} else {
 		a.Result = ResultOK
@@ -173,18 +184,25 @@ func (ap *Applier) createUser(ctx context.Context, c Correction) (string, error)
 		return "", err
 	}
 	ap.createdUsers[c.OktaID] = u.ID
+	ap.Mark.wrote(true, u.ID, 1)
 	return u.ID, nil
 }
 
 // updateUser re-reads the user, applies change and writes it with the
 // version read, retrying on a concurrent change (store.UpdateUserWith). A
-// change that alters nothing writes nothing.
-func (ap *Applier) updateUser(ctx context.Context, id string, change func(mapping.Attrs) mapping.Attrs) error {
+// change that alters nothing writes nothing. A destructive change of a user
+// that changed since the mark is not written (errStale).
+func (ap *Applier) updateUser(ctx context.Context, id string, destructive bool, change func(mapping.Attrs) mapping.Attrs) error {
 	calls := 0
-	_, _, err := store.UpdateUserWith(ctx, ap.Store, ap.Tenant, id, nil, func(cur mapping.User) (mapping.User, error) {
+	u, wrote, err := store.UpdateUserWith(ctx, ap.Store, ap.Tenant, id, nil, func(cur mapping.User) (mapping.User, error) {
 		calls++
 		if !Managed(cur.Origin) {
 			return cur, errNotManaged
+		}
+		if destructive {
+			if r := ap.Mark.userStale(cur.ID, cur.Version); r != "" {
+				return cur, &errStale{r}
+			}
 		}
 		attrs, err := normalizeUser(change(cur.Attrs))
 		if err != nil {
@@ -198,6 +216,9 @@ func (ap *Applier) updateUser(ctx context.Context, id string, change func(mappin
 		cur.Attrs, cur.LastModified = attrs, ap.Now().UTC()
 		return cur, nil
 	})
+	if err == nil && wrote && u != nil {
+		ap.Mark.wrote(true, id, u.Version)
+	}
 	return err
 }
 
@@ -213,6 +234,7 @@ func (ap *Applier) createGroup(ctx context.Context, c Correction) (string, error
 		return "", err
 	}
 	ap.createdGroups[c.OktaID] = g.ID
+	ap.Mark.wrote(false, g.ID, 1)
 	return g.ID, nil
 }
 
@@ -220,7 +242,7 @@ func (ap *Applier) createGroup(ctx context.Context, c Correction) (string, error
 // on a concurrent change (store.UpdateGroupWith).
 func (ap *Applier) updateGroup(ctx context.Context, c Correction) error {
 	calls := 0
-	_, _, err := store.UpdateGroupWith(ctx, ap.Store, ap.Tenant, c.AxonflowID, nil, func(cur mapping.Group) (store.GroupChange, bool, error) {
+	g, wrote, err := store.UpdateGroupWith(ctx, ap.Store, ap.Tenant, c.AxonflowID, nil, func(cur mapping.Group) (store.GroupChange, bool, error) {
 		calls++
 		if !Managed(cur.Origin) {
 			return store.GroupChange{}, false, errNotManaged
@@ -247,6 +269,9 @@ func (ap *Applier) updateGroup(ctx context.Context, c Correction) error {
 		}
 		return ch, true, nil
 	})
+	if err == nil && wrote && g != nil {
+		ap.Mark.wrote(false, c.AxonflowID, g.Version)
+	}
 	return err
 }
 
@@ -257,6 +282,9 @@ func (ap *Applier) deleteGroup(ctx context.Context, c Correction) error {
 	}
 	if !Managed(cur.Origin) {
 		return errNotManaged
+	}
+	if r := ap.Mark.groupStale(cur.ID, cur.Version); r != "" {
+		return &errStale{r}
 	}
 	if err := ap.stop(ctx); err != nil {
 		return err
@@ -295,17 +323,42 @@ func (ap *Applier) members(ctx context.Context, cs []Correction) ([]Applied, err
 			ids = append(ids, uid)
 		}
 	}
+	remove := cs[0].Action == ActRemoveMember
 	for attempt := 0; len(ids) > 0; attempt++ {
 		if err := ap.stop(ctx); err != nil {
 			return out[:0], err
 		}
 		ch := store.GroupChange{At: ap.Now().UTC()}
-		if cs[0].Action == ActAddMember {
+		if !remove {
 			ch.Add = ids
+		} else if ap.Mark != nil {
+			// Re-check right before the write: the group and each member
+			// must be as they were when the Okta read began; the write
+			// expects the group's version read here.
+			var err error
+			if ids, ch.ExpectVersion, err = ap.recheckRemovals(ctx, gid, ids, idx, out); err != nil {
+				if ctx.Err() != nil {
+					return out[:0], context.Cause(ctx)
+				}
+				for _, u := range ids {
+					out[idx[u]] = finish(out[idx[u]], err)
+				}
+				break
+			}
+			if len(ids) == 0 {
+				break
+			}
+			ch.Remove = ids
 		} else {
 			ch.Remove = ids
 		}
-		_, err := ap.Store.UpdateGroup(ctx, ap.Tenant, gid, ch)
+		g, err := ap.Store.UpdateGroup(ctx, ap.Tenant, gid, ch)
+		if errors.Is(err, store.ErrVersionMismatch) && remove {
+			err = &errStale{"the group or its members changed in AxonFlow while the run was correcting it"}
+		}
+		if err == nil && g != nil {
+			ap.Mark.wrote(false, gid, g.Version)
+		}
 		var ue *store.UnknownMembersError
 		if errors.As(err, &ue) && attempt == 0 {
 			for _, u := range ue.IDs {
@@ -325,4 +378,39 @@ func (ap *Applier) members(ctx context.Context, cs []Correction) ([]Applied, err
 		break
 	}
 	return out, nil
+}
+
+// recheckRemovals re-reads group gid and the users ids before a membership
+// removal: if the group changed since the mark every removal is deferred;
+// members that changed are deferred (their entries in out, by idx, are
+// finished) and dropped. It returns the ids still to remove and the group
+// version the write must expect.
+func (ap *Applier) recheckRemovals(ctx context.Context, gid string, ids []string, idx map[string]int, out []Applied) ([]string, int64, error) {
+	g, err := ap.Store.GetGroup(ctx, ap.Tenant, gid)
+	if err != nil {
+		return ids, 0, err
+	}
+	if r := ap.Mark.groupStale(gid, g.Version); r != "" {
+		return ids, 0, &errStale{r}
+	}
+	users, err := ap.Store.GetUsers(ctx, ap.Tenant, ids)
+	if err != nil {
+		return ids, 0, err
+	}
+	keep := ids[:0:0]
+	seen := map[string]bool{}
+	for _, u := range users {
+		seen[u.ID] = true
+		if r := ap.Mark.userStale(u.ID, u.Version); r != "" {
+			out[idx[u.ID]] = finish(out[idx[u.ID]], &errStale{r})
+			continue
+		}
+		keep = append(keep, u.ID)
+	}
+	for _, id := range ids {
+		if !seen[id] { // deleted since: removing it is moot, let the store say so
+			keep = append(keep, id)
+		}
+	}
+	return keep, g.Version, nil
 }

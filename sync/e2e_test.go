@@ -224,7 +224,7 @@ func TestReportJSONShape(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"applied", "complete", "drift", "finishedAt", "incompleteReason", "mode", "okta", "refused",
+	want := []string{"applied", "complete", "deferred", "drift", "finishedAt", "incompleteReason", "mode", "okta", "refused",
 		"runId", "startedAt", "summary", "tenant", "trigger"}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("report keys %v; want %v", keys, want)

@@ -115,6 +115,8 @@ type ActualUser struct {
 	ID       string
 	Origin   string
 	Identity mapping.Identity
+	// Version is the stored version read (mapping.User.Version).
+	Version int64
 }
 
 // ActualGroup is the part of a stored group the reconciler compares.
@@ -122,6 +124,9 @@ type ActualGroup struct {
 	ID, Origin, OktaID, DisplayName string
 	// Members are the AxonFlow user ids of its members, sorted.
 	Members []string
+	// Version is the stored version read (mapping.Group.Version; it moves
+	// with every attribute or membership change).
+	Version int64
 }
 
 // Actual is what the store holds for a tenant, in creation order.
@@ -165,7 +170,7 @@ func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, er
 			a.Users = make([]ActualUser, 0, p.Total)
 		}
 		for _, u := range p.Items {
-			a.Users = append(a.Users, ActualUser{ID: u.ID, Origin: u.Origin, Identity: mapping.IdentityOf(u)})
+			a.Users = append(a.Users, ActualUser{ID: u.ID, Origin: u.Origin, Identity: mapping.IdentityOf(u), Version: u.Version})
 		}
 		if len(p.Items) < loadPage {
 			break
@@ -177,7 +182,7 @@ func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, er
 			return nil, fmt.Errorf("listing groups: %w", err)
 		}
 		for _, g := range p.Items {
-			a.Groups = append(a.Groups, ActualGroup{ID: g.ID, Origin: g.Origin, OktaID: g.OktaID, DisplayName: g.DisplayName()})
+			a.Groups = append(a.Groups, ActualGroup{ID: g.ID, Origin: g.Origin, OktaID: g.OktaID, DisplayName: g.DisplayName(), Version: g.Version})
 		}
 		if len(p.Items) < loadPage {
 			break

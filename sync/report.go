@@ -55,7 +55,8 @@ type OktaTraffic struct {
 //
 //	{tenant, runId, mode, trigger, startedAt, finishedAt, complete,
 //	 incompleteReason, okta:{apiCalls, pages, retries, rateLimited},
-//	 summary:{kind:count}, drift:[...], applied:[...], refused:[...]}
+//	 summary:{kind:count}, drift:[...], applied:[...], refused:[...],
+//	 deferred:[...]}
 //
 // summary has every kind of Kinds (0 included); drift, applied and refused
 // are arrays, empty rather than null. A run whose reads did not complete
@@ -74,6 +75,10 @@ type Report struct {
 	Drift            []Drift      `json:"drift"`
 	Applied          []Applied    `json:"applied"`
 	Refused          []Refusal    `json:"refused"`
+	// Deferred lists destructive corrections not applied because their
+	// objects changed in AxonFlow after the run's Okta read began (see
+	// Mark); the next run decides them.
+	Deferred []Deferred `json:"deferred"`
 
 	// remaining counts the drift entries this run did not correct (see
 	// Remaining); not part of the JSON.
@@ -84,7 +89,7 @@ type Report struct {
 // newReport returns a report with empty (non-nil) lists and a zero summary.
 func newReport(tenant, runID string, mode Mode, trigger string, started time.Time) *Report {
 	r := &Report{Tenant: tenant, RunID: runID, Mode: mode, Trigger: trigger, StartedAt: started.UTC(),
-		Drift: []Drift{}, Applied: []Applied{}, Refused: []Refusal{}}
+		Drift: []Drift{}, Applied: []Applied{}, Refused: []Refusal{}, Deferred: []Deferred{}}
 	r.summarize()
 	return r
 }
@@ -179,6 +184,19 @@ func (r *Report) WriteTable(w io.Writer) error {
 				res += ": " + a.Error
 			}
 			p("%s\t%s\t%s\t%s\t%s\n", a.Action, cell(name), cell(a.AxonflowID), cell(a.Member), res)
+		}
+	}
+	if len(r.Deferred) > 0 {
+		p("\nDEFERRED (changed in AxonFlow during the run; the next run decides)\nACTION\tNAME\tAXONFLOW ID\tMEMBER\tREASON\n")
+		for _, d := range r.Deferred {
+			name := d.UserName
+			if d.DisplayName != "" {
+				name = d.DisplayName
+				if d.UserName != "" {
+					name += " / " + d.UserName
+				}
+			}
+			p("%s\t%s\t%s\t%s\t%s\n", d.Action, cell(name), cell(d.AxonflowID), cell(d.Member), d.Reason)
 		}
 	}
 	if len(r.Refused) > 0 {

@@ -261,6 +261,12 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 	}
 	log.Info().Str("mode", string(o.Mode)).Str("trigger", o.Trigger).Msg("reconcile run started")
 
+	// 0. The high-water mark, before anything is read from Okta: what
+	// changes in the store from now on is newer than the Okta snapshot.
+	mark, err := LoadMark(ctx, r.o.Store, o.Tenant)
+	if err != nil {
+		return incomplete("reading the AxonFlow store: " + err.Error())
+	}
 	// 1. Source: Okta (complete or nothing).
 	cfg := o.Okta
 	cfg.ExpandAppUsers = true
@@ -290,6 +296,9 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 	rep.Drift = Diff(desired, actual, m)
 	rep.summarize()
 	plan := MakePlan(rep.Drift, desired, actual, m)
+	// Destructive corrections of objects that changed since the mark wait
+	// for the next run.
+	rep.Deferred = append(rep.Deferred, DeferStale(plan, actual, mark)...)
 	refusals := CheckGuards(plan, desired, actual, o.Limits)
 	rep.Refused = append(rep.Refused, refusals...)
 	if nm := notManagedRefusal(plan, actual); nm != nil {
@@ -312,11 +321,15 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 		// Every correction is recorded in the provisioning log (actor
 		// reconciler, this run's id) by the store it is written to, with
 		// the change (RunnerOptions.Store).
-		ap := &Applier{Store: r.o.Store, Tenant: o.Tenant, Check: keeper.check, Now: r.o.Now}
+		ap := &Applier{Store: r.o.Store, Tenant: o.Tenant, Check: keeper.check, Now: r.o.Now, Mark: mark}
 		applied, stopErr := ap.Apply(store.WithWriter(ctx, store.Writer{Actor: store.ActorReconciler, ID: runID}), plan.Corrections)
-		rep.Applied = append(rep.Applied, applied...)
 		failed := 0
 		for i, a := range applied {
+			if a.Result == ResultDeferred {
+				rep.Deferred = append(rep.Deferred, deferredOf(plan.Corrections[i], a.Error))
+				continue
+			}
+			rep.Applied = append(rep.Applied, a)
 			if a.Result != ResultOK {
 				failed++
 				continue
