@@ -59,12 +59,14 @@ const BusyTimeout = 5 * time.Second
 // in several) may open the same file. Create it with Open; release it with
 // Close.
 type Store struct {
-	w    *sql.DB // one connection: every write, serialised in-process
-	r    *sql.DB // read-only pool (query_only), concurrent readers under WAL
-	wst  *stmtCache
-	rst  *stmtCache
-	path string
-	log  zerolog.Logger
+	w   *sql.DB // one connection: every write, serialised in-process
+	r   *sql.DB // read-only pool (query_only), concurrent readers under WAL
+	wst *stmtCache
+	rst *stmtCache
+	// tokens caches TokenByHash, checked against PRAGMA data_version.
+	tokens *tokenCache
+	path   string
+	log    zerolog.Logger
 	// logRet is the provisioning log retention (nil: the defaults).
 	logRet atomic.Pointer[store.LogRetention]
 }
@@ -123,6 +125,14 @@ func Open(ctx context.Context, path string, logger zerolog.Logger) (*Store, erro
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.r, s.rst = r, newStmtCache(r)
+	tdb, err := sql.Open("sqlite", path+"?"+rq)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
+	tdb.SetMaxOpenConns(1)
+	tdb.SetMaxIdleConns(1)
+	s.tokens = newTokenCache(tdb)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -146,6 +156,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // wrapping store.ErrUnavailable.
 func (s *Store) Close() error {
 	var errs []error
+	if s.tokens != nil {
+		errs = append(errs, s.tokens.close())
+	}
 	if s.r != nil {
 		s.rst.close()
 		errs = append(errs, s.r.Close())

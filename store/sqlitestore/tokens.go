@@ -79,14 +79,27 @@ func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 
 // TokenByHash returns the token whose secret hashes to hash (hex SHA-256),
 // including revoked and expired ones (check Token.Valid), or
-// store.ErrNotFound.
+// store.ErrNotFound. A token found is cached until the next commit to the
+// file by any connection or process (see tokenCache): while nothing is
+// committed, a call costs one PRAGMA data_version instead of the token's
+// read; an unknown hash is never cached.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
+	ctx = readCtx(ctx)
+	ver, cacheable := s.tokens.version(ctx)
+	if cacheable {
+		if t, ok := s.tokens.get(hash, ver); ok {
+			return t, nil
+		}
+	}
 	t, err := scanToken(s.queryRow(ctx, qTokenByHash, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, store.ErrNotFound
 	}
 	if err != nil {
 		return store.Token{}, s.fail("token by hash", err)
+	}
+	if cacheable {
+		s.tokens.put(hash, t, ver)
 	}
 	return t, nil
 }
