@@ -3,6 +3,7 @@ package sync
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -38,14 +39,23 @@ func minPages(srv *oktatest.Server, appID string) int64 {
 
 // mirror writes the desired state d into tenant of st exactly as Okta push
 // would have (users with externalId, groups without Okta ids, memberships),
-// with workers goroutines.
-func mirror(b *testing.B, st store.State, tenant string, d *Desired, workers int) {
+// with workers goroutines. AxonFlow ids are derived from the Okta ids, so two
+// mirrors of one org hold the same ids. With drift, it leaves out, changes or
+// adds a fixed set of objects so that a report has every common kind of
+// drift (see driftOf).
+func mirror(b *testing.B, st store.State, tenant string, d *Desired, workers int, drift bool) {
 	ctx := context.Background()
 	ax := make(map[string]string, len(d.Users))
 	ids := make([]string, len(d.Users))
 	for i := range d.Users {
-		ids[i] = uuid.NewString()
+		ids[i] = uuid.NewSHA1(uuid.NameSpaceOID, []byte(d.Users[i].OktaID)).String()
 		ax[d.Users[i].OktaID] = ids[i]
+	}
+	missing := map[string]bool{}
+	if drift {
+		for i := 0; i < len(d.Users); i += 1000 {
+			missing[d.Users[i].OktaID] = true
+		}
 	}
 	now := time.Now().UTC()
 	var next atomic.Int64
@@ -58,7 +68,18 @@ func mirror(b *testing.B, st store.State, tenant string, d *Desired, workers int
 				if i >= len(d.Users) {
 					return
 				}
-				attrs, err := normalizeUser(mapping.ApplyIdentity(nil, d.Users[i].Identity))
+				id := d.Users[i].Identity
+				if drift {
+					switch i % 1000 {
+					case 0: // user_missing (and its memberships)
+						continue
+					case 1: // user_attributes
+						id.FamilyName = "Drifted"
+					case 2: // user_status
+						id.Active = !id.Active
+					}
+				}
+				attrs, err := normalizeUser(mapping.ApplyIdentity(nil, id))
 				if err == nil {
 					err = st.CreateUser(ctx, tenant, &mapping.User{ID: ids[i], Attrs: attrs, Origin: mapping.OriginOktaPush,
 						Created: now, LastModified: now})
@@ -74,6 +95,19 @@ func mirror(b *testing.B, st store.State, tenant string, d *Desired, workers int
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
+	if drift { // user_orphaned
+		for i := range 50 {
+			login := fmt.Sprintf("orphan-%02d@example.net", i)
+			attrs, err := normalizeUser(mapping.ApplyIdentity(nil, mapping.IdentityFromOkta("", login, login, "Or", "Phan", true)))
+			if err == nil {
+				err = st.CreateUser(ctx, tenant, &mapping.User{ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(login)).String(),
+					Attrs: attrs, Origin: mapping.OriginOktaPush, Created: now, LastModified: now})
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	next.Store(0)
 	for range workers {
 		wg.Go(func() {
@@ -83,12 +117,24 @@ func mirror(b *testing.B, st store.State, tenant string, d *Desired, workers int
 					return
 				}
 				g := d.Groups[i]
-				members := make([]string, len(g.Members))
+				name := g.Name
+				members := make([]string, 0, len(g.Members))
 				for j, m := range g.Members {
-					members[j] = ax[m]
+					if drift && ((j == 0 && i%200 == 2) || missing[m]) { // membership_missing
+						continue
+					}
+					members = append(members, ax[m])
 				}
-				err := st.CreateGroup(ctx, tenant, &mapping.Group{ID: uuid.NewString(), Attrs: mapping.Attrs{"displayName": g.Name},
-					Origin: mapping.OriginOktaPush, Created: now, LastModified: now}, members)
+				if drift {
+					switch i % 200 {
+					case 0: // group_missing
+						continue
+					case 1: // group_attributes
+						name += " (old)"
+					}
+				}
+				err := st.CreateGroup(ctx, tenant, &mapping.Group{ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(g.OktaID)).String(),
+					Attrs: mapping.Attrs{"displayName": name}, Origin: mapping.OriginOktaPush, Created: now, LastModified: now}, members)
 				if err != nil {
 					failed.Store(err)
 					return
@@ -150,8 +196,27 @@ func watchHWM(pid int) func() int64 {
 // the parent's memory).
 //
 //	go test -run '^$' -bench ReportRun100k -benchtime 1x ./sync/
-func BenchmarkReportRun100k(b *testing.B) {
-	const users, groups, memberships = 100_000, 2_000, 300_000
+//
+// With AXONFLOW_BENCH_REPORT=FILE the mirror drifts from Okta (see mirror)
+// and the run's report, without its run id and times, is written to FILE:
+// two such files from two builds must be identical (the report diff check).
+func BenchmarkReportRun100k(b *testing.B) { benchReportRun(b, 100_000, 2_000, 300_000) }
+
+// BenchmarkReportRun1M is BenchmarkReportRun100k at 1,000,000 app users,
+// 20,000 groups and 3,000,000 memberships. It runs only with
+// AXONFLOW_BENCH_1M=1 (seeding takes many minutes and several GiB):
+//
+//	AXONFLOW_BENCH_1M=1 go test -run '^$' -bench ReportRun1M -benchtime 1x -timeout 2h ./sync/
+func BenchmarkReportRun1M(b *testing.B) {
+	if os.Getenv("AXONFLOW_BENCH_1M") != "1" {
+		b.Skip("set AXONFLOW_BENCH_1M=1 to run the 1,000,000-user benchmark")
+	}
+	benchReportRun(b, 1_000_000, 20_000, 3_000_000)
+}
+
+func benchReportRun(b *testing.B, users, groups, memberships int) {
+	reportOut := os.Getenv("AXONFLOW_BENCH_REPORT")
+	drift := reportOut != ""
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "axonflow-sync")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/axonflow/axonflow-sync/cmd/axonflow-sync").CombinedOutput(); err != nil {
@@ -176,7 +241,7 @@ func BenchmarkReportRun100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mirror(b, st, tenant, BuildDesired(snap), 8)
+	mirror(b, st, tenant, BuildDesired(snap), 8, drift)
 	snap = nil
 	b.Logf("seeded Okta (%d app users, %d groups, %d memberships) and mirrored it into Redis in %v",
 		len(res.UserIDs), len(res.GroupIDs), res.Memberships, time.Since(start).Round(time.Second))
@@ -206,7 +271,7 @@ func BenchmarkReportRun100k(b *testing.B) {
 		err := cmd.Wait()
 		wall += time.Since(t0)
 		rss = max(rss, hwm())
-		if err != nil {
+		if err != nil && !(drift && cmd.ProcessState.ExitCode() == 2) {
 			b.Fatalf("reconcile: %v (exit 0 means no drift)\n%s\n%.2000s", err, stderr.String(), stdout.String())
 		}
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
@@ -215,8 +280,12 @@ func BenchmarkReportRun100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if !rep.Complete || len(rep.Drift) != 0 {
+		if !rep.Complete || (len(rep.Drift) != 0) != drift {
 			b.Fatalf("complete %v, drift %v", rep.Complete, kinds(rep))
+		}
+		if drift {
+			b.Logf("drift: %v", kinds(rep))
+			writeComparableReport(b, reportOut, stdout.Bytes())
 		}
 		calls, pages = rep.Okta.APICalls, rep.Okta.Pages
 		if calls != wantCalls {
@@ -231,4 +300,24 @@ func BenchmarkReportRun100k(b *testing.B) {
 	b.ReportMetric(wall.Seconds()/n, "wall-s/op")
 	b.ReportMetric(cpu.Seconds()/n, "cpu-s/op")
 	b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
+}
+
+// writeComparableReport writes the JSON report in to path without what
+// differs between two runs of one build (run id, start and finish times),
+// indented, for a diff of two builds' reports.
+func writeComparableReport(b *testing.B, path string, in []byte) {
+	var m map[string]any
+	if err := json.Unmarshal(in, &m); err != nil {
+		b.Fatal(err)
+	}
+	delete(m, "runId")
+	delete(m, "startedAt")
+	delete(m, "finishedAt")
+	out, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -72,9 +72,12 @@ func GrantsAccess(appStatus, userStatus string) bool {
 // are not app users are dropped.
 func BuildDesired(snap *oktasource.Snapshot) *Desired {
 	d := &Desired{Users: make([]DesiredUser, 0, len(snap.AppUsers)), Groups: make([]DesiredGroup, 0, len(snap.Groups))}
-	app := make(map[string]bool, len(snap.AppUsers))
-	for _, u := range snap.AppUsers {
-		app[u.ID] = true
+	// app maps an app user's id to its index: members are recorded with the
+	// app user's id string, so each id is held once however many groups the
+	// user is in.
+	app := make(map[string]int, len(snap.AppUsers))
+	for i, u := range snap.AppUsers {
+		app[u.ID] = i
 		login, email, first, last := u.Login, u.Email, u.FirstName, u.LastName
 		if login == "" {
 			login = u.UserName
@@ -93,8 +96,8 @@ func BuildDesired(snap *oktasource.Snapshot) *Desired {
 		ms := snap.Members[g.ID]
 		members := make([]string, 0, len(ms))
 		for _, m := range ms {
-			if app[m.ID] {
-				members = append(members, m.ID)
+			if i, ok := app[m.ID]; ok {
+				members = append(members, snap.AppUsers[i].ID)
 			}
 		}
 		slices.Sort(members)

@@ -275,7 +275,7 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 		return incomplete("okta configuration: " + err.Error())
 	}
 	before := client.Stats()
-	snap, err := client.Pull(ctx, oktasource.PullOptions{PushGroups: o.PushGroups})
+	snap, err := client.Pull(ctx, oktasource.PullOptions{PushGroups: o.PushGroups, MemberIDsOnly: true})
 	st := client.Stats().Sub(before)
 	rep.Okta = OktaTraffic{APICalls: st.APICalls, Pages: st.Pages, Retries: st.Retries, RateLimited: st.RateLimited}
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/okta/okta-sdk-golang/v2/okta"
@@ -302,19 +303,21 @@ func jsonType(v any) string {
 // *IncompleteError; no partial list is returned. A null item or a
 // half-expanded or mistyped user (see convertAppUser) is ReasonBadResponse.
 func (c *Client) ListAppUsers(ctx context.Context) ([]AppUser, error) {
+	return c.listAppUsers(ctx, true)
+}
+
+// listAppUsers is ListAppUsers; withProfile false keeps an app user's
+// profile only where BuildDesired needs it (see convertSlimAppUser).
+func (c *Client) listAppUsers(ctx context.Context, withProfile bool) ([]AppUser, error) {
 	listing := "app users of app " + c.cfg.AppID
-	qopts := []query.ParamOptions{query.WithLimit(appUsersPageSize)}
+	q := url.Values{"limit": {strconv.Itoa(appUsersPageSize)}}
 	if c.cfg.ExpandAppUsers {
-		qopts = append(qopts, query.WithExpand("user"))
+		q.Set("expand", "user")
 	}
-	qp := query.NewQueryParams(qopts...)
 	var out []AppUser
-	err := pageAll(ctx, c, listing,
-		func(ctx context.Context) ([]*okta.AppUser, *okta.Response, error) {
-			return c.sdk.Application.ListApplicationUsers(ctx, c.cfg.AppID, qp)
-		},
-		func(u *okta.AppUser) error {
-			au, err := convertAppUser(u, c.cfg.ExpandAppUsers)
+	err := pageAll(ctx, c, listing, getPage[slimAppUser](c, "/api/v1/apps/"+url.PathEscape(c.cfg.AppID)+"/users", q),
+		func(u *slimAppUser) error {
+			au, err := convertSlimAppUser(u, c.cfg.ExpandAppUsers, withProfile)
 			if err == nil {
 				out = append(out, au)
 			}
@@ -324,72 +327,6 @@ func (c *Client) ListAppUsers(ctx context.Context) ([]AppUser, error) {
 		return nil, err
 	}
 	return dedupe(c, listing, out, func(u AppUser) string { return u.ID }), nil
-}
-
-// convertAppUser checks and converts one app user. It fails on a missing id
-// or status and, when expand is set, on a missing or mistyped
-// `_embedded.user`, its id (which must be the app user's), status or profile,
-// or a missing or mistyped profile login, email, firstName or lastName: a
-// half-expanded user must never read as "no status" (which would grant
-// access) or "no name" (which would remove the name).
-func convertAppUser(u *okta.AppUser, expand bool) (AppUser, error) {
-	au := AppUser{ID: u.Id, ExternalID: u.ExternalId, Scope: u.Scope, Status: u.Status, SyncState: u.SyncState}
-	if u.Id == "" {
-		return au, errors.New("app user without id")
-	}
-	if u.Status == "" {
-		return au, fmt.Errorf("app user %s has no status", u.Id)
-	}
-	if u.Credentials != nil {
-		au.UserName = u.Credentials.UserName
-	}
-	if u.Profile != nil {
-		p, ok := u.Profile.(map[string]any)
-		if !ok {
-			return au, fmt.Errorf("app user %s: profile is a %s, not an object", u.Id, jsonType(u.Profile))
-		}
-		au.Profile = p
-	}
-	if !expand {
-		return au, nil
-	}
-	where := "app user " + u.Id + " _embedded"
-	emb, ok := u.Embedded.(map[string]any)
-	if !ok {
-		return au, fmt.Errorf("%s is a %s, not an object (expand=user)", where, jsonType(u.Embedded))
-	}
-	user, err := reqObject(emb, where, "user")
-	if err != nil {
-		return au, err
-	}
-	where += ".user"
-	id, err := reqString(user, where, "id")
-	if err != nil {
-		return au, err
-	}
-	if id != u.Id {
-		return au, fmt.Errorf("%s.id is %s, not the app user's id", where, id)
-	}
-	if au.UserStatus, err = reqString(user, where, "status"); err != nil {
-		return au, err
-	}
-	p, err := reqObject(user, where, "profile")
-	if err != nil {
-		return au, err
-	}
-	where += ".profile"
-	if au.Login, err = reqString(p, where, "login"); err != nil {
-		return au, err
-	}
-	for _, f := range []struct {
-		k string
-		v *string
-	}{{"email", &au.Email}, {"firstName", &au.FirstName}, {"lastName", &au.LastName}} {
-		if *f.v, err = optString(p, where, f.k); err != nil {
-			return au, err
-		}
-	}
-	return au, nil
 }
 
 // dedupe sorts items by id and drops repeated ids (Okta may return an item
@@ -491,28 +428,41 @@ func convertAppGroup(a *okta.ApplicationGroupAssignment) (*Group, error) {
 // /api/v1/groups/{groupId}/users, limit 200), sorted by id. Errors are
 // *IncompleteError (ReasonNotFound for an unknown group).
 func (c *Client) ListGroupMembers(ctx context.Context, groupID string) ([]Member, error) {
+	return c.listGroupMembers(ctx, groupID, true)
+}
+
+// listGroupMembers is ListGroupMembers; without profile it keeps only each
+// member's id and status (the profile is still type-checked).
+func (c *Client) listGroupMembers(ctx context.Context, groupID string, profile bool) ([]Member, error) {
 	listing := "members of group " + groupID
 	if !oktaIDRE.MatchString(groupID) {
 		return nil, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("not an Okta id")}
 	}
-	qp := query.NewQueryParams(query.WithLimit(groupMembersPageSize))
+	path := "/api/v1/groups/" + groupID + "/users"
+	q := url.Values{"limit": {strconv.Itoa(groupMembersPageSize)}}
 	var out []Member
-	err := pageAll(ctx, c, listing,
-		func(ctx context.Context) ([]*okta.User, *okta.Response, error) {
-			return c.sdk.Group.ListGroupUsers(ctx, groupID, qp)
-		},
-		func(u *okta.User) error {
-			if u.Id == "" {
+	var err error
+	if profile {
+		err = pageAll(ctx, c, listing, getPage[slimMember](c, path, q), func(u *slimMember) error {
+			if u.ID == "" {
 				return errors.New("member without id")
 			}
-			m := Member{ID: u.Id, Status: u.Status}
-			if u.Profile != nil {
-				p := map[string]any(*u.Profile)
-				m.Login, m.Email, m.FirstName, m.LastName = str(p, "login"), str(p, "email"), str(p, "firstName"), str(p, "lastName")
+			m := Member{ID: u.ID, Status: u.Status.S}
+			if p := u.Profile; p != nil {
+				m.Login, m.Email, m.FirstName, m.LastName = p.Login, p.Email.S, p.FirstName.S, p.LastName.S
 			}
 			out = append(out, m)
 			return nil
 		})
+	} else {
+		err = pageAll(ctx, c, listing, getPage[slimMemberID](c, path, q), func(u *slimMemberID) error {
+			if u.ID == "" {
+				return errors.New("member without id")
+			}
+			out = append(out, Member{ID: u.ID, Status: u.Status.S})
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
