@@ -135,6 +135,9 @@ func decodeResource(rt *ResourceType, m map[string]any) (Attrs, []string, bool, 
 	if err := checkRequired(rt, attrs); err != nil {
 		return nil, nil, false, err
 	}
+	if err := checkIdentifiers(rt, attrs, nil); err != nil {
+		return nil, nil, false, err
+	}
 	return attrs, members, membersGiven, nil
 }
 

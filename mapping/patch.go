@@ -231,6 +231,9 @@ func ApplyUserPatch(attrs Attrs, id string, ops []PatchOp) (Attrs, error) {
 	if err := checkRequired(UserType, doc); err != nil {
 		return nil, err
 	}
+	if err := checkIdentifiers(UserType, doc, attrs); err != nil {
+		return nil, err
+	}
 	if _, had := attrs["active"]; had {
 		defaultActive(doc)
 	}
@@ -253,6 +256,9 @@ func ApplyGroupPatch(attrs Attrs, id string, ops []PatchOp, members func() ([]st
 		}
 	}
 	if err := checkRequired(GroupType, doc); err != nil {
+		return nil, MemberDelta{}, err
+	}
+	if err := checkIdentifiers(GroupType, doc, attrs); err != nil {
 		return nil, MemberDelta{}, err
 	}
 	return doc, p.fold.delta(), nil

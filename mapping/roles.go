@@ -153,6 +153,8 @@ func (m RoleMapping) Validate() error {
 		return errors.New("group must not be empty")
 	case len([]rune(m.Group)) > MaxRoleGroupLength:
 		return fmt.Errorf("group is longer than %d characters", MaxRoleGroupLength)
+	case badIdentifier(m.Group):
+		return errors.New("group must not contain control or bidirectional formatting characters")
 	case m.Source != SourceAPI && m.Source != SourceConfig:
 		return fmt.Errorf("mapping source %q must be %s or %s", m.Source, SourceAPI, SourceConfig)
 	}

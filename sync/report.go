@@ -3,6 +3,7 @@ package sync
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -130,7 +131,7 @@ func (r *Report) JSON() []byte {
 // drift, the corrections applied and the refusals, as aligned columns.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	p := func(format string, a ...any) { fmt.Fprintf(tw, format, a...) }
+	p := func(format string, a ...any) { termtext.Fprintf(tw, format, a...) }
 	p("Reconcile run %s of tenant %s (mode %s, trigger %s)\n", r.RunID, r.Tenant, r.Mode, r.Trigger)
 	p("Started %s, took %s\n", r.StartedAt.Format(time.RFC3339), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 	p("Okta: %d API calls, %d pages, %d retries, %d rate-limited\n", r.Okta.APICalls, r.Okta.Pages, r.Okta.Retries, r.Okta.RateLimited)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"io"
 	"os"
 	"os/signal"
@@ -49,7 +50,7 @@ func (e env) doctor(ctx context.Context, args []string) int {
 		return exitConfig
 	}
 	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(e.stderr, "axonflow-sync doctor: "+format+"\n\n", a...)
+		termtext.Fprintf(e.stderr, "axonflow-sync doctor: "+format+"\n\n", a...)
 		fmt.Fprint(e.stderr, doctorUsage)
 		return exitConfig
 	}
@@ -102,12 +103,12 @@ func (e env) doctor(ctx context.Context, args []string) int {
 	rep := doctor.Run(ctx, opts)
 	if *output == "json" {
 		if err := rep.WriteJSON(e.stdout); err != nil {
-			fmt.Fprintf(e.stderr, "axonflow-sync doctor: %v\n", err)
+			termtext.Fprintf(e.stderr, "axonflow-sync doctor: %v\n", err)
 			return exitFail
 		}
 	} else {
 		rep.WriteSummary(e.stdout)
-		fmt.Fprintf(e.stdout, "(%d checks in %s)\n", len(rep.Checks), time.Since(start).Round(time.Millisecond))
+		termtext.Fprintf(e.stdout, "(%d checks in %s)\n", len(rep.Checks), time.Since(start).Round(time.Millisecond))
 	}
 	if !rep.OK() {
 		return exitFail

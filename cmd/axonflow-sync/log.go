@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"io"
 	"os/user"
 	"strings"
@@ -72,14 +73,14 @@ func (e env) log(ctx context.Context, args []string) int {
 	defer cancel()
 	st, _, err := openStore(ctx, cfg, log)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
+		termtext.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
 		return exitFail
 	}
 	defer st.Close()
 	res, err := admin.QueryLog(ctx, st, *tenant, admin.LogParams{User: *userName, Group: *group, Since: sinceT,
 		Outcome: *outcome, Actor: *actor, Limit: *limit})
 	if err != nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync log: %s\n", apiMessage(err))
+		termtext.Fprintf(e.stderr, "axonflow-sync log: %s\n", apiMessage(err))
 		return exitCode(err)
 	}
 	if *output == "json" {
@@ -96,10 +97,10 @@ func (e env) log(ctx context.Context, args []string) int {
 // --output json has them whole), then the explanation.
 func writeLogTable(w io.Writer, res admin.LogResult) {
 	if len(res.Entries) == 0 {
-		fmt.Fprintf(w, "no matching entries in the provisioning log of tenant %s\n", res.Tenant)
+		termtext.Fprintf(w, "no matching entries in the provisioning log of tenant %s\n", res.Tenant)
 	} else {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TIME\tACTOR\tOPERATION\tRESOURCE\tNAME\tSTATUS\tSCIMTYPE\tDETAIL\tCHANGES")
+		termtext.Fprintln(tw, "TIME\tACTOR\tOPERATION\tRESOURCE\tNAME\tSTATUS\tSCIMTYPE\tDETAIL\tCHANGES")
 		for _, le := range res.Entries {
 			resource := le.ResourceType
 			if id := le.ResourceID; id != "" && le.ResourceType != "Tenant" {
@@ -108,14 +109,14 @@ func writeLogTable(w io.Writer, res admin.LogResult) {
 				}
 				resource += " " + id
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", le.Time.UTC().Format(time.RFC3339), actorOf(le),
+			termtext.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", le.Time.UTC().Format(time.RFC3339), actorOf(le),
 				le.Operation, dash(resource), dash(le.Name), le.Status, dash(le.ScimType), dash(shorten(le.Detail, 70)),
 				dash(admin.SummarizeChanges(le.Changes, 90)))
 		}
 		_ = tw.Flush()
 	}
 	if ex := res.Explanation; ex != nil {
-		fmt.Fprintf(w, "\n%s: %s\n", ex.Verdict, ex.Message)
+		termtext.Fprintf(w, "\n%s: %s\n", ex.Verdict, ex.Message)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"io"
 	"os"
 	"os/signal"
@@ -163,7 +164,7 @@ func (e env) parse(fs *flag.FlagSet, args []string) (*config.Config, bool) {
 	}
 	cfg, err := config.Load(gf, e.getenv)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
+		termtext.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
 		return nil, false
 	}
 	return cfg, true

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"os/signal"
 	"slices"
 	"syscall"
@@ -45,7 +45,7 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 		return usageErr
 	}
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: "+format+"\n", a...)
+		termtext.Fprintf(e.stderr, "axonflow-sync reconcile: "+format+"\n", a...)
 		return usageErr
 	}
 	switch {
@@ -89,7 +89,7 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 	st, _, err := openStore(openCtx, cfg, log)
 	cancel()
 	if err != nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: %v\n", err)
+		termtext.Fprintf(e.stderr, "axonflow-sync reconcile: %v\n", err)
 		return exitError
 	}
 	defer st.Close()
@@ -98,7 +98,7 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 	runner := sync.NewRunner(sync.RunnerOptions{Store: st, Logger: log})
 	rep, err := runner.Run(ctx, opts)
 	if rep == nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: %v\n", err)
+		termtext.Fprintf(e.stderr, "axonflow-sync reconcile: %v\n", err)
 		return exitError
 	}
 	if *output == "json" {
@@ -118,15 +118,15 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 		if errors.Is(err, sync.ErrIncomplete) {
 			msg = "the read did not complete; nothing was compared or changed: " + rep.IncompleteReason
 		}
-		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: %s\n", msg)
+		termtext.Fprintf(e.stderr, "axonflow-sync reconcile: %s\n", msg)
 		return exitError
 	case failed > 0:
-		fmt.Fprintf(e.stderr, "axonflow-sync reconcile: %d of %d corrections failed (see the report)\n", failed, len(rep.Applied))
+		termtext.Fprintf(e.stderr, "axonflow-sync reconcile: %d of %d corrections failed (see the report)\n", failed, len(rep.Applied))
 		return exitError
 	}
 	for _, r := range rep.Refused {
 		if mode == sync.ModeCorrect {
-			fmt.Fprintf(e.stderr, "axonflow-sync reconcile: refused (%s): %s\n", r.Guard, r.Reason)
+			termtext.Fprintf(e.stderr, "axonflow-sync reconcile: refused (%s): %s\n", r.Guard, r.Reason)
 		}
 	}
 	if detailed && rep.Remaining() > 0 {

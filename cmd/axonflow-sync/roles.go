@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -95,14 +96,14 @@ func (e env) roles(ctx context.Context, args []string) int {
 	ctx = admin.WithOperator(ctx, cliOperator(e.getenv)) // the provisioning log's actor id
 	st, _, err := openStore(ctx, cfg, log)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
+		termtext.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
 		return exitFail
 	}
 	defer st.Close()
 	st, _ = withProvLog(st, log, nil) // failed log writes: a warning on stderr
 	now := time.Now().UTC()
 	fail := func(err error) int {
-		fmt.Fprintf(e.stderr, "axonflow-sync roles %s: %s\n", sub, apiMessage(err))
+		termtext.Fprintf(e.stderr, "axonflow-sync roles %s: %s\n", sub, apiMessage(err))
 		return exitCode(err)
 	}
 	kind := "id"
@@ -119,7 +120,7 @@ func (e env) roles(ctx context.Context, args []string) int {
 		if *output == "json" {
 			return e.printJSON(res)
 		}
-		fmt.Fprintf(e.stdout, "mapped the group with %s %q to role %s: %s updated\n", kind, res.Mapping.Group, res.Mapping.Role, usersUpdated(res.UsersUpdated))
+		termtext.Fprintf(e.stdout, "mapped the group with %s %q to role %s: %s updated\n", kind, res.Mapping.Group, res.Mapping.Role, usersUpdated(res.UsersUpdated))
 	case "unmap":
 		res, err := admin.UnmapRole(ctx, st, *tenant, group, byName)
 		if err != nil {
@@ -128,7 +129,7 @@ func (e env) roles(ctx context.Context, args []string) int {
 		if *output == "json" {
 			return e.printJSON(res)
 		}
-		fmt.Fprintf(e.stdout, "unmapped the group with %s %q: %s updated\n", kind, strings.TrimSpace(group), usersUpdated(res.UsersUpdated))
+		termtext.Fprintf(e.stdout, "unmapped the group with %s %q: %s updated\n", kind, strings.TrimSpace(group), usersUpdated(res.UsersUpdated))
 	case "list":
 		ms, err := admin.ListRoleMappings(ctx, st, *tenant)
 		if err != nil {
@@ -142,19 +143,19 @@ func (e env) roles(ctx context.Context, args []string) int {
 			return e.printJSON(ms)
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "GROUP\tMATCH\tROLE\tSOURCE")
+		termtext.Fprintln(tw, "GROUP\tMATCH\tROLE\tSOURCE")
 		for _, m := range ms {
 			match := "id"
 			if m.ByName {
 				match = "displayName"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Group, match, m.Role, m.Source)
+			termtext.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Group, match, m.Role, m.Source)
 		}
 		_ = tw.Flush()
 		if def == "" {
 			def = mapping.RoleNone
 		}
-		fmt.Fprintf(e.stdout, "default role (users in no mapped group and without manual roles): %s\n", def)
+		termtext.Fprintf(e.stdout, "default role (users in no mapped group and without manual roles): %s\n", def)
 	case "show", "assign", "unassign":
 		var v admin.UserRolesView
 		switch sub {
@@ -171,19 +172,19 @@ func (e env) roles(ctx context.Context, args []string) int {
 		if *output == "json" {
 			return e.printJSON(v)
 		}
-		fmt.Fprintf(e.stdout, "user %s (%s)\n", v.UserID, v.UserName)
+		termtext.Fprintf(e.stdout, "user %s (%s)\n", v.UserID, v.UserName)
 		if len(v.Roles) == 0 {
-			fmt.Fprintln(e.stdout, "no roles")
+			termtext.Fprintln(e.stdout, "no roles")
 			return exitOK
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ROLE\tSOURCE\tGROUP")
+		termtext.Fprintln(tw, "ROLE\tSOURCE\tGROUP")
 		for _, r := range v.Roles {
 			g := "-"
 			if r.Group != "" {
 				g = fmt.Sprintf("%s (%s)", r.GroupName, r.Group)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Role, r.Source, g)
+			termtext.Fprintf(tw, "%s\t%s\t%s\n", r.Role, r.Source, g)
 		}
 		_ = tw.Flush()
 	case "default":
@@ -194,9 +195,9 @@ func (e env) roles(ctx context.Context, args []string) int {
 		if *output == "json" {
 			return e.printJSON(map[string]string{"role": shown})
 		}
-		fmt.Fprintf(e.stdout, "default role of tenant %s: %s\n", *tenant, shown)
+		termtext.Fprintf(e.stdout, "default role of tenant %s: %s\n", *tenant, shown)
 		if _, ok := cfg.Tenants[*tenant]; ok {
-			fmt.Fprintf(e.stderr, "note: %s configures tenant %s: its roles.default (viewer if absent) is applied again when serve starts\n",
+			termtext.Fprintf(e.stderr, "note: %s configures tenant %s: its roles.default (viewer if absent) is applied again when serve starts\n",
 				cfg.ConfigFile, *tenant)
 		}
 	}
@@ -225,7 +226,7 @@ func (e env) printJSON(v any) int {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
+		termtext.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
 		return exitFail
 	}
 	return exitOK

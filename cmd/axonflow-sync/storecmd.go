@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -80,20 +81,20 @@ func (e env) storeVerify(ctx context.Context, args []string) int {
 	log := newLogger(cfg, e.stderr).Level(zerolog.WarnLevel)
 	st, desc, err := openStore(ctx, cfg, log)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
+		termtext.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
 		return exitFail
 	}
 	defer st.Close()
 	v, ok := st.(store.Verifier)
 	if !ok {
-		fmt.Fprintf(e.stderr, "axonflow-sync store verify: the store (%s) cannot be verified\n", desc)
+		termtext.Fprintf(e.stderr, "axonflow-sync store verify: the store (%s) cannot be verified\n", desc)
 		return exitFail
 	}
 	ids := []string{*tenant}
 	if !tenantSet {
 		ts, err := st.ListTenants(ctx)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "axonflow-sync store verify: listing tenants: %v\n", err)
+			termtext.Fprintf(e.stderr, "axonflow-sync store verify: listing tenants: %v\n", err)
 			return exitFail
 		}
 		ids = ids[:0]
@@ -105,11 +106,11 @@ func (e env) storeVerify(ctx context.Context, args []string) int {
 	for _, id := range ids {
 		r, err := v.Verify(ctx, id, *repair)
 		if errors.Is(err, store.ErrNotFound) {
-			fmt.Fprintf(e.stderr, "axonflow-sync store verify: tenant %q not found\n", id)
+			termtext.Fprintf(e.stderr, "axonflow-sync store verify: tenant %q not found\n", id)
 			return exitFail
 		}
 		if err != nil {
-			fmt.Fprintf(e.stderr, "axonflow-sync store verify: tenant %q: %v\n", id, err)
+			termtext.Fprintf(e.stderr, "axonflow-sync store verify: tenant %q: %v\n", id, err)
 			return exitFail
 		}
 		out.Tenants = append(out.Tenants, r)
@@ -136,7 +137,7 @@ func (e env) storeVerify(ctx context.Context, args []string) int {
 // one per problem kind with its first example, then the verdict.
 func (e env) printVerify(desc string, out verifyOutput) {
 	w := e.stdout
-	fmt.Fprintf(w, "store: %s\n", desc)
+	termtext.Fprintf(w, "store: %s\n", desc)
 	for _, r := range out.Tenants {
 		state := "clean"
 		if n := r.Found(); n > 0 {
@@ -145,31 +146,31 @@ func (e env) printVerify(desc string, out verifyOutput) {
 				state += fmt.Sprintf(", %d repaired", n-r.Remaining())
 			}
 		}
-		fmt.Fprintf(w, "tenant %s: %d users, %d groups, %d memberships: %s\n", r.Tenant, r.Users, r.Groups, r.Memberships, state)
+		termtext.Fprintf(w, "tenant %s: %d users, %d groups, %d memberships: %s\n", r.Tenant, r.Users, r.Groups, r.Memberships, state)
 		for _, p := range r.Problems {
 			line := fmt.Sprintf("  %-20s %5d found", p.Kind, p.Count)
 			if r.Repair {
 				line += fmt.Sprintf(" %5d repaired", p.Repaired)
 			}
-			fmt.Fprintln(w, line)
+			termtext.Fprintln(w, line)
 			for _, ex := range p.Examples {
-				fmt.Fprintf(w, "      %s\n", ex)
+				termtext.Fprintf(w, "      %s\n", ex)
 			}
 			if more := p.Count - len(p.Examples); more > 0 {
-				fmt.Fprintf(w, "      (%d more)\n", more)
+				termtext.Fprintf(w, "      (%d more)\n", more)
 			}
 		}
 	}
 	switch {
 	case out.Found == 0:
-		fmt.Fprintf(w, "verdict: clean (%d tenants)\n", len(out.Tenants))
+		termtext.Fprintf(w, "verdict: clean (%d tenants)\n", len(out.Tenants))
 	case out.Remaining == 0:
-		fmt.Fprintf(w, "verdict: repaired all %d problems; run verify again to confirm\n", out.Found)
+		termtext.Fprintf(w, "verdict: repaired all %d problems; run verify again to confirm\n", out.Found)
 	default:
 		fix := "run with --repair"
 		if len(out.Tenants) > 0 && out.Tenants[0].Repair {
 			fix = "resolve the clashes or unreadable records shown (see README, Recovery procedure), then run --repair again"
 		}
-		fmt.Fprintf(w, "verdict: %d problems remain: %s\n", out.Remaining, fix)
+		termtext.Fprintf(w, "verdict: %d problems remain: %s\n", out.Remaining, fix)
 	}
 }

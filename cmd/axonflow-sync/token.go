@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"text/tabwriter"
 	"time"
 
@@ -38,7 +39,7 @@ func (e env) token(ctx context.Context, args []string) int {
 		fs.StringVar(&output, "output", "table", "table or json")
 	case "revoke":
 	default:
-		fmt.Fprintf(e.stderr, "axonflow-sync token: unknown subcommand %q (create, list, revoke, rotate)\n", sub)
+		termtext.Fprintf(e.stderr, "axonflow-sync token: unknown subcommand %q (create, list, revoke, rotate)\n", sub)
 		return exitConfig
 	}
 	cfg, ok := e.parse(fs, args)
@@ -46,7 +47,7 @@ func (e env) token(ctx context.Context, args []string) int {
 		return exitConfig
 	}
 	if err := admin.CheckTenantID(*tenant); err != nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync token %s: --tenant: %v\n", sub, err)
+		termtext.Fprintf(e.stderr, "axonflow-sync token %s: --tenant: %v\n", sub, err)
 		return exitConfig
 	}
 	if sub == "rotate" && oldID == "" {
@@ -54,15 +55,15 @@ func (e env) token(ctx context.Context, args []string) int {
 		return exitConfig
 	}
 	if expiresIn < 0 {
-		fmt.Fprintf(e.stderr, "axonflow-sync token %s: --expires-in must not be negative (0: never expires)\n", sub)
+		termtext.Fprintf(e.stderr, "axonflow-sync token %s: --expires-in must not be negative (0: never expires)\n", sub)
 		return exitConfig
 	}
 	if grace < 0 {
-		fmt.Fprintf(e.stderr, "axonflow-sync token %s: --grace must not be negative (0: the old token stops at once)\n", sub)
+		termtext.Fprintf(e.stderr, "axonflow-sync token %s: --grace must not be negative (0: the old token stops at once)\n", sub)
 		return exitConfig
 	}
 	if output != "" && output != "table" && output != "json" {
-		fmt.Fprintln(e.stderr, "axonflow-sync token list: --output must be table or json")
+		termtext.Fprintln(e.stderr, "axonflow-sync token list: --output must be table or json")
 		return exitConfig
 	}
 	if sub == "revoke" && fs.NArg() != 1 {
@@ -70,7 +71,7 @@ func (e env) token(ctx context.Context, args []string) int {
 		return exitConfig
 	}
 	if sub != "revoke" && fs.NArg() != 0 {
-		fmt.Fprintf(e.stderr, "axonflow-sync token %s: unexpected argument %q\n", sub, fs.Arg(0))
+		termtext.Fprintf(e.stderr, "axonflow-sync token %s: unexpected argument %q\n", sub, fs.Arg(0))
 		return exitConfig
 	}
 	log := newLogger(cfg, e.stderr).Level(zerolog.WarnLevel)
@@ -79,7 +80,7 @@ func (e env) token(ctx context.Context, args []string) int {
 	ctx = admin.WithOperator(ctx, cliOperator(e.getenv)) // the provisioning log's actor id
 	st, _, err := openStore(ctx, cfg, log)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
+		termtext.Fprintf(e.stderr, "axonflow-sync: %v\n", err)
 		return exitFail
 	}
 	defer st.Close()
@@ -89,29 +90,29 @@ func (e env) token(ctx context.Context, args []string) int {
 	case "create":
 		t, err := admin.CreateToken(ctx, st, *tenant, name, expiresIn, now)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "axonflow-sync token create: %v\n", err)
+			termtext.Fprintf(e.stderr, "axonflow-sync token create: %v\n", err)
 			return exitCode(err)
 		}
-		fmt.Fprintln(e.stdout, t.Secret)
+		termtext.Fprintln(e.stdout, t.Secret)
 		return exitOK
 	case "rotate":
 		nt, old, err := admin.RotateToken(ctx, st, *tenant, oldID, name, grace, now)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				fmt.Fprintf(e.stderr, "axonflow-sync token rotate: tenant %s has no token %s\n", *tenant, oldID)
+				termtext.Fprintf(e.stderr, "axonflow-sync token rotate: tenant %s has no token %s\n", *tenant, oldID)
 				return exitCode(err)
 			}
-			fmt.Fprintf(e.stderr, "axonflow-sync token rotate: %v\n", err)
+			termtext.Fprintf(e.stderr, "axonflow-sync token rotate: %v\n", err)
 			return exitCode(err)
 		}
-		fmt.Fprintln(e.stdout, nt.Secret)
-		fmt.Fprintf(e.stderr, "new token %s; %s keeps working until %s: put the new token into Okta before then\n",
+		termtext.Fprintln(e.stdout, nt.Secret)
+		termtext.Fprintf(e.stderr, "new token %s; %s keeps working until %s: put the new token into Okta before then\n",
 			nt.ID, old.ID, old.ExpiresAt.UTC().Format(time.RFC3339))
 		return exitOK
 	case "list":
 		toks, err := admin.ListTokens(ctx, st, *tenant, now)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "axonflow-sync token list: %v\n", err)
+			termtext.Fprintf(e.stderr, "axonflow-sync token list: %v\n", err)
 			return exitCode(err)
 		}
 		if output == "json" {
@@ -124,9 +125,9 @@ func (e env) token(ctx context.Context, args []string) int {
 			return exitOK
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+		termtext.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
 		for _, t := range toks {
-			fmt.Fprintf(tw, "%s\t%s\t%s...\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, when(t.Created, "-"),
+			termtext.Fprintf(tw, "%s\t%s\t%s...\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, when(t.Created, "-"),
 				when(t.ExpiresAt, "never"), when(t.LastUsedAt, "never"), when(t.RevokedAt, "-"))
 		}
 		_ = tw.Flush()
@@ -135,13 +136,13 @@ func (e env) token(ctx context.Context, args []string) int {
 		id := fs.Arg(0)
 		if _, err := admin.RevokeToken(ctx, st, *tenant, id, now); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				fmt.Fprintf(e.stderr, "axonflow-sync token revoke: tenant %s has no token %s (see: axonflow-sync token list --tenant %s)\n", *tenant, id, *tenant)
+				termtext.Fprintf(e.stderr, "axonflow-sync token revoke: tenant %s has no token %s (see: axonflow-sync token list --tenant %s)\n", *tenant, id, *tenant)
 				return exitCode(err)
 			}
-			fmt.Fprintf(e.stderr, "axonflow-sync token revoke: %v\n", err)
+			termtext.Fprintf(e.stderr, "axonflow-sync token revoke: %v\n", err)
 			return exitCode(err)
 		}
-		fmt.Fprintf(e.stderr, "revoked %s\n", id)
+		termtext.Fprintf(e.stderr, "revoked %s\n", id)
 		return exitOK
 	}
 }

@@ -50,6 +50,9 @@ func CreateToken(ctx context.Context, st store.State, tenant, name string, ttl t
 	if name == "" {
 		name = "okta"
 	}
+	if _, bad := mapping.BadIdentifierRune(name); bad {
+		return TokenView{}, Invalid("token name must not contain control or bidirectional formatting characters")
+	}
 	secret, t, err := store.IssueToken(ctx, st, tenant, name, ttl, now)
 	if err != nil {
 		return TokenView{}, err

@@ -2,7 +2,7 @@ package doctor
 
 import (
 	"encoding/json"
-	"fmt"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"io"
 	"strings"
 )
@@ -23,14 +23,14 @@ func (s Severity) Mark() string {
 // name, the diagnosis, the HTTP status and time, and the fix (so that
 // grepping for ✗ shows the fixes too).
 func WriteCheck(w io.Writer, c Check) {
-	fmt.Fprintf(w, "%s %s: %s", c.Severity.Mark(), c.Name, c.Detail)
+	termtext.Fprintf(w, "%s %s: %s", c.Severity.Mark(), c.Name, c.Detail)
 	if c.Status != 0 {
-		fmt.Fprintf(w, " [HTTP %d, %d ms]", c.Status, c.DurationMs)
+		termtext.Fprintf(w, " [HTTP %d, %d ms]", c.Status, c.DurationMs)
 	}
 	if c.Fix != "" {
-		fmt.Fprintf(w, " → fix: %s", c.Fix)
+		termtext.Fprintf(w, " → fix: %s", c.Fix)
 	}
-	fmt.Fprintln(w)
+	termtext.Fprintln(w)
 }
 
 // WriteHeader writes the first line of the human output.
@@ -39,23 +39,23 @@ func WriteHeader(w io.Writer, opts Options) {
 	if opts.WriteTest {
 		mode = "with --write-test (creates and removes a test user and group)"
 	}
-	fmt.Fprintf(w, "doctor: replaying Okta's SCIM requests against %s, %s\n", strings.TrimSpace(opts.URL), mode)
+	termtext.Fprintf(w, "doctor: replaying Okta's SCIM requests against %s, %s\n", strings.TrimSpace(opts.URL), mode)
 }
 
 // WriteSummary writes the closing lines of the human output: the tenant,
 // the counts and the verdict.
 func (r *Report) WriteSummary(w io.Writer) {
 	if r.Tenant != "" {
-		fmt.Fprintf(w, "\nTenant: %s (from the server's %s header)\n", r.Tenant, TenantHeader)
+		termtext.Fprintf(w, "\nTenant: %s (from the server's %s header)\n", r.Tenant, TenantHeader)
 	} else {
-		fmt.Fprintln(w)
+		termtext.Fprintln(w)
 	}
 	s := r.Summary
-	fmt.Fprintf(w, "Summary: %d passed, %d failed, %d warnings", s.Passed, s.Failed, s.Warnings)
+	termtext.Fprintf(w, "Summary: %d passed, %d failed, %d warnings", s.Passed, s.Failed, s.Warnings)
 	if s.Skipped > 0 {
-		fmt.Fprintf(w, ", %d skipped (fix the failures above first)", s.Skipped)
+		termtext.Fprintf(w, ", %d skipped (fix the failures above first)", s.Skipped)
 	}
-	fmt.Fprintf(w, ".\n%s\n", r.Verdict)
+	termtext.Fprintf(w, ".\n%s\n", r.Verdict)
 }
 
 // WriteText writes the whole report in the human format.
