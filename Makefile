@@ -1,12 +1,13 @@
 # The test command README.md gives and .ci/run calls: installs redis-server
-# (Debian package) when missing, then vets and runs every test with the race
+# and chromium (Debian packages; the console's browser tests drive chromium
+# and fail without it) when missing, then vets and runs every test with the race
 # detector, in the product module and in the load benchmark's own module
 # (cmd/axonflow-bench, which the root ./... skips: a nested module).
 GO ?= go
 BENCH_DIR := cmd/axonflow-bench
 
-.PHONY: test build vet fuzz bench bench-load
-test:
+.PHONY: test build vet fuzz bench bench-load screenshots chromium
+test: chromium
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  echo "redis-server not found: installing Debian's redis-server package"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
@@ -57,3 +58,16 @@ fuzz:
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (a crasher is saved under the package's testdata/fuzz)"; exit 1; fi; \
 	echo "fuzz: no crasher"
+
+# Debian's headless-capable chromium, which the review console's browser
+# tests (internal/console, chromedp) drive; CHROMIUM_PATH names another.
+chromium:
+	@[ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null 2>&1 || { \
+	  echo "chromium not found: installing Debian's chromium package"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# Regenerates the README's console screenshots (docs/screenshots/*.png) from
+# the browser tests.
+screenshots: chromium
+	mkdir -p docs/screenshots
+	AXONFLOW_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestBrowser(TokenSignIn|MappingPreview|RotateToken)' ./internal/console/

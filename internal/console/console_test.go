@@ -80,6 +80,9 @@ type fixture struct {
 func newFixture(t *testing.T, st store.State, cc config.ConsoleConfig) *fixture {
 	t.Helper()
 	f := &fixture{t: t, st: st, token: longToken(), clock: &clock{t: time.Now()}, tenant: fmt.Sprintf("acme-%d", time.Now().UnixNano())}
+	if _, ok := st.(*sqlitestore.Store); ok {
+		f.tenant = "acme" // a database of its own (and a readable name in the screenshots)
+	}
 	if _, err := st.EnsureTenant(context.Background(), f.tenant, time.Now()); err != nil {
 		t.Fatal(err)
 	}
