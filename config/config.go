@@ -76,6 +76,10 @@ type ProvisioningLogConfig struct {
 	// MaxEntries is the most entries kept per tenant (the oldest are
 	// pruned first); at least 100, default 100000.
 	MaxEntries int
+	// MaxRejections is the most rejected entries kept per tenant, in a
+	// budget apart from MaxEntries (rejections never evict changes); at
+	// least 100, default 10000.
+	MaxRejections int
 	// MaxAge is how long an entry is kept (and shown); at least one
 	// minute, default 720h (30 days).
 	MaxAge time.Duration

@@ -90,7 +90,7 @@ func TestDefaults(t *testing.T) {
 				AdminToken:      "",
 				ShutdownTimeout: 25 * time.Second,
 				Log:             LogConfig{Level: "info", Format: "json"},
-				ProvisioningLog: ProvisioningLogConfig{MaxEntries: 100000, MaxAge: 30 * 24 * time.Hour},
+				ProvisioningLog: ProvisioningLogConfig{MaxEntries: 100000, MaxRejections: 10000, MaxAge: 30 * 24 * time.Hour},
 				Tenants:         map[string]TenantConfig{},
 				Console:         ConsoleConfig{SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour},
 				Source:          c.Source,
@@ -162,6 +162,8 @@ func TestPrecedence(t *testing.T) {
 			needs("AXONFLOW_SYNC_REDIS_URL", "redis://h:1")},
 		{"provisioningLog.maxEntries", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES", "provisioning-log-max-entries", "provisioningLog: {maxEntries: 5000}\n",
 			"5000", "100", "250000", func(c *Config) string { return fmt.Sprint(c.ProvisioningLog.MaxEntries) }, nil},
+		{"provisioningLog.maxRejections", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS", "provisioning-log-max-rejections", "provisioningLog: {maxRejections: 500}\n",
+			"500", "100", "20000", func(c *Config) string { return fmt.Sprint(c.ProvisioningLog.MaxRejections) }, nil},
 		{"provisioningLog.maxAge", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE", "provisioning-log-max-age", "provisioningLog: {maxAge: 168h}\n",
 			"168h0m0s", "1m0s", "2160h0m0s", func(c *Config) string { return c.ProvisioningLog.MaxAge.String() }, nil},
 	}
@@ -422,6 +424,7 @@ func TestValidationErrors(t *testing.T) {
 		{name: "log.level", env: map[string]string{"AXONFLOW_SYNC_LOG_LEVEL": "trace"}, key: "log.level", msg: "debug, info, warn, error"},
 		{name: "log.level case", yaml: "log: {level: INFO}\n", key: "log.level", msg: "debug, info, warn, error"},
 		{name: "log.format", args: []string{"--log-format=text"}, key: "log.format", msg: "json, console"},
+		{name: "provisioningLog.maxRejections below 100", args: []string{"--provisioning-log-max-rejections=99"}, key: "provisioningLog.maxRejections", msg: "must be at least 100, got 99", src: "flag --provisioning-log-max-rejections"},
 		{name: "provisioningLog.maxEntries not an integer", env: map[string]string{"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES": "100k"}, key: "provisioningLog.maxEntries", msg: "must be an integer", src: "env AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES"},
 		{name: "provisioningLog.maxEntries below 100", args: []string{"--provisioning-log-max-entries=99"}, key: "provisioningLog.maxEntries", msg: "must be at least 100, got 99", src: "flag --provisioning-log-max-entries"},
 		{name: "provisioningLog.maxEntries zero", yaml: "provisioningLog: {maxEntries: 0}\n", key: "provisioningLog.maxEntries", msg: "must be at least 100", src: "file "},
@@ -664,9 +667,10 @@ func TestRegisterFlags(t *testing.T) {
 		"redis-cluster-addrs": "AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS", "redis-sentinel-master": "AXONFLOW_SYNC_REDIS_SENTINEL_MASTER",
 		"redis-sentinel-addrs": "AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS", "redis-username": "AXONFLOW_SYNC_REDIS_USERNAME",
 		"redis-password": "AXONFLOW_SYNC_REDIS_PASSWORD", "redis-sentinel-password": "AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD",
-		"redis-tls":                    "AXONFLOW_SYNC_REDIS_TLS",
-		"provisioning-log-max-entries": "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES",
-		"provisioning-log-max-age":     "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE",
+		"redis-tls":                       "AXONFLOW_SYNC_REDIS_TLS",
+		"provisioning-log-max-entries":    "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES",
+		"provisioning-log-max-rejections": "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS",
+		"provisioning-log-max-age":        "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE",
 	}
 	n := 0
 	fs.VisitAll(func(f *flag.Flag) {
@@ -757,7 +761,7 @@ func TestRedisModes(t *testing.T) {
 func TestProvisioningLogRetention(t *testing.T) {
 	c := mustLoad(t, "provisioningLog:\n  maxEntries: 500\n  maxAge: 72h\n",
 		map[string]string{"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE": "168h"})
-	if want := (ProvisioningLogConfig{MaxEntries: 500, MaxAge: 168 * time.Hour}); c.ProvisioningLog != want {
+	if want := (ProvisioningLogConfig{MaxEntries: 500, MaxRejections: 10000, MaxAge: 168 * time.Hour}); c.ProvisioningLog != want {
 		t.Errorf("ProvisioningLog = %+v, want %+v", c.ProvisioningLog, want)
 	}
 	if got := c.Source["provisioningLog.maxEntries"]; got != "file "+c.ConfigFile {

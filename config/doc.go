@@ -28,6 +28,7 @@
 //	AXONFLOW_SYNC_REDIS_TIMEOUT                 redis.timeout               --redis-timeout                 2s
 //	AXONFLOW_SYNC_SHUTDOWN_TIMEOUT              shutdownTimeout             --shutdown-timeout              25s
 //	AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES  provisioningLog.maxEntries  --provisioning-log-max-entries  100000 (>= 100)
+//	AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS  provisioningLog.maxRejections  --provisioning-log-max-rejections  10000 (>= 100)
 //	AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE      provisioningLog.maxAge      --provisioning-log-max-age      720h (30 days, >= 1m)
 //
 // Redis is selected by exactly one of redis.url (one server),
@@ -37,8 +38,9 @@
 // Credentials come from the URL or from redis.username and redis.password
 // (not both); a password in YAML is best given as ${VAR}.
 //
-// provisioningLog.maxEntries (an integer, at least 100) and
-// provisioningLog.maxAge (a duration, at least 1m) bound each tenant's
+// provisioningLog.maxEntries (an integer, at least 100),
+// provisioningLog.maxRejections (the same, for rejected entries, counted
+// apart) and provisioningLog.maxAge (a duration, at least 1m) bound each tenant's
 // provisioning log on either store; cmd hands them to the store as a
 // store.LogRetention (Config.ProvisioningLog).
 //

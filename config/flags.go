@@ -51,6 +51,8 @@ var settings = []setting{
 		"graceful shutdown deadline"},
 	{"provisioningLog.maxEntries", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES", "provisioning-log-max-entries", "100000",
 		"most provisioning log entries kept per tenant, at least 100 (the oldest are pruned)"},
+	{"provisioningLog.maxRejections", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS", "provisioning-log-max-rejections", "10000",
+		"most rejected provisioning log entries kept per tenant, at least 100, apart from the other entries (rejections never evict changes)"},
 	{"provisioningLog.maxAge", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE", "provisioning-log-max-age", "720h",
 		"age after which provisioning log entries are pruned and no longer shown, at least 1m"},
 }

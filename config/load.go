@@ -37,8 +37,9 @@ type fileConfig struct {
 	ProvisioningLog struct {
 		// MaxEntries is a string so that validate parses it exactly (the
 		// YAML decoder would truncate 150.5 into an int).
-		MaxEntries string `yaml:"maxEntries"`
-		MaxAge     string `yaml:"maxAge"`
+		MaxEntries    string `yaml:"maxEntries"`
+		MaxRejections string `yaml:"maxRejections"`
+		MaxAge        string `yaml:"maxAge"`
 	} `yaml:"provisioningLog"`
 	Tenants map[string]TenantConfig `yaml:"tenants"`
 	Console struct {
@@ -85,6 +86,8 @@ func (fc *fileConfig) value(key string) string {
 		return fc.ShutdownTimeout
 	case "provisioningLog.maxEntries":
 		return fc.ProvisioningLog.MaxEntries
+	case "provisioningLog.maxRejections":
+		return fc.ProvisioningLog.MaxRejections
 	case "provisioningLog.maxAge":
 		return fc.ProvisioningLog.MaxAge
 	}

@@ -78,8 +78,9 @@ type dumpConfig struct {
 	Log             LogConfig `yaml:"log"`
 	ShutdownTimeout string    `yaml:"shutdownTimeout"`
 	ProvisioningLog struct {
-		MaxEntries int    `yaml:"maxEntries"`
-		MaxAge     string `yaml:"maxAge"`
+		MaxEntries    int    `yaml:"maxEntries"`
+		MaxRejections int    `yaml:"maxRejections"`
+		MaxAge        string `yaml:"maxAge"`
 	} `yaml:"provisioningLog"`
 	Tenants map[string]TenantConfig `yaml:"tenants,omitempty"`
 	Console *struct {
@@ -105,6 +106,7 @@ func (c Config) String() string {
 		Tenants:         r.Tenants,
 	}
 	d.ProvisioningLog.MaxEntries, d.ProvisioningLog.MaxAge = r.ProvisioningLog.MaxEntries, r.ProvisioningLog.MaxAge.String()
+	d.ProvisioningLog.MaxRejections = r.ProvisioningLog.MaxRejections
 	d.Redis.URL, d.Redis.Timeout = r.RedisURL, r.RedisTimeout.String()
 	d.Redis.ClusterAddrs, d.Redis.SentinelMaster, d.Redis.SentinelAddrs = r.RedisClusterAddrs, r.RedisSentinelMaster, r.RedisSentinelAddrs
 	d.Redis.Username, d.Redis.Password, d.Redis.SentinelPassword, d.Redis.TLS = r.RedisUsername, r.RedisPassword, r.RedisSentinelPassword, r.RedisTLS

@@ -135,6 +135,15 @@ func validate(cfg *Config, vals map[string]string) error {
 				return fail("must be at least %d, got %d", minLogMaxEntries, n)
 			}
 			cfg.ProvisioningLog.MaxEntries = n
+		case "provisioningLog.maxRejections":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fail("must be an integer such as 10000, got %q", v)
+			}
+			if n < minLogMaxEntries {
+				return fail("must be at least %d, got %d", minLogMaxEntries, n)
+			}
+			cfg.ProvisioningLog.MaxRejections = n
 		case "provisioningLog.maxAge":
 			d, err := time.ParseDuration(v)
 			if err != nil {

@@ -31,6 +31,9 @@ const (
 // size.
 const (
 	DefaultLogMaxEntries = 100_000
+	// DefaultLogMaxRejections is how many rejected entries (Status >= 400)
+	// are kept per tenant, in a budget of their own (LogRetention).
+	DefaultLogMaxRejections = 10_000
 	DefaultLogMaxAge     = 30 * 24 * time.Hour
 	DefaultLogLimit      = 100
 )
@@ -113,13 +116,18 @@ func (q *LogQuery) EffectiveLimit() int {
 }
 
 // LogRetention bounds a tenant's provisioning log: at most MaxEntries
-// entries (the oldest go first) and none older than MaxAge. Zero fields
-// take the defaults (DefaultLogMaxEntries, DefaultLogMaxAge). Both backends
-// take it as an option and prune on append; entries older than MaxAge are
-// never returned by QueryLog even before they are pruned.
+// accepted entries (changes and operator actions; the oldest go first),
+// at most MaxRejections rejected entries (Status >= 400) in a separate
+// budget, so that rejections, which anyone holding (or having held) a
+// token can cause, never evict a change; and none older than MaxAge. Zero
+// fields take the defaults (DefaultLogMaxEntries, DefaultLogMaxRejections,
+// DefaultLogMaxAge). Both backends take it as an option and prune on
+// append; entries older than MaxAge are never returned by QueryLog even
+// before they are pruned.
 type LogRetention struct {
-	MaxEntries int
-	MaxAge     time.Duration
+	MaxEntries    int
+	MaxRejections int
+	MaxAge        time.Duration
 }
 
 // WithDefaults returns r with zero (or negative) fields set to the defaults.
@@ -127,10 +135,29 @@ func (r LogRetention) WithDefaults() LogRetention {
 	if r.MaxEntries <= 0 {
 		r.MaxEntries = DefaultLogMaxEntries
 	}
+	if r.MaxRejections <= 0 {
+		r.MaxRejections = DefaultLogMaxRejections
+	}
 	if r.MaxAge <= 0 {
 		r.MaxAge = DefaultLogMaxAge
 	}
 	return r
+}
+
+// MergeLogs merges two lists of entries, each newest first, into one list
+// newest first (by Time; on equal times a's entry comes first), at most
+// limit long. The backends keep accepted and rejected entries apart
+// (LogRetention) and QueryLog merges them with it.
+func MergeLogs(a, b []LogEntry, limit int) []LogEntry {
+	out := make([]LogEntry, 0, min(limit, len(a)+len(b)))
+	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || (len(a) > 0 && !a[0].Time.Before(b[0].Time)) {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return out
 }
 
 // ProvisioningLog is the per-tenant provisioning log: who changed what,
@@ -141,7 +168,8 @@ func (r LogRetention) WithDefaults() LogRetention {
 // are appended on their own (AppendLog, through Record).
 type ProvisioningLog interface {
 	// AppendLog adds e (e.Time set by the caller) to tenant's log and
-	// prunes entries beyond the retention. e.Tenant is ignored.
+	// prunes entries beyond the retention: a rejected entry counts against
+	// MaxRejections, any other against MaxEntries. e.Tenant is ignored.
 	AppendLog(ctx context.Context, tenant string, e LogEntry) error
 	// QueryLog returns the tenant's entries that match q, newest first
 	// (in append order), at most q.EffectiveLimit(), each with Tenant set.

@@ -106,6 +106,7 @@ Global flags (every subcommand; each also has an environment variable and a YAML
   --log-level LEVEL    AXONFLOW_SYNC_LOG_LEVEL      debug, info, warn, error
   --log-format FORMAT  AXONFLOW_SYNC_LOG_FORMAT     json or console
   --provisioning-log-max-entries N  AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES  provisioning log entries kept per tenant (default 100000)
+  --provisioning-log-max-rejections N  AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS  rejected entries kept per tenant, apart (default 10000)
   --provisioning-log-max-age DUR    AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE      and their longest age (default 720h, 30 days)
 `
 
@@ -234,10 +235,11 @@ func withProvLog(st store.State, log zerolog.Logger, reg prometheus.Registerer) 
 }
 
 // logRetention is the provisioning log retention the configuration sets
-// (provisioningLog.maxEntries, provisioningLog.maxAge); zero fields, as in
+// (provisioningLog.maxEntries, maxRejections, maxAge); zero fields, as in
 // a Config not made by config.Load, take the store defaults.
 func logRetention(cfg *config.Config) store.LogRetention {
-	return store.LogRetention{MaxEntries: cfg.ProvisioningLog.MaxEntries, MaxAge: cfg.ProvisioningLog.MaxAge}.WithDefaults()
+	return store.LogRetention{MaxEntries: cfg.ProvisioningLog.MaxEntries, MaxRejections: cfg.ProvisioningLog.MaxRejections,
+		MaxAge: cfg.ProvisioningLog.MaxAge}.WithDefaults()
 }
 
 // redisConfig returns the Redis connection the configuration describes and

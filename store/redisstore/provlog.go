@@ -27,6 +27,18 @@ func (k keys) logName(name string) string {
 	return k.base + "log:name:" + mapping.FoldKey(name)
 }
 
+// logRej is the stream of rejected entries; logRejName its name index.
+func (k keys) logRej() string { return k.base + "log:rej" }
+func (k keys) logRejName(name string) string {
+	return k.base + "log:rej:name:" + mapping.FoldKey(name)
+}
+
+// logStreams are a log's two streams (accepted, rejected) with their name
+// indexes, read by QueryLog.
+func (k keys) logStreams(name string) [2][2]string {
+	return [2][2]string{{k.log(), k.logName(name)}, {k.logRej(), k.logRejName(name)}}
+}
+
 // scriptAppendLog: KEYS log[, log:name:<n>]; ARGV time ms, maxlen, minid
 // ms, ttl ms, entry JSON, name index cap. Adds the entry with id
 // "<ms>-*" (or "*" when that id would not be after the stream's last one,
@@ -71,8 +83,10 @@ func (s *Store) retention() store.LogRetention {
 	return store.LogRetention{}.WithDefaults()
 }
 
-// AppendLog adds e to the tenant's log stream t:{T}:log and prunes it by
-// count and age, in one script (one round trip). See the package doc.
+// AppendLog adds e to the tenant's log stream (t:{T}:log, or t:{T}:log:rej
+// for a rejected entry) and prunes that stream by count (MaxEntries,
+// MaxRejections) and age, in one script (one round trip). See the package
+// doc.
 func (s *Store) AppendLog(ctx context.Context, tenant string, e store.LogEntry) error {
 	ks, args, err := s.logArgs(s.tk(tenant), e)
 	if err != nil {
@@ -100,13 +114,21 @@ func (s *Store) logArgs(k keys, e store.LogEntry) ([]string, []any, error) {
 		return nil, nil, fmt.Errorf("redisstore: encode log entry: %w", err)
 	}
 	ret := s.retention()
-	ks := []string{k.log()}
+	stream, keep := k.log(), ret.MaxEntries
+	if e.Rejected() {
+		stream, keep = k.logRej(), ret.MaxRejections
+	}
+	ks := []string{stream}
 	if e.Name != "" {
-		ks = append(ks, k.logName(e.Name))
+		if e.Rejected() {
+			ks = append(ks, k.logRejName(e.Name))
+		} else {
+			ks = append(ks, k.logName(e.Name))
+		}
 	}
 	ms := max(e.Time.UnixMilli(), 0)
 	minID := max(now.Add(-ret.MaxAge).UnixMilli(), 0)
-	return ks, []any{ms, ret.MaxEntries, minID, ret.MaxAge.Milliseconds(), b, logNameIndexCap, len(ks)}, nil
+	return ks, []any{ms, keep, minID, ret.MaxAge.Milliseconds(), b, logNameIndexCap, len(ks)}, nil
 }
 
 // withLog returns the script to run for a user or group write and its
@@ -125,8 +147,11 @@ func (s *Store) withLog(ctx context.Context, k keys, plain, logged *redis.Script
 	return logged, append(ks, lks...), append(args, largs...), nil
 }
 
-// QueryLog returns the tenant's matching entries newest first; see the
-// package doc for how it reads the stream.
+// QueryLog returns the tenant's matching entries newest first: it reads
+// the accepted and the rejected stream (only one of them for an outcome
+// filter, except that a rejection logged before the streams were split
+// is found in the accepted one) and merges them by time; see the package
+// doc for how it reads a stream.
 func (s *Store) QueryLog(ctx context.Context, tenant string, q store.LogQuery) ([]store.LogEntry, error) {
 	ret := s.retention()
 	if cutoff := time.Now().Add(-ret.MaxAge); q.Since.Before(cutoff) {
@@ -134,15 +159,33 @@ func (s *Store) QueryLog(ctx context.Context, tenant string, q store.LogQuery) (
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	k := s.tk(tenant)
-	if q.Name != "" {
-		return s.queryLogByName(ctx, tenant, k, q)
+	streams := s.tk(tenant).logStreams(q.Name)
+	var res [2][]store.LogEntry
+	for i, st := range streams {
+		if i == 1 && q.Outcome == store.OutcomeAccepted {
+			break
+		}
+		var err error
+		if q.Name != "" {
+			res[i], err = s.queryLogByName(ctx, tenant, st[0], st[1], q)
+		} else {
+			res[i], err = s.queryLogStream(ctx, tenant, st[0], q)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
+	return store.MergeLogs(res[0], res[1], q.EffectiveLimit()), nil
+}
+
+// queryLogStream reads one log stream newest first with XREVRANGE in
+// batches, down to Since.
+func (s *Store) queryLogStream(ctx context.Context, tenant, stream string, q store.LogQuery) ([]store.LogEntry, error) {
 	limit := q.EffectiveLimit()
 	out := []store.LogEntry{}
 	hi, lo := "+", strconv.FormatInt(max(q.Since.UnixMilli(), 0), 10)
 	for {
-		msgs, err := s.c.XRevRangeN(ctx, k.log(), hi, lo, logScanBatch).Result()
+		msgs, err := s.c.XRevRangeN(ctx, stream, hi, lo, logScanBatch).Result()
 		if err != nil {
 			return nil, wrap(err)
 		}
@@ -165,10 +208,10 @@ func (s *Store) QueryLog(ctx context.Context, tenant string, q store.LogQuery) (
 	}
 }
 
-// queryLogByName reads the name index, then the entries it lists, newest
-// first, in pipelined batches.
-func (s *Store) queryLogByName(ctx context.Context, tenant string, k keys, q store.LogQuery) ([]store.LogEntry, error) {
-	ids, err := s.c.LRange(ctx, k.logName(q.Name), 0, logNameIndexCap-1).Result()
+// queryLogByName reads a stream's name index, then the entries it lists,
+// newest first, in pipelined batches.
+func (s *Store) queryLogByName(ctx context.Context, tenant, stream, index string, q store.LogQuery) ([]store.LogEntry, error) {
+	ids, err := s.c.LRange(ctx, index, 0, logNameIndexCap-1).Result()
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -186,7 +229,7 @@ func (s *Store) queryLogByName(ctx context.Context, tenant string, k keys, q sto
 		pipe := s.c.Pipeline()
 		cmds := make([]*redis.XMessageSliceCmd, n)
 		for i, id := range ids[:n] {
-			cmds[i] = pipe.XRange(ctx, k.log(), id, id)
+			cmds[i] = pipe.XRange(ctx, stream, id, id)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, wrap(err)

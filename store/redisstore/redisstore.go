@@ -34,6 +34,8 @@
 //	t:{T}:roles:default           STRING role ("" = none)          (absent: never set)
 //	t:{T}:log                     STREAM field e → LogEntry JSON   (provisioning log; see below)
 //	t:{T}:log:name:<n>            LIST stream ids, newest first    (the log's name index; n = FoldKey(name))
+//	t:{T}:log:rej                 STREAM field e → LogEntry JSON   (the log's rejected entries, a budget of their own)
+//	t:{T}:log:rej:name:<n>        LIST stream ids, newest first    (t:{T}:log:rej's name index)
 //	tokens:<sha256hex>            HASH tenant id name prefix created exp used revoked   (global)
 //	tokens:invalidate             pub/sub channel: hashes of changed tokens, "*" = all   (token cache)
 //
@@ -169,7 +171,11 @@
 // in Go; a Name query instead reads t:{T}:log:name:<FoldKey(name)>, a LIST
 // of the newest 1,000 stream ids of entries with that name (LPUSH + LTRIM +
 // PEXPIRE MaxAge in the same script), and skips ids trimmed from the stream
-// since. Entries are JSON (store.LogEntry) with no secret in them. The
+// since. Rejected entries (Status >= 400) go to a stream of their own,
+// t:{T}:log:rej (name index t:{T}:log:rej:name:<n>), appended and trimmed
+// the same way with MAXLEN ~ MaxRejections, so rejections never evict a
+// change; QueryLog reads both and merges them by time (store.MergeLogs).
+// Entries are JSON (store.LogEntry) with no secret in them. The
 // user and group write scripts append their change's entry the same way
 // (loggedScript, sharing scriptAppendLog's Lua), in the same script as the
 // change; they first check that the log keys are a stream and a list (or

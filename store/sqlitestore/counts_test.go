@@ -13,11 +13,14 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// undoV5 drops what schema step 5 (record_counts) creates, for tests that
-// turn a new file into an older one.
-var undoV5 = []string{`DROP TABLE record_counts`, `DROP TRIGGER scim_users_count_insert`, `DROP TRIGGER scim_users_count_delete`,
+// undoV6 drops what schema step 6 (provisioning_log_rejected) creates.
+var undoV6 = []string{`DROP TABLE provisioning_log_rejected`}
+
+// undoV5 drops what schema steps 5 (record_counts) and later create, for
+// tests that turn a new file into an older one.
+var undoV5 = append(undoV6, `DROP TABLE record_counts`, `DROP TRIGGER scim_users_count_insert`, `DROP TRIGGER scim_users_count_delete`,
 	`DROP TRIGGER scim_users_count_move`, `DROP TRIGGER scim_groups_count_insert`, `DROP TRIGGER scim_groups_count_delete`,
-	`DROP TRIGGER scim_groups_count_move`}
+	`DROP TRIGGER scim_groups_count_move`)
 
 // TestMigrateCounts opens a file left at schema version 4 (before
 // record_counts) holding users and groups in two tenants, and checks that

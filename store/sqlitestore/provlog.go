@@ -29,11 +29,14 @@ func (s *Store) retention() store.LogRetention {
 	return store.LogRetention{}.WithDefaults()
 }
 
-// AppendLog inserts e as the tenant's next entry (n = last n + 1) and, in
-// the same transaction, prunes: the tenant's entries with n <= n -
-// MaxEntries, and every tenant's entries older than now - MaxAge. Each
-// append deletes about as many rows as it adds once the log is full, so
-// pruning costs O(1) amortised (index range deletes).
+// AppendLog inserts e as the tenant's next entry (n = last n + 1) of its
+// table (provisioning_log, or provisioning_log_rejected for a rejected
+// entry, each numbered and bounded on its own: MaxEntries,
+// MaxRejections) and, in the same transaction, prunes: that table's
+// entries of the tenant with n <= n - its bound, and every tenant's
+// entries older than now - MaxAge in both tables. Each append deletes
+// about as many rows as it adds once the log is full, so pruning costs
+// O(1) amortised (index range deletes).
 func (s *Store) AppendLog(ctx context.Context, tenant string, e store.LogEntry) error {
 	return s.write(ctx, "append log", func(tx *txn) error {
 		return s.appendLogTx(ctx, tx, tenant, e)
@@ -59,32 +62,59 @@ func (s *Store) appendLogTx(ctx context.Context, tx *txn, tenant string, e store
 		return fmt.Errorf("sqlitestore: encode log entry: %w", err)
 	}
 	ret := s.retention()
+	table, keep := "provisioning_log", ret.MaxEntries
+	if e.Rejected() {
+		table, keep = "provisioning_log_rejected", ret.MaxRejections
+	}
 	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(n), 0) + 1 FROM provisioning_log WHERE tenant = ?`, tenant).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(n), 0) + 1 FROM `+table+` WHERE tenant = ?`, tenant).Scan(&n); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO provisioning_log (tenant, n, at, name_key, resource_type, actor, status, entry)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (tenant, n, at, name_key, resource_type, actor, status, entry)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		tenant, n, e.Time.UnixNano(), mapping.FoldKey(e.Name), e.ResourceType, e.Actor, e.Status, string(b)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM provisioning_log WHERE tenant = ? AND n <= ?`, tenant, n-int64(ret.MaxEntries)); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE tenant = ? AND n <= ?`, tenant, n-int64(keep)); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM provisioning_log WHERE at < ?`, now.Add(-ret.MaxAge).UnixNano())
+	cutoff := now.Add(-ret.MaxAge).UnixNano()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM provisioning_log WHERE at < ?`, cutoff); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM provisioning_log_rejected WHERE at < ?`, cutoff)
 	return err
 }
 
-// QueryLog returns the tenant's matching entries, newest (highest n)
-// first, filtering in SQL: by name through the (tenant, name_key, n)
-// index, otherwise walking the primary key backwards.
+// QueryLog returns the tenant's matching entries, newest first: each
+// table (accepted, rejected) is read newest (highest n) first, filtering in
+// SQL (by name through the (tenant, name_key, n) index, otherwise walking
+// the primary key backwards), and the two are merged by time
+// (store.MergeLogs). An outcome filter reads one table only.
 func (s *Store) QueryLog(ctx context.Context, tenant string, q store.LogQuery) ([]store.LogEntry, error) {
 	ret := s.retention()
 	if cutoff := time.Now().Add(-ret.MaxAge); q.Since.Before(cutoff) {
 		q.Since = cutoff
 	}
+	var acc, rej []store.LogEntry
+	var err error
+	if q.Outcome != store.OutcomeRejected {
+		if acc, err = s.queryLogTable(ctx, "provisioning_log", tenant, q); err != nil {
+			return nil, err
+		}
+	}
+	if q.Outcome != store.OutcomeAccepted {
+		if rej, err = s.queryLogTable(ctx, "provisioning_log_rejected", tenant, q); err != nil {
+			return nil, err
+		}
+	}
+	return store.MergeLogs(acc, rej, q.EffectiveLimit()), nil
+}
+
+// queryLogTable is QueryLog on one table.
+func (s *Store) queryLogTable(ctx context.Context, table, tenant string, q store.LogQuery) ([]store.LogEntry, error) {
 	var sb strings.Builder
-	sb.WriteString(`SELECT entry FROM provisioning_log WHERE tenant = ? AND at >= ?`)
+	sb.WriteString(`SELECT entry FROM ` + table + ` WHERE tenant = ? AND at >= ?`)
 	args := []any{tenant, q.Since.UnixNano()}
 	if q.Name != "" {
 		sb.WriteString(` AND name_key = ?`)

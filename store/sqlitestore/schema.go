@@ -175,6 +175,29 @@ CREATE TRIGGER scim_groups_count_move AFTER UPDATE OF tenant ON scim_groups WHEN
 		ON CONFLICT (tenant) DO UPDATE SET group_count = group_count + 1;
 END;
 `,
+	// 6: rejected provisioning log entries in a table of their own, with
+	// their own per-tenant numbering and count budget
+	// (store.LogRetention.MaxRejections): rejections never evict changes.
+	// The rejections already logged move there, numbered in their order.
+	`
+CREATE TABLE provisioning_log_rejected (
+	tenant        TEXT NOT NULL,
+	n             INTEGER NOT NULL,   -- per-tenant append number of rejections: 1, 2, ...
+	at            INTEGER NOT NULL,   -- entry time, Unix ns UTC
+	name_key      TEXT NOT NULL,      -- mapping.FoldKey(name)
+	resource_type TEXT NOT NULL,
+	actor         TEXT NOT NULL,
+	status        INTEGER NOT NULL,   -- always >= 400
+	entry         TEXT NOT NULL,      -- JSON of store.LogEntry
+	PRIMARY KEY (tenant, n)
+);
+CREATE INDEX provisioning_log_rejected_name ON provisioning_log_rejected (tenant, name_key, n);
+CREATE INDEX provisioning_log_rejected_at ON provisioning_log_rejected (at);
+INSERT INTO provisioning_log_rejected (tenant, n, at, name_key, resource_type, actor, status, entry)
+	SELECT tenant, ROW_NUMBER() OVER (PARTITION BY tenant ORDER BY n), at, name_key, resource_type, actor, status, entry
+	FROM provisioning_log WHERE status >= 400;
+DELETE FROM provisioning_log WHERE status >= 400;
+`,
 }
 
 // SchemaVersion is the schema version this build creates and understands.

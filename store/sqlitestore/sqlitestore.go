@@ -14,9 +14,10 @@
 // (one row per group member, so a membership delta costs O(delta) whatever
 // the group's size), leases and runs (store.Leases, store.Runs),
 // role_mappings, role_assignments and role_defaults (store.Roles; a user's
-// assignments cascade with it), provisioning_log (store.ProvisioningLog:
-// one row per entry, numbered per tenant, pruned by count and age on every
-// append), record_counts (each tenant's user and group counts, kept by
+// assignments cascade with it), provisioning_log and
+// provisioning_log_rejected (store.ProvisioningLog: one row per entry,
+// accepted and rejected apart, each numbered per tenant and pruned by
+// its own count and by age on every append), record_counts (each tenant's user and group counts, kept by
 // triggers, so a list page's total is one row read), plus schema_version
 // for migrations. Uniqueness rules
 // are UNIQUE indexes over folded userName/displayName keys

@@ -330,3 +330,63 @@ func testLogConcurrentAppend(t *testing.T, f *fixture) {
 		}
 	}
 }
+
+// testLogRejectionsApart: a flood of rejected entries (what anyone holding,
+// or having held, a token can cause) never evicts a change's entry:
+// rejections have their own budget (LogRetention.MaxRejections). The log
+// still reads both merged newest first by time, and every filter and the
+// name index see both.
+func testLogRejectionsApart(t *testing.T, f *fixture) {
+	const changes, maxRej, flood = 30, 20, 1000
+	// Redis trims whole stream nodes (see testLogRetentionCount).
+	const slack = 128
+	f.retainer().SetLogRetention(store.LogRetention{MaxEntries: 100, MaxRejections: maxRej})
+	base := logBase()
+	at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Millisecond) }
+	for i := range changes {
+		f.appendLog(f.tenant, store.LogEntry{Time: at(i), Actor: store.ActorOktaPush, RequestID: fmt.Sprint("c", i),
+			ResourceType: "User", Name: "ada", Operation: "patch", Status: 200})
+	}
+	for i := range flood {
+		f.appendLog(f.tenant, store.LogEntry{Time: at(changes + i), Actor: store.ActorOktaPush, RequestID: fmt.Sprint("r", i),
+			ResourceType: "User", Name: []string{"ada", "mallory"}[i%2], Operation: "read", Status: 401, Detail: "revoked"})
+	}
+	f.appendLog(f.tenant, store.LogEntry{Time: at(changes + flood), Actor: store.ActorOktaPush, RequestID: "last",
+		ResourceType: "User", Name: "ada", Operation: "patch", Status: 200})
+
+	acc := f.queryLog(f.tenant, store.LogQuery{Outcome: store.OutcomeAccepted, Limit: 1000})
+	if len(acc) != changes+1 {
+		t.Fatalf("%d accepted entries after %d rejections; want all %d changes", len(acc), flood, changes+1)
+	}
+	byName := f.queryLog(f.tenant, store.LogQuery{Name: "ADA", Outcome: store.OutcomeAccepted, Limit: 1000})
+	if len(byName) != changes+1 {
+		t.Fatalf("%d accepted entries by name; want %d", len(byName), changes+1)
+	}
+	rej := f.queryLog(f.tenant, store.LogQuery{Outcome: store.OutcomeRejected, Limit: 2000})
+	if len(rej) < maxRej || len(rej) > maxRej+slack {
+		t.Fatalf("%d rejected entries kept; want %d..%d", len(rej), maxRej, maxRej+slack)
+	}
+	if rej[0].RequestID != fmt.Sprint("r", flood-1) {
+		t.Errorf("newest rejection %s; want r%d", rej[0].RequestID, flood-1)
+	}
+	// Merged in time order: the newest change, then the newest rejections,
+	// ..., the changes last.
+	all := f.queryLog(f.tenant, store.LogQuery{Limit: 5000})
+	if len(all) != len(acc)+len(rej) {
+		t.Fatalf("merged: %d entries; want %d", len(all), len(acc)+len(rej))
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Time.After(all[i-1].Time) {
+			t.Fatalf("merged log not newest first at %d: %s after %s", i, all[i].RequestID, all[i-1].RequestID)
+		}
+	}
+	if all[0].RequestID != "last" || all[1].RequestID != fmt.Sprint("r", flood-1) || all[len(all)-1].RequestID != "c0" {
+		t.Errorf("merged order: first %s, %s, last %s", all[0].RequestID, all[1].RequestID, all[len(all)-1].RequestID)
+	}
+	if got := f.queryLog(f.tenant, store.LogQuery{Limit: 3}); len(got) != 3 || got[0].RequestID != "last" {
+		t.Errorf("limit 3: %v", logRequestIDs(got))
+	}
+	if got := f.queryLog(f.tenant, store.LogQuery{Name: "mallory", Limit: 5000}); len(got) == 0 || len(got) > maxRej+slack {
+		t.Errorf("by name mallory: %d entries", len(got))
+	}
+}

@@ -93,6 +93,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"LogRetentionAge", testLogRetentionAge},
 		{"LogConcurrentAppend", testLogConcurrentAppend},
 		{"LogWrites", testLogWrites},
+		{"LogRejectionsApart", testLogRejectionsApart},
 		{"UpdateWith", testUpdateWith},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
