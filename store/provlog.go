@@ -34,8 +34,8 @@ const (
 	// DefaultLogMaxRejections is how many rejected entries (Status >= 400)
 	// are kept per tenant, in a budget of their own (LogRetention).
 	DefaultLogMaxRejections = 10_000
-	DefaultLogMaxAge     = 30 * 24 * time.Hour
-	DefaultLogLimit      = 100
+	DefaultLogMaxAge        = 30 * 24 * time.Hour
+	DefaultLogLimit         = 100
 )
 
 // LogEntry is one provisioning log entry: a change (or a rejected attempt
