@@ -33,7 +33,7 @@ func loadEnv(t *testing.T, env map[string]string) *config.Config {
 // store's, so an operator who sets nothing keeps the documented retention.
 func TestLogRetentionDefaultsMatchStore(t *testing.T) {
 	cfg := loadEnv(t, nil)
-	want := store.LogRetention{MaxEntries: store.DefaultLogMaxEntries, MaxAge: store.DefaultLogMaxAge}
+	want := store.LogRetention{MaxEntries: store.DefaultLogMaxEntries, MaxRejections: store.DefaultLogMaxRejections, MaxAge: store.DefaultLogMaxAge}
 	if got := logRetention(cfg); got != want {
 		t.Errorf("default configuration gives %+v; store defaults are %+v", got, want)
 	}
@@ -48,10 +48,11 @@ func TestLogRetentionDefaultsMatchStore(t *testing.T) {
 func TestOpenStoreAppliesLogRetention(t *testing.T) {
 	ctx := context.Background()
 	retention := map[string]string{
-		"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES": "100",
-		"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE":     "1h",
+		"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES":    "100",
+		"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS": "200",
+		"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE":        "1h",
 	}
-	want := store.LogRetention{MaxEntries: 100, MaxAge: time.Hour}
+	want := store.LogRetention{MaxEntries: 100, MaxRejections: 200, MaxAge: time.Hour}
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
