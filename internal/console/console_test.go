@@ -79,6 +79,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, st store.State, cc config.ConsoleConfig) *fixture {
 	t.Helper()
+	return newFixtureWith(t, st, cc, nil)
+}
+
+// newFixtureWith is newFixture with more options set by opt.
+func newFixtureWith(t *testing.T, st store.State, cc config.ConsoleConfig, opt func(*console.Options)) *fixture {
+	t.Helper()
 	f := &fixture{t: t, st: st, token: longToken(), clock: &clock{t: time.Now()}, tenant: fmt.Sprintf("acme-%d", time.Now().UnixNano())}
 	if _, ok := st.(*sqlitestore.Store); ok {
 		f.tenant = "acme" // a database of its own (and a readable name in the screenshots)
@@ -86,8 +92,11 @@ func newFixture(t *testing.T, st store.State, cc config.ConsoleConfig) *fixture 
 	if _, err := st.EnsureTenant(context.Background(), f.tenant, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	c, err := console.New(context.Background(), console.Options{Store: st, AdminToken: f.token, Console: cc,
-		Logger: zerolog.Nop(), Now: f.clock.now})
+	o := console.Options{Store: st, AdminToken: f.token, Console: cc, Logger: zerolog.Nop(), Now: f.clock.now}
+	if opt != nil {
+		opt(&o)
+	}
+	c, err := console.New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
