@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"sort"
 	"time"
 )
@@ -14,6 +15,14 @@ type Config struct {
 	Listen string
 	// AdminListen is the host:port of the admin API.
 	AdminListen string
+	// ExternalURL is the public scheme://host[:port] of the SCIM API (no
+	// path): Location and meta.location are built from it; "" takes them
+	// from the request (Host, or the forwarded headers of a trusted proxy).
+	ExternalURL string
+	// TrustedProxies are the networks (CIDRs; a bare IP is a /32 or /128)
+	// whose X-Forwarded-Proto and X-Forwarded-Host the SCIM API honours;
+	// nil: none (the headers are ignored).
+	TrustedProxies []netip.Prefix
 	// RedisURL is a redis:// or rediss:// URL; "" selects the embedded
 	// SQLite store under DataDir.
 	RedisURL string

@@ -128,6 +128,16 @@ func TestPrecedence(t *testing.T) {
 			"10.0.0.1:1", ":2", "[::1]:3", func(c *Config) string { return c.AdminListen }, nil},
 		{"redis.url", "AXONFLOW_SYNC_REDIS_URL", "redis-url", "redis: {url: 'redis://file:6379'}\n",
 			"redis://file:6379", "rediss://env:6380/1", "redis://flag", func(c *Config) string { return c.RedisURL }, nil},
+		{"externalURL", "AXONFLOW_SYNC_EXTERNAL_URL", "external-url", "externalURL: https://file.example\n",
+			"https://file.example", "https://env.example:8443", "http://flag.example", func(c *Config) string { return c.ExternalURL }, nil},
+		{"trustedProxies", "AXONFLOW_SYNC_TRUSTED_PROXIES", "trusted-proxies", "trustedProxies: [10.0.0.0/8, 192.168.1.7]\n",
+			"10.0.0.0/8,192.168.1.7/32", "fd00::/8", "127.0.0.1/32", func(c *Config) string {
+				var s []string
+				for _, p := range c.TrustedProxies {
+					s = append(s, p.String())
+				}
+				return strings.Join(s, ",")
+			}, nil},
 		{"redis.timeout", "AXONFLOW_SYNC_REDIS_TIMEOUT", "redis-timeout", "redis: {timeout: 1s}\n",
 			"1s", "3s", "500ms", func(c *Config) string { return c.RedisTimeout.String() }, nil},
 		{"dataDir", "AXONFLOW_SYNC_DATA_DIR", "data-dir", "dataDir: /file\n",
@@ -424,6 +434,9 @@ func TestValidationErrors(t *testing.T) {
 		{name: "log.level", env: map[string]string{"AXONFLOW_SYNC_LOG_LEVEL": "trace"}, key: "log.level", msg: "debug, info, warn, error"},
 		{name: "log.level case", yaml: "log: {level: INFO}\n", key: "log.level", msg: "debug, info, warn, error"},
 		{name: "log.format", args: []string{"--log-format=text"}, key: "log.format", msg: "json, console"},
+		{name: "externalURL with a path", env: map[string]string{"AXONFLOW_SYNC_EXTERNAL_URL": "https://h/scim/v2"}, key: "externalURL", msg: "no path"},
+		{name: "externalURL not http(s)", env: map[string]string{"AXONFLOW_SYNC_EXTERNAL_URL": "h:443"}, key: "externalURL", msg: "must be https://HOST"},
+		{name: "trustedProxies not a CIDR", env: map[string]string{"AXONFLOW_SYNC_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, key: "trustedProxies", msg: "must be CIDRs"},
 		{name: "provisioningLog.maxRejections below 100", args: []string{"--provisioning-log-max-rejections=99"}, key: "provisioningLog.maxRejections", msg: "must be at least 100, got 99", src: "flag --provisioning-log-max-rejections"},
 		{name: "provisioningLog.maxEntries not an integer", env: map[string]string{"AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES": "100k"}, key: "provisioningLog.maxEntries", msg: "must be an integer", src: "env AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES"},
 		{name: "provisioningLog.maxEntries below 100", args: []string{"--provisioning-log-max-entries=99"}, key: "provisioningLog.maxEntries", msg: "must be at least 100, got 99", src: "flag --provisioning-log-max-entries"},
@@ -667,7 +680,8 @@ func TestRegisterFlags(t *testing.T) {
 		"redis-cluster-addrs": "AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS", "redis-sentinel-master": "AXONFLOW_SYNC_REDIS_SENTINEL_MASTER",
 		"redis-sentinel-addrs": "AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS", "redis-username": "AXONFLOW_SYNC_REDIS_USERNAME",
 		"redis-password": "AXONFLOW_SYNC_REDIS_PASSWORD", "redis-sentinel-password": "AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD",
-		"redis-tls":                       "AXONFLOW_SYNC_REDIS_TLS",
+		"redis-tls":    "AXONFLOW_SYNC_REDIS_TLS",
+		"external-url": "AXONFLOW_SYNC_EXTERNAL_URL", "trusted-proxies": "AXONFLOW_SYNC_TRUSTED_PROXIES",
 		"provisioning-log-max-entries":    "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES",
 		"provisioning-log-max-rejections": "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS",
 		"provisioning-log-max-age":        "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE",

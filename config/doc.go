@@ -22,6 +22,8 @@
 //	AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD       redis.sentinelPassword      --redis-sentinel-password       "" (secret)
 //	AXONFLOW_SYNC_REDIS_TLS                     redis.tls                   --redis-tls                     false
 //	AXONFLOW_SYNC_DATA_DIR                      dataDir                     --data-dir                      ./data
+//	AXONFLOW_SYNC_EXTERNAL_URL                  externalURL                 --external-url                  "" (from the request)
+//	AXONFLOW_SYNC_TRUSTED_PROXIES               trustedProxies              --trusted-proxies               "" (list of CIDRs; none trusted)
 //	AXONFLOW_SYNC_ADMIN_TOKEN                   adminToken                  --admin-token                   "" (admin API off)
 //	AXONFLOW_SYNC_LOG_LEVEL                     log.level                   --log-level                     info
 //	AXONFLOW_SYNC_LOG_FORMAT                    log.format                  --log-format                    json

@@ -17,9 +17,11 @@ import (
 // fileConfig is the shape of the YAML file. Which keys were present is
 // recorded separately (see parseFile), so plain types suffice.
 type fileConfig struct {
-	Listen      string `yaml:"listen"`
-	AdminListen string `yaml:"adminListen"`
-	Redis       struct {
+	Listen         string   `yaml:"listen"`
+	AdminListen    string   `yaml:"adminListen"`
+	ExternalURL    string   `yaml:"externalURL"`
+	TrustedProxies []string `yaml:"trustedProxies"`
+	Redis          struct {
 		URL              string   `yaml:"url"`
 		Timeout          string   `yaml:"timeout"`
 		ClusterAddrs     []string `yaml:"clusterAddrs"`
@@ -60,6 +62,10 @@ func (fc *fileConfig) value(key string) string {
 		return fc.Redis.URL
 	case "redis.timeout":
 		return fc.Redis.Timeout
+	case "externalURL":
+		return fc.ExternalURL
+	case "trustedProxies":
+		return strings.Join(fc.TrustedProxies, ",")
 	case "redis.clusterAddrs":
 		return strings.Join(fc.Redis.ClusterAddrs, ",")
 	case "redis.sentinelMaster":

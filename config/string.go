@@ -60,9 +60,11 @@ func (c Config) redacted() Config {
 
 // dumpConfig is the YAML shape of Config.String.
 type dumpConfig struct {
-	Listen      string `yaml:"listen"`
-	AdminListen string `yaml:"adminListen"`
-	Redis       struct {
+	Listen         string   `yaml:"listen"`
+	AdminListen    string   `yaml:"adminListen"`
+	ExternalURL    string   `yaml:"externalURL,omitempty"`
+	TrustedProxies []string `yaml:"trustedProxies,omitempty"`
+	Redis          struct {
 		URL              string   `yaml:"url"`
 		Timeout          string   `yaml:"timeout"`
 		ClusterAddrs     []string `yaml:"clusterAddrs"`
@@ -99,11 +101,15 @@ func (c Config) String() string {
 	d := dumpConfig{
 		Listen:          r.Listen,
 		AdminListen:     r.AdminListen,
+		ExternalURL:     r.ExternalURL,
 		DataDir:         r.DataDir,
 		AdminToken:      r.AdminToken,
 		Log:             r.Log,
 		ShutdownTimeout: r.ShutdownTimeout.String(),
 		Tenants:         r.Tenants,
+	}
+	for _, p := range r.TrustedProxies {
+		d.TrustedProxies = append(d.TrustedProxies, p.String())
 	}
 	d.ProvisioningLog.MaxEntries, d.ProvisioningLog.MaxAge = r.ProvisioningLog.MaxEntries, r.ProvisioningLog.MaxAge.String()
 	d.ProvisioningLog.MaxRejections = r.ProvisioningLog.MaxRejections

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -40,6 +41,33 @@ func validate(cfg *Config, vals map[string]string) error {
 			if s.key == "adminListen" && v == cfg.Listen && !strings.HasSuffix(v, ":0") {
 				return fail("must differ from listen (%s)", cfg.Listen)
 			}
+		case "externalURL":
+			if v == "" {
+				break
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+				(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+				return fail("must be https://HOST or https://HOST:PORT (no path: the SCIM API is at /scim/v2 under it), got %q", v)
+			}
+			cfg.ExternalURL = u.Scheme + "://" + u.Host
+		case "trustedProxies":
+			var nets []netip.Prefix
+			for _, a := range strings.Split(v, ",") {
+				if a = strings.TrimSpace(a); a == "" {
+					continue
+				}
+				p, err := netip.ParsePrefix(a)
+				if err != nil {
+					ip, err2 := netip.ParseAddr(a)
+					if err2 != nil {
+						return fail("must be CIDRs or IP addresses separated by commas, such as 10.0.0.0/8, got %q", a)
+					}
+					p = netip.PrefixFrom(ip, ip.BitLen())
+				}
+				nets = append(nets, p.Masked())
+			}
+			cfg.TrustedProxies = nets
 		case "redis.url":
 			if v == "" {
 				break

@@ -2,33 +2,63 @@ package scimserver
 
 import (
 	"net/http"
+	"net/netip"
 	"strings"
+
+	"github.com/axonflow/axonflow-sync/internal/auththrottle"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 )
 
-// baseURL returns the absolute SCIM base URL the client used, honouring
-// X-Forwarded-Proto and X-Forwarded-Host from a TLS-terminating proxy.
-func baseURL(r *http.Request) string {
+// baseURL returns the absolute SCIM base URL for Location and
+// meta.location: Options.ExternalURL when it is set; otherwise the URL the
+// client used (its TLS and Host), with X-Forwarded-Proto and
+// X-Forwarded-Host honoured only when the TCP peer is inside
+// Options.TrustedProxies (anyone else could poison a cache in front of the
+// server with a host of their choosing).
+func (s *Server) baseURL(r *http.Request) string {
+	if s.externalURL != "" {
+		return s.externalURL + BasePath
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
-	}
 	host := r.Host
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" && !strings.ContainsAny(h, "/ ,") {
-		host = h
+	if s.trustedPeer(r) {
+		if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+			scheme = p
+		}
+		if h := r.Header.Get("X-Forwarded-Host"); h != "" && !strings.ContainsAny(h, "/ ,\\?#@") {
+			host = h
+		}
 	}
 	return scheme + "://" + host + BasePath
+}
+
+// trustedPeer reports whether r's TCP peer is one of the trusted proxies.
+func (s *Server) trustedPeer(r *http.Request) bool {
+	if len(s.trusted) == 0 {
+		return false
+	}
+	ip, err := netip.ParseAddr(auththrottle.ClientAddr(r))
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range s.trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // serviceProviderConfig answers GET /ServiceProviderConfig (RFC 7643 §5)
 // truthfully: PATCH and filtering supported; bulk, sort, changePassword and
 // ETags are not.
 func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
-	base := baseURL(r)
+	base := s.baseURL(r)
 	writeJSON(w, 200, map[string]any{
 		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
 		"documentationUri": "https://github.com/axonflow/axonflow-sync#readme",
@@ -80,7 +110,7 @@ func listResponse(resources []any, total, start int) map[string]any {
 
 // resourceTypes answers GET /ResourceTypes (RFC 7644 §4).
 func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request) {
-	base := baseURL(r)
+	base := s.baseURL(r)
 	list := []any{resourceTypeJSON(mapping.UserType, base), resourceTypeJSON(mapping.GroupType, base)}
 	writeJSON(w, 200, listResponse(list, len(list), 1))
 }
@@ -89,7 +119,7 @@ func (s *Server) resourceType(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	for _, rt := range []*mapping.ResourceType{mapping.UserType, mapping.GroupType} {
 		if strings.EqualFold(rt.Name, name) {
-			writeJSON(w, 200, resourceTypeJSON(rt, baseURL(r)))
+			writeJSON(w, 200, resourceTypeJSON(rt, s.baseURL(r)))
 			return
 		}
 	}
@@ -111,7 +141,7 @@ func schemaJSON(sc *mapping.Schema, base string) map[string]any {
 
 // schemas answers GET /Schemas (RFC 7643 §7).
 func (s *Server) schemas(w http.ResponseWriter, r *http.Request) {
-	base := baseURL(r)
+	base := s.baseURL(r)
 	list := make([]any, 0, len(allSchemas))
 	for _, sc := range allSchemas {
 		list = append(list, schemaJSON(sc, base))
@@ -123,7 +153,7 @@ func (s *Server) schema(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	for _, sc := range allSchemas {
 		if strings.EqualFold(sc.ID, id) {
-			writeJSON(w, 200, schemaJSON(sc, baseURL(r)))
+			writeJSON(w, 200, schemaJSON(sc, s.baseURL(r)))
 			return
 		}
 	}

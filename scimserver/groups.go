@@ -97,7 +97,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.ev.Changed, rc.ev.Changes = true, createdGroupChanges(g.Attrs, members)
-	base := baseURL(r)
+	base := s.baseURL(r)
 	refs := make([]mapping.Ref, len(members))
 	for i, id := range members {
 		refs[i] = mapping.Ref{ID: id}
@@ -236,7 +236,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	base := baseURL(r)
+	base := s.baseURL(r)
 	if p.filter == "" {
 		page, err := s.st.ListGroups(ctx, rc.tenant, p.startIndex-1, p.count)
 		if err != nil {
@@ -342,7 +342,7 @@ var withoutMembers = func() mapping.Projection {
 // respondGroup writes 200 with g rendered under proj (members loaded only
 // when proj keeps them) and its ETag.
 func (s *Server) respondGroup(w http.ResponseWriter, r *http.Request, ctx context.Context, g *mapping.Group, proj mapping.Projection) {
-	res, err := s.renderGroup(ctx, getReqCtx(r).tenant, baseURL(r), g, proj)
+	res, err := s.renderGroup(ctx, getReqCtx(r).tenant, s.baseURL(r), g, proj)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -13,6 +13,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"strings"
 	gosync "sync"
 	"time"
@@ -55,6 +56,14 @@ type Options struct {
 	// valid token is checked before the throttle: it is never refused.
 	AuthFailBurst  int
 	AuthFailRefill time.Duration
+	// ExternalURL, if set, is the public scheme://host[:port] (no path) that
+	// Location and meta.location are built from, whatever the request
+	// says.
+	ExternalURL string
+	// TrustedProxies are the networks whose X-Forwarded-Proto and
+	// X-Forwarded-Host are honoured (when ExternalURL is not set); from any
+	// other peer they are ignored. Nil trusts none.
+	TrustedProxies []netip.Prefix
 	// Observer, if set, is told about each request (metrics, provisioning log).
 	Observer Observer
 }
@@ -105,6 +114,9 @@ type Server struct {
 
 	throttle *auththrottle.Throttle
 
+	externalURL string
+	trusted     []netip.Prefix
+
 	touchMu gosync.Mutex
 	touched map[string]time.Time // token id → last lastUsedAt write
 }
@@ -124,6 +136,9 @@ func New(opts Options) *Server {
 		obs:      opts.Observer,
 		touched:  map[string]time.Time{},
 		throttle: auththrottle.New(opts.AuthFailBurst, opts.AuthFailRefill),
+
+		externalURL: strings.TrimSuffix(opts.ExternalURL, "/"),
+		trusted:     opts.TrustedProxies,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes

@@ -189,7 +189,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.ev.Name = u.UserName()
-	res, err := s.renderWith(ctx, rc.tenant, baseURL(r), []*mapping.User{u}, uc)
+	res, err := s.renderWith(ctx, rc.tenant, s.baseURL(r), []*mapping.User{u}, uc)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -229,7 +229,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.ev.Changed, rc.ev.Changes = true, mapping.DiffAttrs(nil, u.Attrs)
-	base := baseURL(r)
+	base := s.baseURL(r)
 	// Rendered like every other response (with the derived roles; a new
 	// user has no groups). The user exists now, so a failure to read the
 	// role inputs must not turn the 201 into an error Okta would retry into
@@ -295,7 +295,7 @@ func (s *Server) respondUpdated(w http.ResponseWriter, r *http.Request, ctx cont
 // projection before they write, so a bad one changes nothing.
 func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, ctx context.Context, u *mapping.User, proj mapping.Projection) {
 	rc := getReqCtx(r)
-	res, err := s.renderUser(ctx, rc.tenant, baseURL(r), u)
+	res, err := s.renderUser(ctx, rc.tenant, s.baseURL(r), u)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -420,7 +420,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
-	base := baseURL(r)
+	base := s.baseURL(r)
 	if p.filter == "" {
 		page, err := s.st.ListUsers(ctx, rc.tenant, p.startIndex-1, p.count)
 		if err != nil {

@@ -98,6 +98,8 @@ Global flags (every subcommand; each also has an environment variable and a YAML
   --config FILE        AXONFLOW_SYNC_CONFIG         YAML configuration file
   --listen ADDR        AXONFLOW_SYNC_LISTEN         SCIM API address (default 127.0.0.1:8080)
   --admin-listen ADDR  AXONFLOW_SYNC_ADMIN_LISTEN   admin/health address (default 127.0.0.1:9090)
+  --external-url URL   AXONFLOW_SYNC_EXTERNAL_URL   public https://HOST of the SCIM API for Location and meta.location
+  --trusted-proxies CIDR,...  AXONFLOW_SYNC_TRUSTED_PROXIES  proxies whose X-Forwarded-Proto/Host are honoured (default none)
   --redis-url URL      AXONFLOW_SYNC_REDIS_URL      redis:// or rediss:// store (default: embedded)
   --redis-cluster-addrs H:P,...  AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS   Redis Cluster seed nodes (instead of --redis-url)
   --redis-sentinel-master NAME   AXONFLOW_SYNC_REDIS_SENTINEL_MASTER Redis Sentinel master name, with
