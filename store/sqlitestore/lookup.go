@@ -2,23 +2,38 @@ package sqlitestore
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
 
 // LookupUserContext finds the user whose idx (store.IndexUserName or
 // store.IndexExternalID) equals value (FindUser) and returns UserContext of
-// it with the user; store.ErrNotFound when there is none. Two local
-// queries' worth of reads, not one transaction: a user deleted in between
-// is store.ErrNotFound.
+// it with the user; store.ErrNotFound when there is none (an empty value
+// included). One statement (qLookupContextByName or
+// qLookupContextByExternalID: the index search and the user context in
+// one read snapshot).
 func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.Index, value string) (store.UserContext, error) {
-	id, err := s.FindUser(ctx, tenant, idx, value)
-	if err != nil {
-		return store.UserContext{}, err
+	var q string
+	switch idx {
+	case store.IndexUserName:
+		q, value = qLookupContextByName, mapping.FoldKey(value)
+	case store.IndexExternalID:
+		q = qLookupContextByExternalID
+	default:
+		return store.UserContext{}, fmt.Errorf("sqlitestore: lookup user context: unsupported index %q", idx)
 	}
-	uc, err := s.UserContext(ctx, tenant, []string{id}, true)
+	if value == "" {
+		return store.UserContext{}, store.ErrNotFound
+	}
+	rows, err := s.query(ctx, q, tenant, value)
 	if err != nil {
-		return store.UserContext{}, err
+		return store.UserContext{}, s.fail("lookup user context", err)
+	}
+	uc, err := scanUserContext(rows, true, 1)
+	if err != nil {
+		return store.UserContext{}, s.fail("lookup user context", err)
 	}
 	if len(uc.Users) == 0 {
 		return store.UserContext{}, store.ErrNotFound

@@ -32,6 +32,13 @@ type planCase struct {
 
 const planUsers = 2000
 
+// ucWalks are the user context statements' expected walks: the tenant's
+// configuration rows.
+var ucWalks = map[string]string{
+	"SEARCH role_mappings USING PRIMARY KEY (tenant=?)": "returns all the tenant's role mappings (configuration, not directory data)",
+	"SEARCH role_defaults USING PRIMARY KEY (tenant=?)": "tenant is the whole key: one row",
+}
+
 // planCases is every statement of queries.go (TestPlanCasesComplete
 // checks that none is missing).
 var planCases = []planCase{
@@ -54,7 +61,9 @@ var planCases = []planCase{
 		"SEARCH scim_users USING COVERING INDEX scim_users_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq",
 	}},
 	{name: "qUserGroups", q: qUserGroups, args: []any{"big", `["u7","u8"]`}},
-	{name: "qUserContextGroups", q: qUserContextGroups, args: []any{"big", `["u7","u8","u1999","nope"]`}},
+	{name: "qUserContext", q: qUserContext, args: []any{"big", `["u7","u8","u1999","nope"]`, true}, walks: ucWalks},
+	{name: "qLookupContextByName", q: qLookupContextByName, args: []any{"big", "user-7@example.com"}, walks: ucWalks},
+	{name: "qLookupContextByExternalID", q: qLookupContextByExternalID, args: []any{"big", "ext-7"}, walks: ucWalks},
 	// Groups and memberships.
 	{name: "qUnknownMembers", q: qUnknownMembers, args: []any{`["u7","nope"]`, "big"}},
 	{name: "qAddMembers", q: qAddMembers, args: []any{"big", "g1", `["u7","u8"]`}},

@@ -59,13 +59,44 @@ const (
 		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 		WHERE m.tenant = ? AND m.user_id IN (SELECT value FROM json_each(?))
 		ORDER BY g.seq`
-	// qUserContextGroups is qUserGroups with the group's columns (as
-	// qGetGroups) on each membership row, for UserContext.
-	qUserContextGroups = `SELECT m.user_id, g.id, g.doc, g.okta_id, g.origin, g.created, g.last_modified, g.version
-		FROM memberships m
-		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
-		WHERE m.tenant = ? AND m.user_id IN (SELECT value FROM json_each(?))
-		ORDER BY g.seq`
+)
+
+// The user context (roles.go, lookup.go): one statement, a UNION ALL of
+// row kinds, each row (kind, ord, s1..s5, n1..n3): 0 a user (ord: its
+// position among the ids; id, doc, origin; created, last_modified,
+// version), 1 a membership with its group (ord: the group's seq; user_id,
+// group id, doc, okta_id, origin; created, last_modified, version), 2 a
+// role mapping (grp, role, source; by_name), 3 the default role (role), 4
+// a role assignment (user_id, role, source). One statement is one read
+// snapshot, and one step of the driver instead of five.
+const (
+	ucUser  = `u.id, u.doc, u.origin, NULL, NULL, u.created, u.last_modified, u.version`
+	ucGroup = `SELECT 1, g.seq, m.user_id, g.id, g.doc, g.okta_id, g.origin, g.created, g.last_modified, g.version
+		FROM memberships m JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
+		WHERE m.tenant = ?1 AND m.user_id `
+	ucRoles = `SELECT 4, 0, user_id, role, source, NULL, NULL, NULL, NULL, NULL FROM role_assignments
+		WHERE tenant = ?1 AND user_id `
+	ucTenant = `
+		UNION ALL SELECT 2, 0, grp, role, source, NULL, NULL, by_name, NULL, NULL FROM role_mappings WHERE tenant = ?1
+		UNION ALL SELECT 3, 0, role, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM role_defaults WHERE tenant = ?1
+		ORDER BY 1, 2`
+	ucByName = `(SELECT id FROM scim_users WHERE tenant = ?1 AND user_name_key = ?2)`
+	ucByExt  = `(SELECT id FROM scim_users WHERE tenant = ?1 AND external_id = ?2)`
+
+	// qUserContext: ?1 tenant, ?2 the user ids (JSON), ?3 whether to
+	// return the users.
+	qUserContext = `SELECT 0, j.key, ` + ucUser + `
+		FROM json_each(?2) j CROSS JOIN scim_users u ON u.tenant = ?1 AND u.id = j.value WHERE ?3
+		UNION ALL ` + ucGroup + `IN (SELECT value FROM json_each(?2))
+		UNION ALL ` + ucRoles + `IN (SELECT value FROM json_each(?2))` + ucTenant
+	// qLookupContextByName / qLookupContextByExternalID: ?1 tenant, ?2 the
+	// folded userName / the externalId.
+	qLookupContextByName = `SELECT 0, 0, ` + ucUser + ` FROM scim_users u WHERE u.tenant = ?1 AND u.user_name_key = ?2
+		UNION ALL ` + ucGroup + `= ` + ucByName + `
+		UNION ALL ` + ucRoles + `= ` + ucByName + ucTenant
+	qLookupContextByExternalID = `SELECT 0, 0, ` + ucUser + ` FROM scim_users u WHERE u.tenant = ?1 AND u.external_id = ?2
+		UNION ALL ` + ucGroup + `= ` + ucByExt + `
+		UNION ALL ` + ucRoles + `= ` + ucByExt + ucTenant
 )
 
 // Groups and memberships (groups.go).

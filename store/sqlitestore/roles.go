@@ -152,68 +152,77 @@ func (s *Store) DefaultRole(ctx context.Context, tenant string) (string, bool, e
 }
 
 // UserContext reads (when withUsers) the users among userIDs, their group
-// ids and those groups (one query: memberships joined with their groups by
-// key), the tenant's mappings and default role and the users' assignments
-// (indexed local queries, one per kind).
+// ids and those groups, the tenant's mappings and default role and the
+// users' assignments in one statement (qUserContext: one read snapshot,
+// every part an indexed search).
 func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (store.UserContext, error) {
-	var uc store.UserContext
-	var err error
-	if withUsers {
-		if uc.Users, err = s.GetUsers(ctx, tenant, userIDs); err != nil {
-			return store.UserContext{}, err
-		}
+	rows, err := s.query(ctx, qUserContext, tenant, jsonList(userIDs), withUsers)
+	if err != nil {
+		return store.UserContext{}, s.fail("user context", err)
 	}
-	if uc.MemberOf, uc.Groups, err = s.userGroupsWith(ctx, tenant, userIDs); err != nil {
-		return store.UserContext{}, err
-	}
-	if uc.Mappings, err = s.ListRoleMappings(ctx, tenant); err != nil {
-		return store.UserContext{}, err
-	}
-	if uc.DefaultRole, uc.DefaultSet, err = s.DefaultRole(ctx, tenant); err != nil {
-		return store.UserContext{}, err
-	}
-	if uc.Assigned, err = s.UserRoles(ctx, tenant, userIDs); err != nil {
-		return store.UserContext{}, err
+	uc, err := scanUserContext(rows, withUsers, len(userIDs))
+	if err != nil {
+		return store.UserContext{}, s.fail("user context", err)
 	}
 	return uc, nil
 }
 
-// userGroupsWith returns what UserGroups returns for uids and, by id, the
-// groups it names (as GetGroups), in one query (qUserContextGroups).
-func (s *Store) userGroupsWith(ctx context.Context, tenant string, uids []string) (map[string][]string, map[string]*mapping.Group, error) {
-	memberOf, groups := map[string][]string{}, map[string]*mapping.Group{}
-	if len(uids) == 0 {
-		return memberOf, groups, nil
-	}
-	rows, err := s.query(ctx, qUserContextGroups, tenant, jsonList(uids))
-	if err != nil {
-		return nil, nil, s.fail("user groups", err)
-	}
+// scanUserContext reads the rows of qUserContext or a qLookupContext
+// statement (see queries.go) into a UserContext and closes them; n is the
+// number of ids asked for (Users stays nil when it is 0, as GetUsers).
+func scanUserContext(rows *sql.Rows, withUsers bool, n int) (store.UserContext, error) {
 	defer rows.Close()
+	uc := store.UserContext{MemberOf: map[string][]string{}, Groups: map[string]*mapping.Group{},
+		Mappings: []mapping.RoleMapping{}, Assigned: map[string][]mapping.RoleAssignment{}}
+	if withUsers && n > 0 {
+		uc.Users = make([]*mapping.User, 0, n)
+	}
+	var (
+		kind       int
+		ord        int64
+		s1         string
+		s2, s3, s4 sql.NullString // NULL in some kinds' rows
+		s5         sql.NullString
+		n1, n2, n3 sql.NullInt64
+	)
 	for rows.Next() {
-		var uid string
-		g, _, err := scanGroup(prefixScanner{rows, &uid})
-		if err != nil {
-			return nil, nil, s.fail("user groups", err)
+		if err := rows.Scan(&kind, &ord, &s1, &s2, &s3, &s4, &s5, &n1, &n2, &n3); err != nil {
+			return store.UserContext{}, err
 		}
-		memberOf[uid] = append(memberOf[uid], g.ID)
-		if _, ok := groups[g.ID]; !ok {
-			groups[g.ID] = g
+		switch kind {
+		case 0: // a user: id, doc, origin; created, last_modified, version
+			a, err := decodeAttrs(s2.String)
+			if err != nil {
+				return store.UserContext{}, err
+			}
+			uc.Users = append(uc.Users, &mapping.User{ID: s1, Attrs: a, Origin: s3.String,
+				Created: fromNanos(n1), LastModified: fromNanos(n2), Version: n3.Int64})
+		case 1: // a membership: user_id, group id, doc, okta_id, origin; times, version
+			gid := s2.String
+			uc.MemberOf[s1] = append(uc.MemberOf[s1], gid)
+			if _, ok := uc.Groups[gid]; ok {
+				continue
+			}
+			a, err := decodeAttrs(s3.String)
+			if err != nil {
+				return store.UserContext{}, err
+			}
+			uc.Groups[gid] = &mapping.Group{ID: gid, Attrs: a, OktaID: s4.String, Origin: s5.String,
+				Created: fromNanos(n1), LastModified: fromNanos(n2), Version: n3.Int64}
+		case 2: // a role mapping: grp, role, source; by_name
+			uc.Mappings = append(uc.Mappings, mapping.RoleMapping{Group: s1, Role: s2.String, Source: s3.String, ByName: n1.Int64 != 0})
+		case 3: // the default role
+			uc.DefaultRole, uc.DefaultSet = s1, true
+		case 4: // an assignment: user_id, role, source
+			uc.Assigned[s1] = append(uc.Assigned[s1], mapping.RoleAssignment{Role: s2.String, Source: s3.String})
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, s.fail("user groups", err)
+		return store.UserContext{}, err
 	}
-	return memberOf, groups, nil
-}
-
-// prefixScanner scans a row whose first column goes to first and whose
-// other columns go to the destinations Scan is given.
-type prefixScanner struct {
-	rows  *sql.Rows
-	first any
-}
-
-func (p prefixScanner) Scan(dest ...any) error {
-	return p.rows.Scan(append([]any{p.first}, dest...)...)
+	mapping.SortRoleMappings(uc.Mappings)
+	for _, as := range uc.Assigned {
+		mapping.SortRoleAssignments(as)
+	}
+	return uc, nil
 }

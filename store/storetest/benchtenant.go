@@ -93,6 +93,7 @@ func BenchTenant(b *testing.B, open func(tb testing.TB) store.State, seed Seeder
 			b.Run("GetUser", func(b *testing.B) { t.benchGetUser(b) })
 			b.Run("UserContext", func(b *testing.B) { t.benchUserContext(b) })
 			b.Run("FindUserContext", func(b *testing.B) { t.benchFindUserContext(b) })
+			b.Run("LookupUserContext", func(b *testing.B) { t.benchLookupUserContext(b) })
 			b.Run("ListUsers100", func(b *testing.B) { t.benchListUsers(b, false) })
 			b.Run("ListUsers100Last", func(b *testing.B) { t.benchListUsers(b, true) })
 			b.Run("CreateUser", func(b *testing.B) { t.benchCreateUser(b) })
@@ -186,6 +187,25 @@ func (t *tenantBench) benchFindUserContext(b *testing.B) {
 		uc, err := f.s.UserContext(f.ctx, f.tenant, []string{id}, true)
 		if err != nil || len(uc.Users) != 1 {
 			b.Fatalf("UserContext: %d users, %v", len(uc.Users), err)
+		}
+		i++
+	}
+}
+
+// benchLookupUserContext is benchFindUserContext as the SCIM server reads
+// it: one LookupUserContext.
+func (t *tenantBench) benchLookupUserContext(b *testing.B) {
+	f := t.f
+	names := make([]string, len(t.users))
+	for i, u := range t.users {
+		names[i] = strings.ToUpper(u.UserName())
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		uc, err := f.s.LookupUserContext(f.ctx, f.tenant, store.IndexUserName, names[t.spread(i)])
+		if err != nil || len(uc.Users) != 1 {
+			b.Fatalf("LookupUserContext: %d users, %v", len(uc.Users), err)
 		}
 		i++
 	}
