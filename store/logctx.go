@@ -17,6 +17,10 @@ type Writer struct {
 	// Actor is ActorOktaPush, ActorReconciler or ActorOperator; ID the
 	// token id, run id or operator name; RequestID the SCIM request id.
 	Actor, ID, RequestID string
+	// Claim is what the request says about who is behind it, unverified
+	// (the admin API's X-AxonFlow-Operator header): recorded as
+	// LogEntry.OperatorClaim beside the authenticated ID, never as it.
+	Claim string
 	// UpdateOp names an update that is neither an (de|re)activation nor a
 	// membership-only change (UpdateOperation's fallback): "replace" (SCIM
 	// PUT), "patch" (SCIM PATCH); "" means "update" (the reconciler). A
@@ -63,6 +67,9 @@ func Stamp(ctx context.Context, e LogEntry) LogEntry {
 	}
 	if e.RequestID == "" {
 		e.RequestID = w.RequestID
+	}
+	if e.OperatorClaim == "" {
+		e.OperatorClaim = w.Claim
 	}
 	return e
 }

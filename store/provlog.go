@@ -49,9 +49,14 @@ type LogEntry struct {
 	Time   time.Time `json:"time"`
 	// Actor is ActorOktaPush, ActorReconciler or ActorOperator; ActorID the
 	// token id, run id or operator name.
-	Actor     string `json:"actor"`
-	ActorID   string `json:"actorId,omitempty"`
-	RequestID string `json:"requestId,omitempty"`
+	Actor   string `json:"actor"`
+	ActorID string `json:"actorId,omitempty"`
+	// OperatorClaim is who an operator request said it came from, as it
+	// said it (the admin API's X-AxonFlow-Operator header, up to 64
+	// printable characters): a self-asserted claim kept beside the
+	// authenticated ActorID ("admin-api": the admin token), never as it.
+	OperatorClaim string `json:"operatorClaim,omitempty"`
+	RequestID     string `json:"requestId,omitempty"`
 	// ResourceType is "User" or "Group" (operator actions also use "Token"
 	// and "Tenant"); ResourceID its id; Name its userName or displayName
 	// (the token's name for tokens).

@@ -128,6 +128,9 @@ func actorOf(e store.LogEntry) string {
 	if e.Actor == store.ActorOktaPush && len(id) > 12 {
 		id = id[:12] + "…"
 	}
+	if e.OperatorClaim != "" {
+		id += " (claims " + e.OperatorClaim + ")" // self-asserted: X-AxonFlow-Operator
+	}
 	return e.Actor + " " + id
 }
 

@@ -20,11 +20,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/axonflow/axonflow-sync/internal/auththrottle"
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
@@ -38,6 +40,9 @@ const (
 	CodeConflict     = "conflict"
 	CodeUnavailable  = "store_unavailable"
 	CodeInternal     = "internal"
+	// CodeThrottled: too many failed admin authentications from the
+	// client address (429 with Retry-After).
+	CodeThrottled = "throttled"
 )
 
 // APIError is an admin API error: an HTTP status, a stable code and a
@@ -61,6 +66,10 @@ type Options struct {
 	Token  string
 	Logger zerolog.Logger
 	Now    func() time.Time
+	// AuthFailBurst and AuthFailRefill throttle failed authentications per
+	// client address (internal/auththrottle; its defaults when zero).
+	AuthFailBurst  int
+	AuthFailRefill time.Duration
 }
 
 // API is the admin HTTP API. Register extra routes with Handle before
@@ -72,11 +81,13 @@ type API struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	mux       *http.ServeMux
+	throttle  *auththrottle.Throttle
 }
 
 // New returns the admin API with its tenant, token and role routes.
 func New(o Options) *API {
-	a := &API{st: o.Store, log: o.Logger, now: o.Now, mux: http.NewServeMux(), enabled: o.Token != ""}
+	a := &API{st: o.Store, log: o.Logger, now: o.Now, mux: http.NewServeMux(), enabled: o.Token != "",
+		throttle: auththrottle.New(o.AuthFailBurst, o.AuthFailRefill)}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -111,7 +122,7 @@ func (a *API) Handle(pattern string, h HandlerFunc) {
 		if !a.authorized(w, r) {
 			return
 		}
-		r = r.WithContext(WithOperator(r.Context(), apiOperator(r))) // for the provisioning log
+		r = r.WithContext(withOperatorClaim(r.Context(), apiOperator, operatorClaim(r))) // for the provisioning log
 		status, body, err := h(r)
 		if err != nil {
 			a.fail(w, r, err)
@@ -125,7 +136,10 @@ func (a *API) Handle(pattern string, h HandlerFunc) {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
 // authorized checks the admin bearer token in constant time. SCIM tokens
-// (scim_...) are never accepted here.
+// (scim_...) are never accepted here. The token is checked first, so the
+// right token is never refused; each failure is charged to the client
+// address, and once its budget is spent (auththrottle) a failure is
+// answered 429 throttled with Retry-After instead of 401.
 func (a *API) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if !a.enabled {
 		writeError(w, &APIError{Status: 403, Code: CodeDisabled, Message: "the admin API is disabled: set AXONFLOW_SYNC_ADMIN_TOKEN (adminToken) to enable it"})
@@ -134,6 +148,13 @@ func (a *API) authorized(w http.ResponseWriter, r *http.Request) bool {
 	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	sum := sha256.Sum256([]byte(strings.TrimSpace(cred)))
 	if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], a.tokenHash[:]) != 1 {
+		if wait := a.throttle.Fail(auththrottle.ClientAddr(r), a.now()); wait > 0 {
+			secs := auththrottle.RetryAfterSeconds(wait)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeError(w, &APIError{Status: http.StatusTooManyRequests, Code: CodeThrottled,
+				Message: "too many failed admin authentications from this address; retry in " + strconv.Itoa(secs) + " s"})
+			return false
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="axonflow-sync admin"`)
 		writeError(w, &APIError{Status: 401, Code: CodeUnauthorized, Message: "send Authorization: Bearer <AXONFLOW_SYNC_ADMIN_TOKEN>; SCIM tokens are not accepted here"})
 		return false

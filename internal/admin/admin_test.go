@@ -24,7 +24,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testredis.Main(m)) }
 
-const adminToken = "adm_test_token_0123456789"
+const adminToken = "Vq3xK9pLm2Zt7Rw4Ys8Nb1Hc6Jd0Fg5Qe3Ua9Io2Lk4="
 
 // backends returns a fresh State per backend.
 func backends(t *testing.T) map[string]func(t *testing.T) store.State {
@@ -227,5 +227,44 @@ func TestAdminAPIErrors(t *testing.T) {
 	big := `{"name":"` + strings.Repeat("x", 128<<10) + `"}`
 	if code, m := c.do("POST", "/admin/v1/tenants/acme/tokens", adminToken, big); code != 413 {
 		t.Errorf("oversized body: %d %v, want 413", code, m)
+	}
+}
+
+// TestAdminAuthThrottle: failed admin authentications from one address
+// get 429 throttled with Retry-After once the burst is spent (and no
+// longer 401), while the right token keeps working from that address.
+func TestAdminAuthThrottle(t *testing.T) {
+	st := backends(t)["sqlite"](t)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	srv := httptest.NewServer(admin.New(admin.Options{Store: st, Token: adminToken, Logger: zerolog.Nop(),
+		AuthFailBurst: 5, AuthFailRefill: time.Minute, Now: func() time.Time { return now }}))
+	defer srv.Close()
+	c := client{t, srv.URL}
+	for i := 1; i <= 5; i++ {
+		if code, m := c.do("GET", "/admin/v1/tenants", "guess", ""); code != 401 || errCode(m) != admin.CodeUnauthorized {
+			t.Fatalf("failure %d: %d %v, want 401", i, code, m)
+		}
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/admin/v1/tenants", nil)
+	req.Header.Set("Authorization", "Bearer guess-again")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("after the burst: %d (Retry-After %q), want 429 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if code, m := c.do("GET", "/admin/v1/tenants", "", ""); code != 429 || errCode(m) != admin.CodeThrottled {
+		t.Fatalf("no token after the burst: %d %v", code, m)
+	}
+	for i := 0; i < 3; i++ {
+		if code, m := c.do("GET", "/admin/v1/tenants", adminToken, ""); code != 200 {
+			t.Fatalf("the admin token while the address is throttled: %d %v", code, m)
+		}
+	}
+	now = now.Add(time.Minute)
+	if code, _ := c.do("GET", "/admin/v1/tenants", "guess", ""); code != 401 {
+		t.Fatalf("after the refill interval: %d, want 401", code)
 	}
 }

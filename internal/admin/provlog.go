@@ -373,11 +373,18 @@ func showValue(v any) string {
 
 // WithOperator returns ctx naming the operator of the service functions
 // called with it (recorded as the ActorID of their log entries): the CLI
-// uses "cli:<os user>", the admin API "admin-api" (plus ":<name>" from an
-// X-AxonFlow-Operator header), serve's configured roles "config". It is the
+// uses "cli:<os user>", the admin API "admin-api" (the principal its
+// token authenticates), serve's configured roles "config". It is the
 // store.Writer of the context (actor operator), attached once per edge.
 func WithOperator(ctx context.Context, name string) context.Context {
 	return store.WithWriter(ctx, store.Writer{Actor: store.ActorOperator, ID: name})
+}
+
+// withOperatorClaim is WithOperator with a self-asserted claim (the
+// X-AxonFlow-Operator header) recorded beside the operator as
+// LogEntry.OperatorClaim.
+func withOperatorClaim(ctx context.Context, name, claim string) context.Context {
+	return store.WithWriter(ctx, store.Writer{Actor: store.ActorOperator, ID: name, Claim: claim})
 }
 
 // OperatorOf returns the operator WithOperator put in ctx ("unknown" when
@@ -390,14 +397,20 @@ func OperatorOf(ctx context.Context) string {
 }
 
 // OperatorHeader is the optional admin API request header naming the
-// person or system behind a request, recorded as "admin-api:<name>".
+// person or system behind a request. Anyone with the admin token can say
+// anything in it, so it is recorded as the entry's operatorClaim, beside
+// the authenticated principal "admin-api", never as the principal.
 const OperatorHeader = "X-AxonFlow-Operator"
 
-// apiOperator is the operator of an admin API request.
-func apiOperator(r *http.Request) string {
+// apiOperator is the principal of an authenticated admin API request.
+const apiOperator = "admin-api"
+
+// operatorClaim is the X-AxonFlow-Operator claim of an admin API request:
+// printable characters only, at most 64 ("" when absent).
+func operatorClaim(r *http.Request) string {
 	name := strings.TrimSpace(r.Header.Get(OperatorHeader))
 	if name == "" {
-		return "admin-api"
+		return ""
 	}
 	name = strings.Map(func(c rune) rune {
 		if unicode.IsPrint(c) {
@@ -408,7 +421,7 @@ func apiOperator(r *http.Request) string {
 	if r := []rune(name); len(r) > 64 {
 		name = string(r[:64])
 	}
-	return "admin-api:" + name
+	return name
 }
 
 // recordOperator records an operator action in tenant's log through the
@@ -417,6 +430,9 @@ func apiOperator(r *http.Request) string {
 // action: the change is made.
 func recordOperator(ctx context.Context, st store.State, tenant string, e store.LogEntry) {
 	e.Time, e.Actor, e.ActorID = time.Now(), store.ActorOperator, OperatorOf(ctx)
+	if w, ok := store.WriterOf(ctx); ok {
+		e.OperatorClaim = w.Claim
+	}
 	if e.Status == 0 {
 		e.Status = http.StatusOK
 	}

@@ -211,7 +211,7 @@ func TestLogAPI(t *testing.T) {
 			if tokE["operation"] != "create_token" || tokE["actorId"] != "admin-api" || tokE["resourceId"] != created["id"] || tokE["name"] != "okta-staging" {
 				t.Errorf("token entry: %v", tokE)
 			}
-			if mapE["operation"] != "map_role" || mapE["actorId"] != "admin-api:alice" || mapE["name"] != "Admins "+sfx ||
+			if mapE["operation"] != "map_role" || mapE["actorId"] != "admin-api" || mapE["operatorClaim"] != "alice" || mapE["name"] != "Admins "+sfx ||
 				!strings.Contains(fmt.Sprint(mapE["changes"]), "admin") {
 				t.Errorf("mapping entry: %v", mapE)
 			}

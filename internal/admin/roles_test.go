@@ -244,7 +244,7 @@ func TestRoleRoutesRejectSCIMTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(admin.New(admin.Options{Store: st, Token: adminToken, Logger: zerolog.Nop()}))
+	srv := httptest.NewServer(admin.New(admin.Options{Store: st, Token: adminToken, Logger: zerolog.Nop(), AuthFailBurst: 1000}))
 	defer srv.Close()
 	c := client{t, srv.URL}
 	base := "/admin/v1/tenants/" + f.tenant
