@@ -298,3 +298,24 @@ func TestBrowserRefusals(t *testing.T) {
 		t.Errorf("sign-in page after expiry: %q", got)
 	}
 }
+
+// submitAndWait runs action (a click or key press that submits a form) and
+// waits until a new page has loaded that shows sel: the old page may show
+// sel too, so waiting for sel alone could read the old page.
+func submitAndWait(t *testing.T, ctx context.Context, what string, action chromedp.Action[chromedp.Void], sel string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.__oldPage = true`)); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, what, action)
+	check := `window.__oldPage === undefined && document.readyState === "complete" && document.querySelector(` + "`" + sel + "`" + `) !== null`
+	for range 400 {
+		// Errors are expected while the old page unloads.
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](check)); err == nil && ok {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	t.Fatalf("%s: no new page showing %s\npage text:\n%s", what, sel, body)
+}

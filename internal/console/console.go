@@ -61,6 +61,9 @@ type Options struct {
 	Config *config.Config
 	// Reconciler runs reports and lists runs; nil hides runs.
 	Reconciler *admin.Reconciler
+	// Plans are the reconciler's held plans and its explanation of a user
+	// (issue 13); nil hides them.
+	Plans Plans
 	// RunContext is the context runs started from the console run under
 	// (serve's: SIGTERM stops them); nil: context.Background().
 	RunContext context.Context
@@ -78,6 +81,7 @@ type Console struct {
 	adminToken    string
 	cfg           *config.Config
 	rc            *admin.Reconciler
+	plans         Plans
 	runCtx        context.Context
 	log           zerolog.Logger
 	now           func() time.Time
@@ -97,7 +101,7 @@ type Console struct {
 // at the next sign-in). Errors: the templates do not parse (a build
 // defect).
 func New(ctx context.Context, o Options) (*Console, error) {
-	c := &Console{st: o.Store, adminToken: o.AdminToken, cfg: o.Config, rc: o.Reconciler, runCtx: o.RunContext,
+	c := &Console{st: o.Store, adminToken: o.AdminToken, cfg: o.Config, rc: o.Reconciler, plans: o.Plans, runCtx: o.RunContext,
 		log: o.Logger, now: o.Now, idle: o.Console.SessionIdleTimeout, maxAge: o.Console.SessionMaxAge}
 	if c.now == nil {
 		c.now = time.Now

@@ -458,7 +458,7 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *session) e
 	}
 	d.Log, d.Explanation = lr.Entries, lr.Explanation
 	d.Drift = c.userDrift(r.Context(), tenant, u.UserName())
-	d.Reconcile = c.explainUser(r.Context(), tenant, id)
+	d.Reconcile = c.explainUser(r.Context(), tenant, u.UserName())
 	c.render(w, r, s, http.StatusOK, "user", view{Title: u.UserName(), Tenant: tenant, Section: "users", Data: d})
 	return nil
 }

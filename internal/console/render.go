@@ -57,6 +57,7 @@ var funcs = template.FuncMap{
 		return ks
 	},
 	"index1": func(m map[string]any, k string) any { return m[k] },
+	"action": actionText,
 }
 
 // parseTemplates parses every page with the layout.
