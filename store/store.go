@@ -157,6 +157,8 @@ type State interface {
 	Leases
 	// Runs: the latest reconcile run reports of each tenant.
 	Runs
+	// Plans: reconcile plans held for an operator's decision.
+	Plans
 	// Roles: role mappings, manual/api role assignments and the default
 	// role of each tenant.
 	Roles

@@ -13,8 +13,9 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// undoV6 drops what schema step 6 (provisioning_log_rejected) creates.
-var undoV6 = []string{`DROP TABLE provisioning_log_rejected`}
+// undoV6 drops what schema steps 7 (reconcile_plans) and 6
+// (provisioning_log_rejected) create.
+var undoV6 = []string{`DROP TABLE reconcile_plans`, `DROP TABLE provisioning_log_rejected`}
 
 // undoV5 drops what schema steps 5 (record_counts) and later create, for
 // tests that turn a new file into an older one.

@@ -198,6 +198,18 @@ INSERT INTO provisioning_log_rejected (tenant, n, at, name_key, resource_type, a
 	FROM provisioning_log WHERE status >= 400;
 DELETE FROM provisioning_log WHERE status >= 400;
 `,
+	// 7: held reconcile plans (store.Plans).
+	`
+CREATE TABLE reconcile_plans (
+	tenant     TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	created_at INTEGER NOT NULL,      -- Unix ns UTC
+	version    INTEGER NOT NULL,
+	data       BLOB NOT NULL,         -- the plan's JSON (package sync)
+	PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+CREATE INDEX reconcile_plans_order ON reconcile_plans (tenant, created_at DESC, id DESC);
+`,
 }
 
 // SchemaVersion is the schema version this build creates and understands.

@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"LeaseExpiry", testLeaseExpiry},
 		{"LeaseConcurrentAcquire", testLeaseConcurrentAcquire},
 		{"Runs", testRuns},
+		{"Plans", testPlans},
 		{"RunsConcurrentSave", testRunsConcurrentSave},
 		{"RoleMappings", testRoleMappings},
 		{"RoleAssignments", testRoleAssignments},
