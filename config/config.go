@@ -154,7 +154,33 @@ type ReconcileConfig struct {
 	// MaxChangePercent is the most changes one correcting run may make, as
 	// a percentage (0..100) of the tenant's resources; default 10.
 	MaxChangePercent int `yaml:"maxChangePercent"`
+	// Approval says which corrections wait for an operator's decision:
+	// "guarded" (default: a run whose corrections trip a guard holds them
+	// as a plan), "destructive" (deactivations, group deletions and
+	// membership removals always wait; the rest applies) or "all".
+	Approval string `yaml:"approval"`
+	// PlanTTLText is planTTL as written (a Go duration); PlanTTL the parsed
+	// value: how long a held plan's pending items may be decided (default
+	// 72h).
+	PlanTTLText string        `yaml:"planTTL"`
+	PlanTTL     time.Duration `yaml:"-"`
+	// DeactivationGraceText is deactivationGrace as written;
+	// DeactivationGrace the parsed value: when > 0, every user deactivation
+	// by the reconciler is scheduled this long ahead, and can be cancelled
+	// meanwhile (default 0: at once).
+	DeactivationGraceText string        `yaml:"deactivationGrace"`
+	DeactivationGrace     time.Duration `yaml:"-"`
 }
+
+// Reconcile approval modes (reconcile.approval).
+const (
+	ApprovalGuarded     = "guarded"
+	ApprovalDestructive = "destructive"
+	ApprovalAll         = "all"
+)
+
+// DefaultPlanTTL is reconcile.planTTL's default.
+const DefaultPlanTTL = 72 * time.Hour
 
 // RolesConfig maps Okta groups to AxonFlow roles.
 type RolesConfig struct {

@@ -472,6 +472,9 @@ func TestValidationErrors(t *testing.T) {
 		{name: "oauth scopes empty list", yaml: tenant("    okta: {orgURL: https://acme.okta.com, appID: a, oauth: {clientID: c, privateKeyFile: k, scopes: []}}\n"), key: "tenants.acme.okta.oauth.scopes", msg: "must not be empty"},
 		{name: "oauth scope blank", yaml: tenant("    okta: {orgURL: https://acme.okta.com, appID: a, oauth: {clientID: c, privateKeyFile: k, scopes: [a, '']}}\n"), key: "tenants.acme.okta.oauth.scopes[1]", msg: "must not be empty"},
 		{name: "pushGroups blank", yaml: tenant("    okta: {orgURL: https://acme.okta.com, appID: a, apiToken: t, pushGroups: [' ']}\n"), key: "tenants.acme.okta.pushGroups[0]", msg: "must not be empty"},
+		{name: "approval unknown", yaml: tenant(okta + "    reconcile: {approval: sometimes}\n"), key: "tenants.acme.reconcile.approval", msg: "guarded, destructive, all"},
+		{name: "planTTL bad", yaml: tenant(okta + "    reconcile: {planTTL: 3days}\n"), key: "tenants.acme.reconcile.planTTL", msg: "Go duration"},
+		{name: "grace negative", yaml: tenant(okta + "    reconcile: {deactivationGrace: -1h}\n"), key: "tenants.acme.reconcile.deactivationGrace", msg: "Go duration"},
 		{name: "schedule unparsable", yaml: tenant(okta + "    reconcile: {schedule: 'every hour'}\n"), key: "tenants.acme.reconcile.schedule", msg: "cron spec"},
 		{name: "schedule bad every", yaml: tenant(okta + "    reconcile: {schedule: '@every 1 hour'}\n"), key: "tenants.acme.reconcile.schedule", msg: "cron spec"},
 		{name: "schedule without okta", yaml: tenant("    reconcile: {schedule: '@hourly'}\n"), key: "tenants.acme.reconcile.schedule", msg: "needs an okta block"},
@@ -559,12 +562,14 @@ tenants:
     roles: {}
   delta: {}
 `, map[string]string{"OKTA_API_TOKEN": "00abc"})
-	defaults := ReconcileConfig{Mode: "report", MaxChanges: 50, MaxChangePercent: 10}
+	defaults := ReconcileConfig{Mode: "report", MaxChanges: 50, MaxChangePercent: 10, Approval: "guarded",
+		PlanTTLText: "72h0m0s", PlanTTL: 72 * time.Hour, DeactivationGraceText: "0s"}
 	want := map[string]TenantConfig{
 		"acme": {
 			Okta: &OktaConfig{OrgURL: "https://acme.okta.com", AppID: "0oa123", APIToken: "00abc",
 				PushGroups: []string{"Engineering", "Sales"}},
-			Reconcile: ReconcileConfig{Schedule: "@every 1h", Mode: "correct", MaxChanges: 0, MaxChangePercent: 25},
+			Reconcile: ReconcileConfig{Schedule: "@every 1h", Mode: "correct", MaxChanges: 0, MaxChangePercent: 25,
+				Approval: "guarded", PlanTTLText: "72h0m0s", PlanTTL: 72 * time.Hour, DeactivationGraceText: "0s"},
 			Roles: RolesConfig{Default: "none", Mappings: []RoleMapping{
 				{Group: "AxonFlow Admins", Role: "admin"}, {Group: "Devs", Role: "developer"}}},
 		},

@@ -203,6 +203,15 @@ func withTenantDefaults(t TenantConfig, present map[string]bool, path string) Te
 	if !present[path+".reconcile.maxChangePercent"] {
 		t.Reconcile.MaxChangePercent = 10
 	}
+	if !present[path+".reconcile.approval"] {
+		t.Reconcile.Approval = ApprovalGuarded
+	}
+	if !present[path+".reconcile.planTTL"] {
+		t.Reconcile.PlanTTLText = DefaultPlanTTL.String()
+	}
+	if !present[path+".reconcile.deactivationGrace"] {
+		t.Reconcile.DeactivationGraceText = "0s"
+	}
 	if !present[path+".roles.default"] {
 		t.Roles.Default = "viewer"
 	}

@@ -305,6 +305,18 @@ func validateTenant(id string, t TenantConfig) (TenantConfig, error) {
 	if r.MaxChangePercent < 0 || r.MaxChangePercent > 100 {
 		return fail("reconcile.maxChangePercent", "must be between 0 and 100, got %d", r.MaxChangePercent)
 	}
+	if r.Approval != ApprovalGuarded && r.Approval != ApprovalDestructive && r.Approval != ApprovalAll {
+		return fail("reconcile.approval", "must be one of guarded, destructive, all; got %q", r.Approval)
+	}
+	ttl, err := time.ParseDuration(r.PlanTTLText)
+	if err != nil || ttl < time.Minute {
+		return fail("reconcile.planTTL", "must be a Go duration of at least 1m such as \"72h\"; got %q", r.PlanTTLText)
+	}
+	grace, err := time.ParseDuration(r.DeactivationGraceText)
+	if err != nil || grace < 0 {
+		return fail("reconcile.deactivationGrace", "must be a Go duration >= 0 such as \"24h\"; got %q", r.DeactivationGraceText)
+	}
+	t.Reconcile.PlanTTL, t.Reconcile.DeactivationGrace = ttl, grace
 
 	if t.Roles.Default != RoleNone && !slices.Contains(roles, t.Roles.Default) {
 		return fail("roles.default", "must be one of %s, none; got %q", strings.Join(roles, ", "), t.Roles.Default)

@@ -11,7 +11,8 @@ import (
 // OptionsFromConfig returns the RunOptions of tenant from its validated
 // configuration block (tenants.<id>): okta.{orgURL, appID, apiToken |
 // oauth{clientID, privateKeyFile, keyID, scopes}, allowInsecureHTTP,
-// pushGroups} and reconcile.{mode, maxChanges, maxChangePercent}. Trigger
+// pushGroups} and reconcile.{mode, maxChanges, maxChangePercent, approval,
+// planTTL, deactivationGrace}. Trigger
 // is left empty for the caller. It fails when the tenant has no okta block.
 func OptionsFromConfig(tenant string, tc config.TenantConfig) (RunOptions, error) {
 	if tc.Okta == nil {
@@ -28,6 +29,11 @@ func OptionsFromConfig(tenant string, tc config.TenantConfig) (RunOptions, error
 		cfg.OAuth = oktasource.OAuthConfig{ClientID: o.OAuth.ClientID, PrivateKeyFile: o.OAuth.PrivateKeyFile,
 			KeyID: o.OAuth.KeyID, Scopes: slices.Clone(o.OAuth.Scopes)}
 	}
+	approval, err := ParseApproval(tc.Reconcile.Approval)
+	if err != nil {
+		return RunOptions{}, fmt.Errorf("tenants.%s.reconcile.approval: %w", tenant, err)
+	}
 	return RunOptions{Tenant: tenant, Mode: mode, Okta: cfg, PushGroups: slices.Clone(o.PushGroups),
-		Limits: Limits{MaxChanges: tc.Reconcile.MaxChanges, MaxChangePercent: tc.Reconcile.MaxChangePercent}}, nil
+		Limits:   Limits{MaxChanges: tc.Reconcile.MaxChanges, MaxChangePercent: tc.Reconcile.MaxChangePercent},
+		Approval: approval, PlanTTL: tc.Reconcile.PlanTTL, DeactivationGrace: tc.Reconcile.DeactivationGrace}, nil
 }

@@ -122,7 +122,7 @@ func TestEmptySourceRefuses(t *testing.T) {
 		if !rep.Complete || count(rep, KindUserOrphaned) != 3 || count(rep, KindGroupOrphaned) != 1 {
 			t.Fatalf("report %v", kinds(rep))
 		}
-		if len(rep.Refused) != 1 || rep.Refused[0].Guard != GuardEmptySource || rep.Refused[0].Corrections != 4 {
+		if len(rep.Refused) != 2 || rep.PlanID == "" || rep.Refused[1].Guard != GuardApproval || rep.Refused[0].Guard != GuardEmptySource || rep.Refused[0].Corrections != 4 {
 			t.Fatalf("refused %+v", rep.Refused)
 		}
 		if len(rep.Applied) != 0 || rep.Remaining() != 4 {
@@ -141,7 +141,7 @@ func TestMaxChangesRefusesWholeCorrection(t *testing.T) {
 		e.limits = Limits{MaxChanges: 4, MaxChangePercent: 10}
 		before := e.snapshot()
 		rep := e.run(ModeCorrect)
-		if len(rep.Refused) != 1 || rep.Refused[0].Guard != GuardMaxChanges || len(rep.Applied) != 0 {
+		if len(rep.Refused) != 2 || rep.PlanID == "" || rep.Refused[1].Guard != GuardApproval || rep.Refused[0].Guard != GuardMaxChanges || len(rep.Applied) != 0 {
 			t.Fatalf("refused %+v applied %+v", rep.Refused, rep.Applied)
 		}
 		if !strings.Contains(rep.Refused[0].Reason, "5 corrections planned, more than maxChanges 4") {
@@ -172,7 +172,7 @@ func TestMaxChangePercentRefusesWholeCorrection(t *testing.T) {
 		e.limits = Limits{MaxChanges: 50, MaxChangePercent: 10}
 		before := e.snapshot()
 		rep := e.run(ModeCorrect)
-		if len(rep.Refused) != 1 || rep.Refused[0].Guard != GuardMaxChangePercent || len(rep.Applied) != 0 {
+		if len(rep.Refused) != 2 || rep.PlanID == "" || rep.Refused[1].Guard != GuardApproval || rep.Refused[0].Guard != GuardMaxChangePercent || len(rep.Applied) != 0 {
 			t.Fatalf("refused %+v applied %+v", rep.Refused, rep.Applied)
 		}
 		if !strings.Contains(rep.Refused[0].Reason, "3 user deactivations of 20 users (15.0 %)") {

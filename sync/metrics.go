@@ -14,6 +14,9 @@ import (
 //	axonflow_okta_api_calls_total{tenant}                  counter: Okta HTTP requests (retries included)
 //	axonflow_okta_rate_limited_total{tenant}               counter: Okta 429 responses
 //	axonflow_reconcile_last_success_timestamp_seconds{tenant}    gauge: Unix time a run last finished with result ok
+//	axonflow_reconcile_plan_items_pending{tenant}          gauge: plan items waiting for a decision (not expired)
+//	axonflow_reconcile_plan_decisions_total{tenant,outcome}      counter: plan item outcomes (approved, rejected, cancelled, applied, stale, failed)
+//	axonflow_reconcile_corrections_deferred_total{tenant}  counter: destructive corrections deferred (stale snapshot)
 //
 // A nil *Metrics is valid and records nothing.
 type Metrics struct {
@@ -25,6 +28,9 @@ type Metrics struct {
 	oktaCalls   *prometheus.CounterVec
 	okta429     *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
+	pending     *prometheus.GaugeVec
+	decisions   *prometheus.CounterVec
+	deferred    *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg (e.g.
@@ -50,8 +56,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "HTTP 429 responses from Okta to reconcile runs."}, []string{"tenant"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "reconcile_last_success_timestamp_seconds",
 			Help: "Unix time at which a reconcile run of the tenant last finished with result ok."}, []string{"tenant"}),
+		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "reconcile_plan_items_pending",
+			Help: "Held reconcile plan items waiting for a decision (plans not expired)."}, []string{"tenant"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reconcile_plan_decisions_total",
+			Help: "Held plan item outcomes: approved, rejected, cancelled (operators); applied, stale, failed (runs)."}, []string{"tenant", "outcome"}),
+		deferred: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reconcile_corrections_deferred_total",
+			Help: "Destructive corrections not applied because their objects changed after the run's Okta read began."}, []string{"tenant"}),
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.duration, m.drift, m.applied, m.refused, m.oktaCalls, m.okta429, m.lastSuccess} {
+	for _, c := range []prometheus.Collector{m.runs, m.duration, m.drift, m.applied, m.refused, m.oktaCalls, m.okta429, m.lastSuccess,
+		m.pending, m.decisions, m.deferred} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -88,6 +101,9 @@ func (m *Metrics) observe(rep *Report, result string) {
 			m.applied.WithLabelValues(t, string(a.Action)).Inc()
 		}
 	}
+	if n := len(rep.Deferred); n > 0 {
+		m.deferred.WithLabelValues(t).Add(float64(n))
+	}
 	if rep.Mode == ModeCorrect {
 		for _, f := range rep.Refused {
 			m.refused.WithLabelValues(t, f.Guard).Add(float64(f.Corrections))
@@ -96,4 +112,32 @@ func (m *Metrics) observe(rep *Report, result string) {
 	if result == resultOK {
 		m.lastSuccess.WithLabelValues(t).Set(float64(rep.FinishedAt.Unix()))
 	}
+}
+
+// observeDecisions counts the operator decisions on items of p.
+func (m *Metrics) observeDecisions(tenant string, p *HeldPlan, ids []string) {
+	if m == nil {
+		return
+	}
+	for _, id := range ids {
+		if it := p.Item(id); it != nil {
+			m.decisions.WithLabelValues(tenant, it.Status).Inc()
+		}
+	}
+}
+
+// observeItem counts one item outcome settled by a run.
+func (m *Metrics) observeItem(tenant, outcome string) {
+	if m == nil {
+		return
+	}
+	m.decisions.WithLabelValues(tenant, outcome).Inc()
+}
+
+// setPending sets the tenant's pending item gauge.
+func (m *Metrics) setPending(tenant string, n int) {
+	if m == nil {
+		return
+	}
+	m.pending.WithLabelValues(tenant).Set(float64(n))
 }

@@ -80,6 +80,10 @@ type Report struct {
 	// objects changed in AxonFlow after the run's Okta read began (see
 	// Mark); the next run decides them.
 	Deferred []Deferred `json:"deferred"`
+	// PlanID names the held plan this run created (corrections held for
+	// approval, deactivations scheduled), or else the newest plan whose
+	// items hold corrections of this run; absent when none.
+	PlanID string `json:"planId,omitempty"`
 
 	// remaining counts the drift entries this run did not correct (see
 	// Remaining); not part of the JSON.
@@ -199,6 +203,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 			}
 			p("%s\t%s\t%s\t%s\t%s\n", d.Action, cell(name), cell(d.AxonflowID), cell(d.Member), d.Reason)
 		}
+	}
+	if r.PlanID != "" {
+		p("\nPLAN %s: corrections wait for a decision (axonflow-sync reconcile plan --tenant %s %s)\n", r.PlanID, r.Tenant, r.PlanID)
 	}
 	if len(r.Refused) > 0 {
 		p("\nREFUSED\n")

@@ -99,6 +99,19 @@ type RunOptions struct {
 	// Limits bound a correcting run (see Limits; the zero value refuses
 	// every correction).
 	Limits Limits
+	// Approval says which corrections wait for an operator (default
+	// ApprovalGuarded).
+	Approval Approval
+	// PlanTTL is how long a held plan's pending items can be decided
+	// (default DefaultPlanTTL).
+	PlanTTL time.Duration
+	// DeactivationGrace, when > 0, schedules every user deactivation this
+	// long ahead instead of applying it (an item with status scheduled).
+	DeactivationGrace time.Duration
+
+	// approvalOnly: the run Decide starts; it applies approved and due
+	// scheduled items only and holds nothing new.
+	approvalOnly bool
 }
 
 // Run is a started reconciliation; Wait returns its outcome.
@@ -300,7 +313,11 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 	// for the next run.
 	rep.Deferred = append(rep.Deferred, DeferStale(plan, actual, mark)...)
 	refusals := CheckGuards(plan, desired, actual, o.Limits)
-	rep.Refused = append(rep.Refused, refusals...)
+	if o.Mode == ModeReport {
+		// What a correcting run would refuse (and hold as a plan); a
+		// correcting run checks the guards on what is not held already.
+		rep.Refused = append(rep.Refused, refusals...)
+	}
 	if nm := notManagedRefusal(plan, actual); nm != nil {
 		rep.Refused = append(rep.Refused, *nm)
 	}
@@ -309,51 +326,68 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 		Int("drift", len(rep.Drift)).Int("corrections", len(plan.Corrections)).Int("refusals", len(refusals)).
 		Msg("reconcile compared")
 
-	// 5. Apply.
+	// 5. Decide what applies now, what waits for approval or its grace, and
+	// apply it.
 	fixed := make([]bool, len(rep.Drift))
-	if o.Mode == ModeCorrect && len(refusals) > 0 {
-		result = resultRefused
-	}
-	if o.Mode == ModeCorrect && len(refusals) == 0 && len(plan.Corrections) > 0 {
-		if r.o.beforeApply != nil {
-			r.o.beforeApply(runID)
-		}
-		// Every correction is recorded in the provisioning log (actor
-		// reconciler, this run's id) by the store it is written to, with
-		// the change (RunnerOptions.Store).
-		ap := &Applier{Store: r.o.Store, Tenant: o.Tenant, Check: keeper.check, Now: r.o.Now, Mark: mark}
-		applied, stopErr := ap.Apply(store.WithWriter(ctx, store.Writer{Actor: store.ActorReconciler, ID: runID}), plan.Corrections)
-		failed := 0
-		for i, a := range applied {
-			if a.Result == ResultDeferred {
-				rep.Deferred = append(rep.Deferred, deferredOf(plan.Corrections[i], a.Error))
-				continue
-			}
-			rep.Applied = append(rep.Applied, a)
-			if a.Result != ResultOK {
-				failed++
-				continue
-			}
-			for _, di := range plan.Corrections[i].drift {
-				fixed[di] = true
-			}
-		}
-		if failed > 0 {
+	if o.Mode == ModeCorrect {
+		var sel *selection
+		sel, runErr = r.selectCorrections(ctx, o, runID, plan, desired, actual, m, rep)
+		if runErr != nil {
 			result = resultFailed
+			return r.finish(ctx, rep, keeper, log, runErr)
 		}
-		if stopErr != nil {
-			left := len(plan.Corrections) - len(applied)
-			guard, reason := GuardLeaseLost, "the run lost its lease"
-			result = resultLeaseLost
-			if keeper.Lost() == nil {
-				guard, reason, result = "stopped", "the run was stopped", resultFailed
+		if sel.tripped {
+			result = resultRefused
+		}
+		if len(sel.corrections) > 0 {
+			if r.o.beforeApply != nil {
+				r.o.beforeApply(runID)
 			}
-			rep.Refused = append(rep.Refused, Refusal{Guard: guard, Corrections: left,
-				Reason: fmt.Sprintf("%s (%v) before applying %d of %d corrections; a later run picks them up",
-					reason, stopErr, left, len(plan.Corrections))})
-			runErr = stopErr
+			// Every correction is recorded in the provisioning log (actor
+			// reconciler, this run's id) by the store it is written to, with
+			// the change (RunnerOptions.Store).
+			ap := &Applier{Store: r.o.Store, Tenant: o.Tenant, Check: keeper.check, Now: r.o.Now, Mark: mark}
+			applied, stopErr := ap.Apply(store.WithWriter(ctx, store.Writer{Actor: store.ActorReconciler, ID: runID}), sel.corrections)
+			failed := 0
+			for i, a := range applied {
+				sel.settle(i, a, runID, r.o.Now().UTC())
+				if a.Result == ResultDeferred {
+					rep.Deferred = append(rep.Deferred, deferredOf(sel.corrections[i], a.Error))
+					continue
+				}
+				rep.Applied = append(rep.Applied, a)
+				if a.Result != ResultOK {
+					failed++
+					continue
+				}
+				for _, di := range sel.corrections[i].drift {
+					fixed[di] = true
+				}
+			}
+			if failed > 0 {
+				result = resultFailed
+			}
+			if stopErr != nil {
+				left := len(sel.corrections) - len(applied)
+				guard, reason := GuardLeaseLost, "the run lost its lease"
+				result = resultLeaseLost
+				if keeper.Lost() == nil {
+					guard, reason, result = "stopped", "the run was stopped", resultFailed
+				}
+				rep.Refused = append(rep.Refused, Refusal{Guard: guard, Corrections: left,
+					Reason: fmt.Sprintf("%s (%v) before applying %d of %d corrections; a later run picks them up",
+						reason, stopErr, left, len(sel.corrections))})
+				runErr = stopErr
+			}
+			log.Info().Int("applied", len(applied)-failed).Int("failed", failed).Msg("reconcile corrections applied")
 		}
-		log.Info().Int("applied", len(applied)-failed).Int("failed", failed).Msg("reconcile corrections applied")
+		if err := r.savePlans(ctx, o.Tenant, sel); err != nil {
+			log.Error().Err(err).Msg("storing the reconcile plans failed")
+			result = resultFailed
+			if runErr == nil {
+				runErr = fmt.Errorf("sync: storing plans of run %s: %w", runID, err)
+			}
+		}
 	}
 	rep.remainingSet = true
 	for _, f := range fixed {

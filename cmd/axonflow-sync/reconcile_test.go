@@ -114,7 +114,9 @@ func TestReconcileCLI(t *testing.T) {
 			if code != exitDrift || !strings.Contains(stderr, "max_changes") {
 				t.Fatalf("refused correct: exit %d, stderr %s", code, stderr)
 			}
-			if r := decodeReport(t, out); len(r.Applied) != 0 || len(r.Refused) != 1 || r.Refused[0].Guard != "max_changes" {
+			// (guarded approval: the corrections are held as a plan too)
+			if r := decodeReport(t, out); len(r.Applied) != 0 || len(r.Refused) != 2 || r.Refused[0].Guard != "max_changes" ||
+				r.Refused[1].Guard != "approval" {
 				t.Fatalf("refused correct report %+v", r)
 			}
 
