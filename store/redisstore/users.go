@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -66,12 +65,10 @@ func decodeUser(id string, v []any) (*mapping.User, error) {
 }
 
 // decodeAttrs decodes a stored attribute document, keeping numbers as
-// json.Number.
+// json.Number (mapping.DecodeAttrsJSON).
 func decodeAttrs(doc string) (mapping.Attrs, error) {
-	d := json.NewDecoder(strings.NewReader(doc))
-	d.UseNumber()
-	var a mapping.Attrs
-	if err := d.Decode(&a); err != nil {
+	a, err := mapping.DecodeAttrsJSON(doc)
+	if err != nil {
 		return nil, fmt.Errorf("decode attrs: %w", err)
 	}
 	return a, nil

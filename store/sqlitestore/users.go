@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
@@ -25,12 +24,11 @@ func encodeAttrs(a mapping.Attrs) (string, error) {
 	return string(b), nil
 }
 
-// decodeAttrs decodes a stored document, keeping numbers as json.Number.
+// decodeAttrs decodes a stored document, keeping numbers as json.Number
+// (mapping.DecodeAttrsJSON).
 func decodeAttrs(doc string) (mapping.Attrs, error) {
-	d := json.NewDecoder(strings.NewReader(doc))
-	d.UseNumber()
-	var a mapping.Attrs
-	if err := d.Decode(&a); err != nil {
+	a, err := mapping.DecodeAttrsJSON(doc)
+	if err != nil {
 		return nil, fmt.Errorf("decode stored attributes: %w", err)
 	}
 	return a, nil

@@ -1,0 +1,356 @@
+package mapping
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// DecodeAttrsJSON decodes a stored attribute document (a JSON object, as
+// the stores write it with encoding/json) into Attrs: objects as
+// map[string]any, arrays as []any, numbers as json.Number (their text),
+// strings, bools and nil. The result is what encoding/json's Decoder with
+// UseNumber gives for doc when doc is one valid JSON value with nothing but
+// white space after it: the last of duplicate keys wins, invalid UTF-8 and
+// unpaired surrogate escapes become U+FFFD, "null" gives nil Attrs. Any
+// other document (invalid JSON, trailing data, a top-level value that is
+// not an object, nesting deeper than 10,000) is decoded by encoding/json
+// instead, so errors are its errors (wrapped by the caller). It exists
+// because the stores decode one document per user and group they read,
+// and encoding/json's reflection was the largest part of a GET's own CPU
+// time after the network; the fuzz test FuzzDecodeAttrsJSON checks it
+// against encoding/json.
+func DecodeAttrsJSON(doc string) (Attrs, error) {
+	d := attrsDecoder{s: doc}
+	d.space()
+	if strings.HasPrefix(d.s[d.i:], "null") {
+		d.i += 4
+		if d.space(); d.i == len(d.s) {
+			return nil, nil
+		}
+		return decodeAttrsStd(doc)
+	}
+	if d.i < len(d.s) && d.s[d.i] == '{' {
+		if m, ok := d.object(0); ok {
+			if d.space(); d.i == len(d.s) {
+				return Attrs(m), nil
+			}
+		}
+	}
+	return decodeAttrsStd(doc)
+}
+
+// decodeAttrsStd is DecodeAttrsJSON by encoding/json, with its errors.
+func decodeAttrsStd(doc string) (Attrs, error) {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var a Attrs
+	if err := dec.Decode(&a); err != nil {
+		return nil, err
+	}
+	if strings.TrimLeft(doc[dec.InputOffset():], " \t\n\r") != "" {
+		return nil, errors.New("data after the JSON object")
+	}
+	return a, nil
+}
+
+// maxAttrsDepth is encoding/json's nesting limit.
+const maxAttrsDepth = 10000
+
+// attrsDecoder is a JSON reader over s from i; every method returns ok
+// false on anything it does not accept (the caller falls back then).
+type attrsDecoder struct {
+	s string
+	i int
+}
+
+func (d *attrsDecoder) space() {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// object reads an object; d.s[d.i] is '{'.
+func (d *attrsDecoder) object(depth int) (map[string]any, bool) {
+	if depth >= maxAttrsDepth {
+		return nil, false
+	}
+	d.i++
+	m := make(map[string]any)
+	d.space()
+	if d.i < len(d.s) && d.s[d.i] == '}' {
+		d.i++
+		return m, true
+	}
+	for {
+		if d.i >= len(d.s) || d.s[d.i] != '"' {
+			return nil, false
+		}
+		k, ok := d.str()
+		if !ok {
+			return nil, false
+		}
+		d.space()
+		if d.i >= len(d.s) || d.s[d.i] != ':' {
+			return nil, false
+		}
+		d.i++
+		d.space()
+		v, ok := d.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		m[k] = v
+		d.space()
+		if d.i >= len(d.s) {
+			return nil, false
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+			d.space()
+		case '}':
+			d.i++
+			return m, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// array reads an array; d.s[d.i] is '['.
+func (d *attrsDecoder) array(depth int) ([]any, bool) {
+	if depth >= maxAttrsDepth {
+		return nil, false
+	}
+	d.i++
+	a := []any{}
+	d.space()
+	if d.i < len(d.s) && d.s[d.i] == ']' {
+		d.i++
+		return a, true
+	}
+	for {
+		v, ok := d.value(depth + 1)
+		if !ok {
+			return nil, false
+		}
+		a = append(a, v)
+		d.space()
+		if d.i >= len(d.s) {
+			return nil, false
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+			d.space()
+		case ']':
+			d.i++
+			return a, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// value reads any value at d.i (no leading space).
+func (d *attrsDecoder) value(depth int) (any, bool) {
+	if d.i >= len(d.s) {
+		return nil, false
+	}
+	switch c := d.s[d.i]; {
+	case c == '"':
+		return d.str()
+	case c == '{':
+		return d.object(depth)
+	case c == '[':
+		return d.array(depth)
+	case c == 't':
+		return true, d.lit("true")
+	case c == 'f':
+		return false, d.lit("false")
+	case c == 'n':
+		return nil, d.lit("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	}
+	return nil, false
+}
+
+func (d *attrsDecoder) lit(l string) bool {
+	if !strings.HasPrefix(d.s[d.i:], l) {
+		return false
+	}
+	d.i += len(l)
+	return true
+}
+
+// number reads a number by JSON's grammar and returns its text.
+func (d *attrsDecoder) number() (json.Number, bool) {
+	s, start := d.s, d.i
+	i := d.i
+	if s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return "", false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return "", false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return "", false
+		}
+	}
+	d.i = i
+	return json.Number(s[start:i]), true
+}
+
+// str reads a string; d.s[d.i] is '"'. Without escapes or invalid UTF-8
+// it is a substring of the document (no copy).
+func (d *attrsDecoder) str() (string, bool) {
+	s := d.s
+	start := d.i + 1
+	for i := start; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"':
+			d.i = i + 1
+			return s[start:i], true
+		case c == '\\':
+			return d.strSlow(start)
+		case c < 0x20:
+			return "", false
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				return d.strSlow(start)
+			}
+			i += n
+		}
+	}
+	return "", false
+}
+
+// strSlow reads the string that starts at start (after its quote),
+// decoding escapes and replacing invalid UTF-8 as encoding/json does.
+func (d *attrsDecoder) strSlow(start int) (string, bool) {
+	s := d.s
+	var b strings.Builder
+	for i := start; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"':
+			d.i = i + 1
+			return b.String(), true
+		case c < 0x20:
+			return "", false
+		case c == '\\':
+			if i+1 >= len(s) {
+				return "", false
+			}
+			switch e := s[i+1]; e {
+			case '"', '\\', '/':
+				b.WriteByte(e)
+				i += 2
+			case 'b':
+				b.WriteByte('\b')
+				i += 2
+			case 'f':
+				b.WriteByte('\f')
+				i += 2
+			case 'n':
+				b.WriteByte('\n')
+				i += 2
+			case 'r':
+				b.WriteByte('\r')
+				i += 2
+			case 't':
+				b.WriteByte('\t')
+				i += 2
+			case 'u':
+				r, ok := hex4(s, i+2)
+				if !ok {
+					return "", false
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r = utf8.RuneError
+					if r2, ok := hex4(s, i+2); ok && i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
+						if dec := utf16.DecodeRune(rune(hexOr(s, i-4)), r2); dec != utf8.RuneError {
+							r = dec
+							i += 6
+						}
+					}
+				}
+				b.WriteRune(r)
+			default:
+				return "", false
+			}
+		case c < utf8.RuneSelf:
+			b.WriteByte(c)
+			i++
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			b.WriteRune(r) // U+FFFD for an invalid byte, as encoding/json
+			i += n
+		}
+	}
+	return "", false
+}
+
+// hex4 parses the 4 hex digits at s[i:].
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(s[i : i+4]) {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// hexOr is hex4 for digits already checked.
+func hexOr(s string, i int) rune {
+	r, _ := hex4(s, i)
+	return r
+}

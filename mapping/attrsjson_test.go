@@ -1,0 +1,114 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// stdAttrs is the oracle: encoding/json's Decoder with UseNumber, for one
+// valid JSON value; ok is false for invalid JSON or a top-level value
+// other than an object or null.
+func stdAttrs(doc string) (any, bool) {
+	if !json.Valid([]byte(doc)) {
+		return nil, false
+	}
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
+	}
+	switch v.(type) {
+	case map[string]any, nil:
+		return v, true
+	}
+	return nil, false
+}
+
+func checkDecodeAttrs(t *testing.T, doc string) {
+	t.Helper()
+	got, err := DecodeAttrsJSON(doc)
+	want, ok := stdAttrs(doc)
+	if !ok {
+		if err == nil {
+			t.Fatalf("DecodeAttrsJSON(%q) = %#v; want an error (encoding/json refuses it)", doc, got)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("DecodeAttrsJSON(%q): %v; encoding/json gives %#v", doc, err, want)
+	}
+	var g any
+	if got != nil {
+		g = map[string]any(got)
+	}
+	if !reflect.DeepEqual(g, want) {
+		t.Fatalf("DecodeAttrsJSON(%q) = %#v; encoding/json gives %#v", doc, g, want)
+	}
+}
+
+var attrsJSONSeeds = []string{
+	`{}`, `null`, ` { } `, `{"a":1}`, `{"a":-0.5e+10,"b":[1,2,{"c":null}],"d":true,"e":false}`,
+	`{"userName":"ada@example.com","name":{"givenName":"Ada","familyName":"Lovelace"},"emails":[{"value":"ada@example.com","primary":true,"type":"work"}],"active":true}`,
+	`{"a":"\u00e9\n\t\"\\\/\b\f\r"}`, `{"a":"\ud83d\ude00"}`, `{"a":"\ud83d"}`, `{"a":"\ud83dx"}`, `{"a":"\ude00\ud83d"}`,
+	"{\"a\":\"\xff\"}", "{\"\xc3\":1}", `{"a":1,"a":2}`, `{"a":{"x":1},"a":{"y":2}}`, `{"é":"ü"}`,
+	`[]`, `"x"`, `1`, `{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":1}x`, `{"a":1} `, `{"a" 1}`, `{"a":1,}`, `[1,]`,
+	`{"a":"\u12"}`, `{"a":"\x"}`, "{\"a\":\"\n\"}", `{"a":[]}`, `{"a":[[]]}`, `nul`, `null x`, `{"a":tru}`,
+	`{"a":1e}`, `{"a":1E-2}`, `{"a":-0}`, `{"a":0.0001}`, "{\"a\":\"\u2028\"}",
+}
+
+func TestDecodeAttrsJSON(t *testing.T) {
+	for _, doc := range attrsJSONSeeds {
+		checkDecodeAttrs(t, doc)
+	}
+	deep := strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001)
+	if _, err := DecodeAttrsJSON(deep); err == nil {
+		t.Error("nesting deeper than encoding/json's limit decoded")
+	}
+	checkDecodeAttrs(t, strings.Repeat(`{"a":`, 500)+"1"+strings.Repeat("}", 500))
+}
+
+// FuzzDecodeAttrsJSON checks DecodeAttrsJSON against encoding/json.
+func FuzzDecodeAttrsJSON(f *testing.F) {
+	for _, doc := range attrsJSONSeeds {
+		f.Add(doc)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		checkDecodeAttrs(t, doc)
+	})
+}
+
+// BenchmarkDecodeAttrsJSON decodes a stored full user document, by
+// DecodeAttrsJSON and by encoding/json (the /std sub-benchmark).
+func BenchmarkDecodeAttrsJSON(b *testing.B) {
+	doc, err := json.Marshal(Attrs{"userName": "ada.lovelace@example.com", "active": true, "displayName": "Ada Lovelace", "locale": "en-US",
+		"name":       map[string]any{"givenName": "Ada", "familyName": "Lovelace", "formatted": "Ada Lovelace"},
+		"emails":     []any{map[string]any{"value": "ada.lovelace@example.com", "type": "work", "primary": true}},
+		"externalId": "00u1abcdefghijklmnop", "title": "Analyst", "userType": "Employee",
+		SchemaEnterpriseUser: map[string]any{"department": "Engineering", "employeeNumber": json.Number("1815")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := DecodeAttrsJSON(string(doc)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("std", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			dec := json.NewDecoder(bytes.NewReader(doc))
+			dec.UseNumber()
+			var a Attrs
+			if err := dec.Decode(&a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
