@@ -23,6 +23,12 @@ type Config struct {
 	// whose X-Forwarded-Proto and X-Forwarded-Host the SCIM API honours;
 	// nil: none (the headers are ignored).
 	TrustedProxies []netip.Prefix
+	// MetricsListen is the host:port of a listener serving only /metrics;
+	// "" serves /metrics on the admin listener.
+	MetricsListen string
+	// MetricsToken, if set, is the bearer token /metrics requires (at
+	// least 32 random bytes, like AdminToken).
+	MetricsToken string
 	// RedisURL is a redis:// or rediss:// URL; "" selects the embedded
 	// SQLite store under DataDir.
 	RedisURL string

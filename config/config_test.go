@@ -142,8 +142,12 @@ func TestPrecedence(t *testing.T) {
 			"1s", "3s", "500ms", func(c *Config) string { return c.RedisTimeout.String() }, nil},
 		{"dataDir", "AXONFLOW_SYNC_DATA_DIR", "data-dir", "dataDir: /file\n",
 			"/file", "/env", "/flag", func(c *Config) string { return c.DataDir }, nil},
-		{"adminToken", "AXONFLOW_SYNC_ADMIN_TOKEN", "admin-token", "adminToken: file-token\n",
-			"file-token", "env-token", "flag-token", func(c *Config) string { return c.AdminToken }, nil},
+		{"adminToken", "AXONFLOW_SYNC_ADMIN_TOKEN", "admin-token", "adminToken: Tf1-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd\n",
+			"Tf1-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd", "Te2-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd", "Tg3-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd", func(c *Config) string { return c.AdminToken }, nil},
+		{"metricsToken", "AXONFLOW_SYNC_METRICS_TOKEN", "metrics-token", "metricsToken: Mf1-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd\n",
+			"Mf1-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd", "Me2-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd", "Tg3-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdx", func(c *Config) string { return c.MetricsToken }, nil},
+		{"metricsListen", "AXONFLOW_SYNC_METRICS_LISTEN", "metrics-listen", "metricsListen: 10.0.0.1:9\n",
+			"10.0.0.1:9", ":9102", "127.0.0.1:9103", func(c *Config) string { return c.MetricsListen }, nil},
 		{"log.level", "AXONFLOW_SYNC_LOG_LEVEL", "log-level", "log: {level: debug}\n",
 			"debug", "warn", "error", func(c *Config) string { return c.Log.Level }, nil},
 		{"log.format", "AXONFLOW_SYNC_LOG_FORMAT", "log-format", "log: {format: console}\n",
@@ -208,6 +212,9 @@ func TestPrecedence(t *testing.T) {
 				{"flag > default", "", nil, []string{"--" + r.flag, r.flag2}, r.flag2, "flag --" + r.flag},
 				{"explicit flag equal to default wins", r.yaml, map[string]string{r.env: r.envV}, []string{"--" + r.flag + "=" + def}, def, "flag --" + r.flag},
 			} {
+				if secretKeys[r.key] && strings.Contains(tc.name, "flag") {
+					continue // refused as flags: TestSecretFlagsRefused
+				}
 				t.Run(tc.name, func(t *testing.T) {
 					if d, err := time.ParseDuration(tc.want); err == nil {
 						tc.want = d.String() // "1m0s", not "1m"
@@ -279,7 +286,7 @@ func TestLoadNilFlagsAndGetenv(t *testing.T) {
 }
 
 func TestExpansion(t *testing.T) {
-	env := map[string]string{"TOKEN": "s3cret", "A": "x", "GROUP": "Eng", "HOST": "acme"}
+	env := map[string]string{"TOKEN": "s3cretAbCdEfGhIjKlMnOpQrStUvWxYz0123456789xy", "A": "x", "GROUP": "Eng", "HOST": "acme"}
 	c := mustLoad(t, `
 adminToken: ${TOKEN}
 dataDir: "/d/${A}/$A/$${A}/${A}${A}"
@@ -291,21 +298,21 @@ tenants:
       apiToken: ${TOKEN}
       pushGroups: ["${GROUP}", "$GROUP"]
 `, env)
-	if c.AdminToken != "s3cret" {
+	if c.AdminToken != "s3cretAbCdEfGhIjKlMnOpQrStUvWxYz0123456789xy" {
 		t.Errorf("adminToken = %q", c.AdminToken)
 	}
 	if want := "/d/x/$A/${A}/xx"; c.DataDir != want {
 		t.Errorf("dataDir = %q, want %q", c.DataDir, want)
 	}
 	o := c.Tenants["acme"].Okta
-	if o.OrgURL != "https://acme.okta.com" || o.AppID != "0oax" || o.APIToken != "s3cret" ||
+	if o.OrgURL != "https://acme.okta.com" || o.AppID != "0oax" || o.APIToken != "s3cretAbCdEfGhIjKlMnOpQrStUvWxYz0123456789xy" ||
 		!reflect.DeepEqual(o.PushGroups, []string{"Eng", "$GROUP"}) {
 		t.Errorf("okta = %#v", *o)
 	}
 
 	// Environment and flag values are taken literally.
-	c = mustLoad(t, "", map[string]string{"AXONFLOW_SYNC_ADMIN_TOKEN": "${TOKEN}"}, "--data-dir=${A}")
-	if c.AdminToken != "${TOKEN}" || c.DataDir != "${A}" {
+	c = mustLoad(t, "", map[string]string{"AXONFLOW_SYNC_ADMIN_TOKEN": "${TOKEN}AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"}, "--data-dir=${A}")
+	if c.AdminToken != "${TOKEN}AbCdEfGhIjKlMnOpQrStUvWxYz0123456789" || c.DataDir != "${A}" {
 		t.Errorf("env/flag values expanded: %q %q", c.AdminToken, c.DataDir)
 	}
 
@@ -622,7 +629,7 @@ tenants:
 
 func TestSecretsRedacted(t *testing.T) {
 	c := mustLoad(t, `
-adminToken: admin-SECRET-1
+adminToken: admin-SECRET-1-AbCdEfGhIjKlMnOpQrStUvWxYz012345
 redis: {url: 'redis://user:redis-SECRET-2@localhost:6379/0'}
 tenants:
   acme:
@@ -630,7 +637,7 @@ tenants:
   beta:
     okta: {orgURL: https://beta.okta.com, appID: app, oauth: {clientID: cid, privateKeyFile: k.pem}}
 `, nil)
-	if c.AdminToken != "admin-SECRET-1" || c.Tenants["acme"].Okta.APIToken != "okta-SECRET-3" {
+	if c.AdminToken != "admin-SECRET-1-AbCdEfGhIjKlMnOpQrStUvWxYz012345" || c.Tenants["acme"].Okta.APIToken != "okta-SECRET-3" {
 		t.Fatal("secrets not loaded")
 	}
 	okta := *c.Tenants["acme"].Okta
@@ -664,7 +671,7 @@ tenants:
 		})
 	}
 	// Redaction works on copies: the loaded values are intact.
-	if c.AdminToken != "admin-SECRET-1" || c.Tenants["acme"].Okta.APIToken != "okta-SECRET-3" ||
+	if c.AdminToken != "admin-SECRET-1-AbCdEfGhIjKlMnOpQrStUvWxYz012345" || c.Tenants["acme"].Okta.APIToken != "okta-SECRET-3" ||
 		!strings.Contains(c.RedisURL, "redis-SECRET-2") {
 		t.Error("String changed the config")
 	}
@@ -685,7 +692,8 @@ func TestRegisterFlags(t *testing.T) {
 		"redis-cluster-addrs": "AXONFLOW_SYNC_REDIS_CLUSTER_ADDRS", "redis-sentinel-master": "AXONFLOW_SYNC_REDIS_SENTINEL_MASTER",
 		"redis-sentinel-addrs": "AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS", "redis-username": "AXONFLOW_SYNC_REDIS_USERNAME",
 		"redis-password": "AXONFLOW_SYNC_REDIS_PASSWORD", "redis-sentinel-password": "AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD",
-		"redis-tls":    "AXONFLOW_SYNC_REDIS_TLS",
+		"redis-tls":      "AXONFLOW_SYNC_REDIS_TLS",
+		"metrics-listen": "AXONFLOW_SYNC_METRICS_LISTEN", "metrics-token": "AXONFLOW_SYNC_METRICS_TOKEN",
 		"external-url": "AXONFLOW_SYNC_EXTERNAL_URL", "trusted-proxies": "AXONFLOW_SYNC_TRUSTED_PROXIES",
 		"provisioning-log-max-entries":    "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES",
 		"provisioning-log-max-rejections": "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS",
@@ -800,5 +808,74 @@ func TestProvisioningLogRetention(t *testing.T) {
 	}
 	if back := mustLoad(t, s, nil); back.ProvisioningLog != c.ProvisioningLog {
 		t.Errorf("dump loads back as %+v, want %+v", back.ProvisioningLog, c.ProvisioningLog)
+	}
+}
+
+// TestSecretFlagsRefused: a secret given as a flag (which process lists
+// show) stops the command with an error naming the variable to use
+// instead; the same value from the environment is accepted.
+func TestSecretFlagsRefused(t *testing.T) {
+	const tok = "Tf1-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd"
+	for _, tc := range []struct {
+		args []string
+		key  string
+		env  string
+	}{
+		{[]string{"--admin-token=" + tok}, "adminToken", "AXONFLOW_SYNC_ADMIN_TOKEN"},
+		{[]string{"--metrics-token", tok}, "metricsToken", "AXONFLOW_SYNC_METRICS_TOKEN"},
+		{[]string{"--redis-url=redis://h:1", "--redis-password=pw"}, "redis.password", "AXONFLOW_SYNC_REDIS_PASSWORD"},
+		{[]string{"--redis-sentinel-master=m", "--redis-sentinel-addrs=s:1", "--redis-sentinel-password=pw"}, "redis.sentinelPassword", "AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD"},
+		{[]string{"--redis-url=redis://u:pw@h:1/0"}, "redis.url", "AXONFLOW_SYNC_REDIS_PASSWORD"},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		f := RegisterFlags(fs)
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(f, func(string) string { return "" })
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != tc.key || !strings.Contains(ce.Msg, tc.env) || !strings.Contains(ce.Msg, "flag") {
+			t.Errorf("%v: %v; want an error for %s naming %s", tc.args, err, tc.key, tc.env)
+		}
+		if err != nil && (strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), "pw@")) {
+			t.Errorf("%v: the error echoes the secret: %v", tc.args, err)
+		}
+	}
+	// A URL without a password is fine as a flag.
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	f := RegisterFlags(fs)
+	_ = fs.Parse([]string{"--redis-url=redis://h:1/0"})
+	if _, err := Load(f, func(string) string { return "" }); err != nil {
+		t.Errorf("a Redis URL without a password as a flag: %v", err)
+	}
+}
+
+// TestAdminTokenStrength: admin and metrics tokens must be at least 32
+// random bytes; what openssl rand -base64 32 and -hex 32 print passes.
+func TestAdminTokenStrength(t *testing.T) {
+	for _, tc := range []struct {
+		tok string
+		ok  bool
+	}{
+		{"adm_test_token_0123456789", false},
+		{strings.Repeat("a", 64), false},
+		{strings.Repeat("abcdef", 8), false},
+		{"Vq3xK9pLm2Zt7Rw4Ys8Nb1Hc6Jd0Fg5Qe3Ua9Io2Lk4=", true},                     // openssl rand -base64 32
+		{"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", true}, // openssl rand -hex 32
+	} {
+		for _, key := range []string{"AXONFLOW_SYNC_ADMIN_TOKEN", "AXONFLOW_SYNC_METRICS_TOKEN"} {
+			_, err := Load(nil, func(k string) string {
+				if k == key {
+					return tc.tok
+				}
+				return ""
+			})
+			if (err == nil) != tc.ok {
+				t.Errorf("%s=%q: %v, want ok=%v", key, tc.tok, err, tc.ok)
+			}
+			if err != nil && (strings.Contains(err.Error(), tc.tok) || !strings.Contains(err.Error(), "openssl rand -base64 32")) {
+				t.Errorf("%s: error %q echoes the token or does not say how to make one", key, err)
+			}
+		}
 	}
 }

@@ -18,13 +18,15 @@
 //	AXONFLOW_SYNC_REDIS_SENTINEL_MASTER         redis.sentinelMaster        --redis-sentinel-master         ""
 //	AXONFLOW_SYNC_REDIS_SENTINEL_ADDRS          redis.sentinelAddrs         --redis-sentinel-addrs          "" (list)
 //	AXONFLOW_SYNC_REDIS_USERNAME                redis.username              --redis-username                ""
-//	AXONFLOW_SYNC_REDIS_PASSWORD                redis.password              --redis-password                "" (secret)
+//	AXONFLOW_SYNC_REDIS_PASSWORD                redis.password              (flag refused)                  "" (secret)
 //	AXONFLOW_SYNC_REDIS_SENTINEL_PASSWORD       redis.sentinelPassword      --redis-sentinel-password       "" (secret)
 //	AXONFLOW_SYNC_REDIS_TLS                     redis.tls                   --redis-tls                     false
 //	AXONFLOW_SYNC_DATA_DIR                      dataDir                     --data-dir                      ./data
 //	AXONFLOW_SYNC_EXTERNAL_URL                  externalURL                 --external-url                  "" (from the request)
 //	AXONFLOW_SYNC_TRUSTED_PROXIES               trustedProxies              --trusted-proxies               "" (list of CIDRs; none trusted)
-//	AXONFLOW_SYNC_ADMIN_TOKEN                   adminToken                  --admin-token                   "" (admin API off)
+//	AXONFLOW_SYNC_ADMIN_TOKEN                   adminToken                  (flag refused)                  "" (admin API off; >= 32 random bytes)
+//	AXONFLOW_SYNC_METRICS_LISTEN                metricsListen               --metrics-listen                "" (/metrics on the admin listener)
+//	AXONFLOW_SYNC_METRICS_TOKEN                 metricsToken                (flag refused)                  "" (/metrics without a token)
 //	AXONFLOW_SYNC_LOG_LEVEL                     log.level                   --log-level                     info
 //	AXONFLOW_SYNC_LOG_FORMAT                    log.format                  --log-format                    json
 //	AXONFLOW_SYNC_REDIS_TIMEOUT                 redis.timeout               --redis-timeout                 2s
@@ -39,6 +41,13 @@
 // comma-separated host:port in the environment variable and the flag.
 // Credentials come from the URL or from redis.username and redis.password
 // (not both); a password in YAML is best given as ${VAR}.
+//
+// Secrets (adminToken, metricsToken, redis.password,
+// redis.sentinelPassword, a redis.url with a password) are refused as
+// flags, since process lists show them: Load returns an *Error naming the
+// environment variable to use. adminToken and metricsToken must be at least
+// 32 random bytes (MinSecretTokenLen characters, a dozen of them
+// different).
 //
 // provisioningLog.maxEntries (an integer, at least 100),
 // provisioningLog.maxRejections (the same, for rejected entries, counted

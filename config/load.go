@@ -34,6 +34,8 @@ type fileConfig struct {
 	} `yaml:"redis"`
 	DataDir         string    `yaml:"dataDir"`
 	AdminToken      string    `yaml:"adminToken"`
+	MetricsListen   string    `yaml:"metricsListen"`
+	MetricsToken    string    `yaml:"metricsToken"`
 	Log             LogConfig `yaml:"log"`
 	ShutdownTimeout string    `yaml:"shutdownTimeout"`
 	ProvisioningLog struct {
@@ -62,6 +64,10 @@ func (fc *fileConfig) value(key string) string {
 		return fc.Redis.URL
 	case "redis.timeout":
 		return fc.Redis.Timeout
+	case "metricsListen":
+		return fc.MetricsListen
+	case "metricsToken":
+		return fc.MetricsToken
 	case "externalURL":
 		return fc.ExternalURL
 	case "trustedProxies":
@@ -150,6 +156,8 @@ func Load(f *Flags, getenv func(string) string) (*Config, error) {
 	cfg.RedisSentinelPassword = vals["redis.sentinelPassword"]
 	cfg.DataDir = vals["dataDir"]
 	cfg.AdminToken = vals["adminToken"]
+	cfg.MetricsListen = vals["metricsListen"]
+	cfg.MetricsToken = vals["metricsToken"]
 	cfg.Log = LogConfig{Level: vals["log.level"], Format: vals["log.format"]}
 
 	cfg.Tenants = fc.Tenants

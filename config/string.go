@@ -42,6 +42,7 @@ func (o OktaConfig) redacted() OktaConfig {
 // passwords and every tenant's apiToken redacted.
 func (c Config) redacted() Config {
 	c.AdminToken = redact(c.AdminToken)
+	c.MetricsToken = redact(c.MetricsToken)
 	c.RedisURL = redactURL(c.RedisURL)
 	c.RedisPassword = redact(c.RedisPassword)
 	c.RedisSentinelPassword = redact(c.RedisSentinelPassword)
@@ -77,6 +78,8 @@ type dumpConfig struct {
 	} `yaml:"redis"`
 	DataDir         string    `yaml:"dataDir"`
 	AdminToken      string    `yaml:"adminToken"`
+	MetricsListen   string    `yaml:"metricsListen"`
+	MetricsToken    string    `yaml:"metricsToken"`
 	Log             LogConfig `yaml:"log"`
 	ShutdownTimeout string    `yaml:"shutdownTimeout"`
 	ProvisioningLog struct {
@@ -104,6 +107,8 @@ func (c Config) String() string {
 		ExternalURL:     r.ExternalURL,
 		DataDir:         r.DataDir,
 		AdminToken:      r.AdminToken,
+		MetricsListen:   r.MetricsListen,
+		MetricsToken:    r.MetricsToken,
 		Log:             r.Log,
 		ShutdownTimeout: r.ShutdownTimeout.String(),
 		Tenants:         r.Tenants,

@@ -25,6 +25,38 @@ const (
 	minLogMaxAge     = time.Minute
 )
 
+// secretKeys are the settings that hold secrets: refused as flags, since
+// process lists show a process's arguments (redis.url is refused as a
+// flag only when it holds a password).
+var secretKeys = map[string]bool{"adminToken": true, "metricsToken": true, "redis.password": true, "redis.sentinelPassword": true}
+
+// MinSecretTokenLen is the shortest admin or metrics token accepted: 32
+// random bytes in base64 without padding (openssl rand -base64 32 prints
+// 44 characters).
+const MinSecretTokenLen = 43
+
+// minSecretTokenDistinct is the fewest different characters such a token
+// must have (hex has 16, base64 about 30): "aaaa..." or a short word
+// repeated is refused.
+const minSecretTokenDistinct = 12
+
+// checkSecretToken returns why v cannot be an admin or metrics token
+// ("" if it can). It never echoes v.
+func checkSecretToken(v string) string {
+	distinct := map[rune]bool{}
+	for _, c := range v {
+		distinct[c] = true
+	}
+	if len(v) < MinSecretTokenLen || len(distinct) < minSecretTokenDistinct {
+		return fmt.Sprintf("must be at least 32 random bytes (at least %d characters, %d of them different; got %d characters, %d different): generate one with: openssl rand -base64 32",
+			MinSecretTokenLen, minSecretTokenDistinct, len(v), len(distinct))
+	}
+	if strings.ContainsAny(v, " \t\r\n") {
+		return "must not contain spaces or line breaks"
+	}
+	return ""
+}
+
 // validate checks the merged global settings vals (by key) and the tenants,
 // and stores the parsed durations and normalised values in cfg.
 func validate(cfg *Config, vals map[string]string) error {
@@ -33,7 +65,30 @@ func validate(cfg *Config, vals map[string]string) error {
 		fail := func(format string, a ...any) error {
 			return &Error{Key: s.key, Msg: fmt.Sprintf(format, a...), Source: cfg.Source[s.key]}
 		}
+		if secretKeys[s.key] && v != "" && strings.HasPrefix(cfg.Source[s.key], "flag ") {
+			return fail("must not be given as a flag: process lists (ps) show flags; set %s, or %s in the config file (%s: ${VAR} reads a variable)",
+				s.env, s.key, s.key)
+		}
 		switch s.key {
+		case "adminToken", "metricsToken":
+			if v != "" {
+				if msg := checkSecretToken(v); msg != "" {
+					return fail("%s", msg)
+				}
+			}
+			if s.key == "metricsToken" && v != "" && v == vals["adminToken"] {
+				return fail("must differ from adminToken (whoever scrapes metrics must not hold the admin token)")
+			}
+		case "metricsListen":
+			if v == "" {
+				break
+			}
+			if msg := checkHostPort(v); msg != "" {
+				return fail("%s", msg)
+			}
+			if (v == cfg.Listen || v == cfg.AdminListen) && !strings.HasSuffix(v, ":0") {
+				return fail("must differ from listen and adminListen")
+			}
 		case "listen", "adminListen":
 			if msg := checkHostPort(v); msg != "" {
 				return fail("%s", msg)
@@ -79,6 +134,9 @@ func validate(cfg *Config, vals map[string]string) error {
 			u, err := url.Parse(v)
 			if err != nil {
 				return fail("must be a valid URL")
+			}
+			if _, has := u.User.Password(); has && strings.HasPrefix(cfg.Source[s.key], "flag ") {
+				return fail("must not hold a password when given as a flag: process lists (ps) show flags; set %s (or %s) instead", s.env, "AXONFLOW_SYNC_REDIS_PASSWORD")
 			}
 			if u.Host == "" {
 				return fail("must name a host")

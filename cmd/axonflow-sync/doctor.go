@@ -16,16 +16,23 @@ import (
 	"github.com/axonflow/axonflow-sync/internal/doctor"
 )
 
-const doctorUsage = `usage: axonflow-sync doctor --url https://HOST/scim/v2 (--token 'Bearer scim_...' | --token-file PATH)
+const doctorUsage = `usage: axonflow-sync doctor --url https://HOST/scim/v2 (--token-file PATH | AXONFLOW_SYNC_DOCTOR_TOKEN='Bearer scim_...')
                            [--tenant ID] [--write-test] [--output human|json] [--timeout 15s]
 
 Replays what Okta sends when it tests API credentials and imports users, and
 diagnoses every problem with its fix. Read-only unless --write-test, which
 also creates, updates, deactivates, reactivates and deletes a test user
 (axonflow-doctor-...@example.invalid) and pushes and deletes a test group.
+The token is read from a file (--token-file, - for standard input) or the
+AXONFLOW_SYNC_DOCTOR_TOKEN environment variable, never from a flag (process
+lists show flags).
 Exit code: 0 when Okta would succeed, 1 when a check failed, 2 on usage errors.
 
 `
+
+// doctorTokenEnv is the environment variable doctor reads the
+// Authorization value from (instead of --token-file).
+const doctorTokenEnv = "AXONFLOW_SYNC_DOCTOR_TOKEN"
 
 // doctor runs "axonflow-sync doctor". It needs no configuration or store:
 // it is an HTTP client of any SCIM server.
@@ -37,7 +44,7 @@ func (e env) doctor(ctx context.Context, args []string) int {
 		fs.PrintDefaults()
 	}
 	rawURL := fs.String("url", "", "the SCIM Base URL exactly as entered in Okta, e.g. https://HOST/scim/v2")
-	token := fs.String("token", "", "the Authorization value exactly as entered in Okta: 'Bearer scim_...'")
+	token := fs.String("token", "", "refused: process lists would show the token; use --token-file or "+doctorTokenEnv)
 	tokenFile := fs.String("token-file", "", "read the Authorization value from this file (- for standard input)")
 	tenant := fs.String("tenant", "", "fail unless the token belongs to this AxonFlow tenant")
 	writeTest := fs.Bool("write-test", false, "also create, change and delete a test user and group")
@@ -59,16 +66,18 @@ func (e env) doctor(ctx context.Context, args []string) int {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	case strings.TrimSpace(*rawURL) == "":
 		return usageErr("--url is required (the SCIM Base URL, e.g. https://HOST/scim/v2)")
-	case *token != "" && *tokenFile != "":
-		return usageErr("give --token or --token-file, not both")
-	case *token == "" && *tokenFile == "":
-		return usageErr("--token or --token-file is required (the Authorization value entered in Okta: 'Bearer scim_...')")
+	case *token != "":
+		return usageErr("--token is refused: process lists (ps) would show the token; put the Authorization value in a file and give --token-file PATH (- for standard input), or set %s", doctorTokenEnv)
+	case e.getenv(doctorTokenEnv) != "" && *tokenFile != "":
+		return usageErr("give %s or --token-file, not both", doctorTokenEnv)
+	case strings.TrimSpace(e.getenv(doctorTokenEnv)) == "" && *tokenFile == "":
+		return usageErr("--token-file PATH or %s is required (the Authorization value entered in Okta: 'Bearer scim_...')", doctorTokenEnv)
 	case *output != "human" && *output != "json":
 		return usageErr("--output must be human or json")
 	case *timeout <= 0:
 		return usageErr("--timeout must be positive")
 	}
-	auth := *token
+	auth := e.getenv(doctorTokenEnv)
 	if *tokenFile != "" {
 		var b []byte
 		var err error

@@ -38,11 +38,38 @@ func doctorServer(t *testing.T) (string, store.State, string) {
 }
 
 // doctorCLI runs "axonflow-sync doctor args..." in-process.
+// doctorCLI runs doctor with args, except that "--token V" is passed as
+// AXONFLOW_SYNC_DOCTOR_TOKEN=V (doctor refuses secrets as flags).
 func doctorCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	var token string
+	var kept []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--token" && i+1 < len(args) {
+			token = args[i+1]
+			i++
+			continue
+		}
+		kept = append(kept, args[i])
+	}
+	return doctorRaw(t, map[string]string{doctorTokenEnv: token}, kept...)
+}
+
+// doctorRaw runs doctor with args and the environment env.
+func doctorRaw(t *testing.T, env map[string]string, args ...string) (string, string, int) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"doctor", "--timeout", "5s"}, args...), &out, &errb, func(string) string { return "" })
+	code := run(context.Background(), append([]string{"doctor", "--timeout", "5s"}, args...), &out, &errb, func(k string) string { return env[k] })
 	return out.String(), errb.String(), code
+}
+
+// TestDoctorRefusesTokenFlag: --token would show the token in process
+// lists; doctor exits 2 naming the alternatives, before any request.
+func TestDoctorRefusesTokenFlag(t *testing.T) {
+	out, errOut, code := doctorRaw(t, nil, "--url", "https://scim.example.invalid/scim/v2", "--token", "Bearer scim_secret")
+	if code != exitConfig || out != "" || !strings.Contains(errOut, "--token-file") || !strings.Contains(errOut, doctorTokenEnv) {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 2 naming --token-file and %s", code, out, errOut, doctorTokenEnv)
+	}
 }
 
 func TestDoctorCLI(t *testing.T) {

@@ -78,7 +78,7 @@ Usage:
   axonflow-sync roles assign|unassign --tenant ID --user USER_ID_OR_USERNAME --role ROLE
   axonflow-sync roles default --tenant ID --role ROLE|none
                                               group-to-role mappings, manual roles, the default role
-  axonflow-sync doctor --url https://HOST/scim/v2 --token 'Bearer scim_...' [--tenant ID] [--write-test] [--output json]
+  axonflow-sync doctor --url https://HOST/scim/v2 --token-file PATH [--tenant ID] [--write-test] [--output json]
                                               replay Okta's SCIM requests and diagnose what fails (no config needed)
   axonflow-sync reconcile --tenant ID [--mode report|correct] [--output table|json] [--detailed-exitcode]
                           [--max-changes N] [--max-change-percent P]

@@ -165,6 +165,12 @@ func TestBadConfigExits2NamingKey(t *testing.T) {
 		{[]string{"AXONFLOW_SYNC_LISTEN=nonsense"}, []string{"serve"}, "listen"},
 		{nil, []string{"serve", "--log-level", "loud"}, "log.level"},
 		{[]string{"AXONFLOW_SYNC_CONFIG=/does/not/exist.yaml"}, []string{"token", "list", "--tenant", "acme"}, "exist.yaml"},
+		// Secrets are refused as flags (ps shows them); the error names the variable.
+		{nil, []string{"serve", "--admin-token", "Vq3xK9pLm2Zt7Rw4Ys8Nb1Hc6Jd0Fg5Qe3Ua9Io2Lk4="}, "AXONFLOW_SYNC_ADMIN_TOKEN"},
+		{nil, []string{"token", "list", "--tenant", "acme", "--redis-url", "redis://u:pw@127.0.0.1:1/0"}, "AXONFLOW_SYNC_REDIS_PASSWORD"},
+		{nil, []string{"serve", "--redis-url", "redis://127.0.0.1:1/0", "--redis-password", "pw"}, "AXONFLOW_SYNC_REDIS_PASSWORD"},
+		// An admin token that is not 32 random bytes.
+		{[]string{"AXONFLOW_SYNC_ADMIN_TOKEN=adm_test_token_0123456789"}, []string{"serve"}, "openssl rand -base64 32"},
 	}
 	for _, c := range cases {
 		_, stderr, code := cli(t, append(c.env, "AXONFLOW_SYNC_DATA_DIR="+t.TempDir()), c.args...)
@@ -179,6 +185,43 @@ func TestBadConfigExits2NamingKey(t *testing.T) {
 		t.Errorf("unknown command: exit %d, want 2", code)
 	}
 }
+
+// TestMetricsListenerAndToken: with metricsListen and metricsToken,
+// /metrics is served only on its own listener and only with the bearer
+// token; the admin listener no longer serves it.
+func TestMetricsListenerAndToken(t *testing.T) {
+	const metricsToken = "Mt9xK2pLm7Zt4Rw1Ys6Nb3Hc8Jd5Fg0Qe2Ua7Io9Lk1="
+	metricsAddr := freeAddr(t)
+	d := startServe(t, []string{"AXONFLOW_SYNC_DATA_DIR=" + t.TempDir(), "AXONFLOW_SYNC_METRICS_LISTEN=" + metricsAddr,
+		"AXONFLOW_SYNC_METRICS_TOKEN=" + metricsToken})
+	get := func(url, token string) (int, string) {
+		req, _ := http.NewRequest("GET", url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("http://"+d.admin+"/metrics", metricsToken); code != http.StatusNotFound {
+		t.Errorf("admin listener /metrics: %d, want 404 (served on metricsListen)", code)
+	}
+	for _, tok := range []string{"", "wrong", scimserverToken} {
+		if code, body := get("http://"+metricsAddr+"/metrics", tok); code != http.StatusUnauthorized || strings.Contains(body, "go_goroutines") {
+			t.Errorf("metrics listener with token %q: %d", tok, code)
+		}
+	}
+	if code, body := get("http://"+metricsAddr+"/metrics", metricsToken); code != 200 || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("metrics listener with the token: %d", code)
+	}
+}
+
+// scimserverToken is a made-up SCIM token: never accepted by /metrics.
+const scimserverToken = "scim_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 func TestTokenLifecycleWhileServing(t *testing.T) {
 	for _, backend := range []string{"embedded", "redis"} {
@@ -393,7 +436,7 @@ func TestServeRoutesEverythingThroughSCIM(t *testing.T) {
 // revoked once both have resubscribed and cached it again.
 func TestRevocationSeenByEveryReplica(t *testing.T) {
 	srv := testredis.Start(t)
-	const adminToken = "admin-secret-for-revocation-test"
+	const adminToken = "adm1n-Secret-For-Revocation-Test-0123456789XYZ"
 	env := []string{"AXONFLOW_SYNC_REDIS_URL=" + srv.URL(), "AXONFLOW_SYNC_ADMIN_TOKEN=" + adminToken}
 	tenant := fmt.Sprintf("replicas-%d", time.Now().UnixNano())
 	a, b := startServe(t, env), startServe(t, env)

@@ -192,7 +192,7 @@ func adminReq(t *testing.T, method, url, token, body string) (int, []byte) {
 // another through the admin API (one at a time), keeps their reports and
 // exports the reconcile metrics.
 func TestServeReconcile(t *testing.T) {
-	const adminToken = "adm_reconcile_test_token"
+	const adminToken = "adm_Reconcile_Test_Token_0123456789abcdefXYZ"
 	f := newReconcileFixture(t, []string{"AXONFLOW_SYNC_DATA_DIR=" + t.TempDir(), "AXONFLOW_SYNC_ADMIN_TOKEN=" + adminToken},
 		"acme", oktatest.DefaultToken)
 	b, _ := os.ReadFile(f.config)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -90,7 +92,12 @@ func (e env) serve(ctx context.Context, args []string) int {
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
 	admin.HandleFunc("GET /readyz", readyz(st))
-	admin.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// /metrics: on the admin listener unless metricsListen gives it one of
+	// its own; behind metricsToken when set.
+	metrics := metricsHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}), cfg.MetricsToken)
+	if cfg.MetricsListen == "" {
+		admin.Handle("GET /metrics", metrics)
+	}
 	adminAPI := adminapi.New(adminapi.Options{Store: st, Token: cfg.AdminToken, Logger: log})
 	admin.Handle("/admin/", adminAPI)
 	// Reconciliation: metrics on reg, per-tenant schedules, admin routes.
@@ -116,12 +123,19 @@ func (e env) serve(ctx context.Context, args []string) int {
 		newHTTPServer(cfg.Listen, scim, log),
 		newHTTPServer(cfg.AdminListen, admin, log),
 	}
+	keys := []string{"listen", "adminListen"}
+	if cfg.MetricsListen != "" {
+		m := http.NewServeMux()
+		m.Handle("GET /metrics", metrics)
+		servers = append(servers, newHTTPServer(cfg.MetricsListen, m, log))
+		keys = append(keys, "metricsListen")
+	}
 	errc := make(chan error, len(servers))
 	lns := make([]net.Listener, len(servers))
 	for i, srv := range servers {
 		ln, err := net.Listen("tcp", srv.Addr)
 		if err != nil {
-			key := []string{"listen", "adminListen"}[i]
+			key := keys[i]
 			log.Error().Err(err).Str("key", key).Msg("cannot listen")
 			for _, l := range lns[:i] {
 				l.Close()
@@ -178,6 +192,26 @@ func newHTTPServer(addr string, h http.Handler, log zerolog.Logger) *http.Server
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 	}
+}
+
+// metricsHandler serves h (Prometheus' /metrics) to requests bearing
+// token ("Authorization: Bearer <token>", compared in constant time), or to
+// every request when token is "". Others get 401 with WWW-Authenticate.
+func metricsHandler(h http.Handler, token string) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(cred)))
+		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="axonflow-sync metrics"`)
+			http.Error(w, "send Authorization: Bearer <AXONFLOW_SYNC_METRICS_TOKEN>", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // readyz answers 200 when the store answers a ping within 2 s, else 503.
