@@ -295,3 +295,64 @@ func TestNoAdminToken(t *testing.T) {
 		t.Errorf("POST /ui/login without an admin token: %d, want 403", res.StatusCode)
 	}
 }
+
+// TestPages renders every page on both stores (200 with the expected text)
+// and answers bad paths and values with a clear error page, never a 500.
+func TestPages(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, open(t), config.ConsoleConfig{})
+			f.seed()
+			c := f.client()
+			f.signIn(c)
+			tp := "/ui/tenants/" + f.tenant
+			for _, tc := range []struct {
+				path   string
+				status int
+				want   string
+			}{
+				{"/ui/", 200, "Last Okta push"},
+				{tp, 200, "Run history"},
+				{tp + "?q=nothing", 200, "Latest report"},
+				{tp + "/roles", 200, "AxonFlow Admins"},
+				{tp + "/roles/preview?group=Developers&byName=true&role=developer", 200, "carl@example.com"},
+				{tp + "/roles/preview?group=Developers&byName=true&role=emperor", 400, "emperor"},
+				{tp + "/roles/preview?group=Developers&byName=true&remove=1", 404, "no mapping"},
+				{tp + "/users", 200, "userName or id"},
+				{tp + "/users?q=nobody@example.com", 200, "never_pushed"},
+				{tp + "/users/ann@example.com", 200, "Effective roles"},
+				{tp + "/users/nobody", 404, "no user"},
+				{tp + "/log", 200, "entries, newest first"},
+				{tp + "/log?user=ann@example.com&outcome=accepted&actor=operator&since=24h", 200, "entries"},
+				{tp + "/log?since=yesterday", 400, "since"},
+				{tp + "/log?outcome=maybe", 400, "outcome"},
+				{tp + "/tokens", 200, "okta"},
+				{"/ui/tenants/nope", 404, "does not exist"},
+				{"/ui/tenants/Bad!/tokens", 400, "must match"},
+				{"/ui/tenants/nope/plans/p1", 404, "not available"},
+				{"/ui/nothing", 404, "No such page"},
+			} {
+				res, body := f.get(c, tc.path)
+				if res.StatusCode != tc.status || !strings.Contains(body, tc.want) {
+					t.Errorf("GET %s = %d, want %d with %q:\n%s", tc.path, res.StatusCode, tc.status, tc.want, body)
+				}
+			}
+		})
+	}
+}
+
+// TestSignInNext: after sign-in the browser returns to the page it asked
+// for, never to another site.
+func TestSignInNext(t *testing.T) {
+	f := newFixture(t, backends(t)["sqlite"](t), config.ConsoleConfig{})
+	for next, want := range map[string]string{"/ui/tenants/acme/log": "/ui/tenants/acme/log", "//evil.example/ui/": "/ui/",
+		"https://evil.example/ui/": "/ui/", "/admin/v1/tenants": "/ui/"} {
+		c := f.client()
+		_, body := f.get(c, "/ui/")
+		pre := csrfRe.FindStringSubmatch(body)[1]
+		res := f.post(c, "/ui/login", url.Values{"csrf": {pre}, "token": {f.token}, "next": {next}})
+		if got := res.Header.Get("Location"); got != want {
+			t.Errorf("next %q: Location %q, want %q", next, got, want)
+		}
+	}
+}

@@ -481,14 +481,15 @@ func (c *Console) userDrift(ctx context.Context, tenant, userName string) []sync
 // logData is the provisioning log page's data.
 type logData struct {
 	User, Group, Outcome, Actor, Since string
+	Actors                             []string
 	Result                             admin.LogResult
-	Searched                           bool
 }
 
 // logPage is GET /ui/tenants/{tenant}/log?user=&group=&outcome=&actor=&since=.
 func (c *Console) logPage(w http.ResponseWriter, r *http.Request, s *session) error {
 	tenant, q := r.PathValue("tenant"), r.URL.Query()
-	d := logData{User: strings.TrimSpace(q.Get("user")), Group: strings.TrimSpace(q.Get("group")), Outcome: q.Get("outcome"), Actor: q.Get("actor"), Since: strings.TrimSpace(q.Get("since"))}
+	d := logData{User: strings.TrimSpace(q.Get("user")), Group: strings.TrimSpace(q.Get("group")), Outcome: q.Get("outcome"), Actor: q.Get("actor"), Since: strings.TrimSpace(q.Get("since")),
+		Actors: []string{store.ActorOktaPush, store.ActorReconciler, store.ActorOperator}}
 	since, err := admin.ParseSince(d.Since, c.now())
 	if err != nil {
 		return err
