@@ -153,3 +153,8 @@ func (rc *Reconciler) ListRuns(ctx context.Context, tenant string, limit int) ([
 func (rc *Reconciler) GetRun(ctx context.Context, tenant, id string) (*sync.Report, error) {
 	return rc.runner.GetRun(ctx, tenant, id)
 }
+
+// Runner returns the runner of serve's reconcile machinery, for the plan
+// functions (ListPlans, GetPlan, DecidePlan) shared with the review
+// console.
+func (rc *Reconciler) Runner() *sync.Runner { return rc.runner }

@@ -25,7 +25,10 @@ const maxRunsListed = 100
 //	     body (optional): {"mode": "report"|"correct", "maxChanges": N, "maxChangePercent": P}; mode defaults to report
 //	GET  /admin/v1/tenants/{tenant}/reconcile/runs     stored reports, newest first: {runs: [...]} (?limit=, default 20, max 100)
 //	GET  /admin/v1/tenants/{tenant}/reconcile/runs/{id}  one report; 202 {runId, status: "running"} while it runs on this replica
+//
+// and the held plan and explain routes (see planRoutes).
 func (a *API) ReconcileRoutes(ctx context.Context, rc *Reconciler, cfg *config.Config) {
+	a.planRoutes(rc, cfg)
 	a.Handle("POST /admin/v1/tenants/{tenant}/reconcile", func(r *http.Request) (int, any, error) {
 		tenant := r.PathValue("tenant")
 		if err := CheckTenantID(tenant); err != nil {
