@@ -100,7 +100,7 @@ func writeLogTable(w io.Writer, res admin.LogResult) {
 		termtext.Fprintf(w, "no matching entries in the provisioning log of tenant %s\n", res.Tenant)
 	} else {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		termtext.Fprintln(tw, "TIME\tACTOR\tOPERATION\tRESOURCE\tNAME\tSTATUS\tSCIMTYPE\tDETAIL\tCHANGES")
+		fmt.Fprintln(tw, "TIME\tACTOR\tOPERATION\tRESOURCE\tNAME\tSTATUS\tSCIMTYPE\tDETAIL\tCHANGES") // constant header: tabs are columns
 		for _, le := range res.Entries {
 			resource := le.ResourceType
 			if id := le.ResourceID; id != "" && le.ResourceType != "Tenant" {

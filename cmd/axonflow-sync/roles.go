@@ -143,7 +143,7 @@ func (e env) roles(ctx context.Context, args []string) int {
 			return e.printJSON(ms)
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		termtext.Fprintln(tw, "GROUP\tMATCH\tROLE\tSOURCE")
+		fmt.Fprintln(tw, "GROUP\tMATCH\tROLE\tSOURCE") // constant header: tabs are columns
 		for _, m := range ms {
 			match := "id"
 			if m.ByName {
@@ -178,7 +178,7 @@ func (e env) roles(ctx context.Context, args []string) int {
 			return exitOK
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		termtext.Fprintln(tw, "ROLE\tSOURCE\tGROUP")
+		fmt.Fprintln(tw, "ROLE\tSOURCE\tGROUP") // constant header: tabs are columns
 		for _, r := range v.Roles {
 			g := "-"
 			if r.Group != "" {

@@ -125,7 +125,7 @@ func (e env) token(ctx context.Context, args []string) int {
 			return exitOK
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		termtext.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tREVOKED") // constant header: tabs are columns
 		for _, t := range toks {
 			termtext.Fprintf(tw, "%s\t%s\t%s...\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, when(t.Created, "-"),
 				when(t.ExpiresAt, "never"), when(t.LastUsedAt, "never"), when(t.RevokedAt, "-"))
