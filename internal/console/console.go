@@ -31,6 +31,7 @@ import (
 
 	"github.com/axonflow/axonflow-sync/config"
 	"github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/auththrottle"
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 )
@@ -70,6 +71,9 @@ type Options struct {
 	Logger     zerolog.Logger
 	// Now is the clock (sessions, token expiry); nil: time.Now.
 	Now func() time.Time
+	// Throttle limits failed token sign-ins per client address (nil: one
+	// with auththrottle's defaults, 20 at once then one every 3 s).
+	Throttle *auththrottle.Throttle
 	// HTTPClient is used to talk to the OIDC provider; nil: a client with
 	// a 10 s timeout.
 	HTTPClient *http.Client
@@ -82,6 +86,7 @@ type Console struct {
 	cfg           *config.Config
 	rc            *admin.Reconciler
 	plans         Plans
+	throttle      *auththrottle.Throttle
 	runCtx        context.Context
 	log           zerolog.Logger
 	now           func() time.Time
@@ -105,6 +110,9 @@ func New(ctx context.Context, o Options) (*Console, error) {
 		log: o.Logger, now: o.Now, idle: o.Console.SessionIdleTimeout, maxAge: o.Console.SessionMaxAge}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.throttle = o.Throttle; c.throttle == nil {
+		c.throttle = auththrottle.New(0, 0)
 	}
 	if c.runCtx == nil {
 		c.runCtx = context.Background()

@@ -356,3 +356,23 @@ func TestSignInNext(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInThrottle: failed token sign-ins from one address are answered
+// 429 with Retry-After once its budget is spent; the right token still
+// signs in.
+func TestSignInThrottle(t *testing.T) {
+	f := newFixture(t, backends(t)["sqlite"](t), config.ConsoleConfig{})
+	c := f.client()
+	_, body := f.get(c, "/ui/")
+	pre := csrfRe.FindStringSubmatch(body)[1]
+	var last *http.Response
+	for range 25 {
+		last = f.post(c, "/ui/login", url.Values{"csrf": {pre}, "token": {"wrong"}})
+		_, body = f.get(c, "/ui/") // every sign-in page renews the pre-session token
+		pre = csrfRe.FindStringSubmatch(body)[1]
+	}
+	if last.StatusCode != http.StatusTooManyRequests || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("25th wrong token: %d Retry-After %q, want 429 with Retry-After", last.StatusCode, last.Header.Get("Retry-After"))
+	}
+	f.signIn(c)
+}

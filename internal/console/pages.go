@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/auththrottle"
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 	"github.com/axonflow/axonflow-sync/sync"
@@ -62,6 +63,13 @@ func (c *Console) tokenLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !equal(strings.TrimSpace(r.PostFormValue("token")), c.adminToken) {
+		// The token is checked first, so the right token is never refused.
+		if wait := c.throttle.Fail(auththrottle.ClientAddr(r), c.now()); wait > 0 {
+			secs := auththrottle.RetryAfterSeconds(wait)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			c.signInPage(w, r, http.StatusTooManyRequests, false, "Too many failed sign-ins from this address; retry in "+strconv.Itoa(secs)+" s.")
+			return
+		}
 		c.signInPage(w, r, http.StatusUnauthorized, false, "That is not the admin token (AXONFLOW_SYNC_ADMIN_TOKEN). SCIM tokens do not sign in here.")
 		return
 	}
