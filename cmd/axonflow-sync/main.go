@@ -84,6 +84,13 @@ Usage:
                           [--max-changes N] [--max-change-percent P]
                                               compare the tenant with its Okta app; report or correct the drift
                                               (--detailed-exitcode: 0 no drift, 2 drift remains, 1 error)
+  axonflow-sync reconcile plans   --tenant ID [--status S] [--output table|json]
+  axonflow-sync reconcile plan    --tenant ID PLAN_ID [--output table|json]
+  axonflow-sync reconcile approve|reject --tenant ID PLAN_ID [--item ID]...
+                                              held corrections: list, show, approve (applied under the lease
+                                              if they still hold) or reject (cancels a scheduled deactivation)
+  axonflow-sync reconcile explain --tenant ID (--user NAME | --group NAME) [--output table|json]
+                                              why the reconciler would (not) change one user or group
   axonflow-sync log --tenant ID [--user NAME | --group NAME] [--since 1h] [--outcome accepted|rejected]
                     [--actor okta-push|reconciler|operator] [--limit N] [--output table|json]
                                               the provisioning log: every change and rejected SCIM request, and why

@@ -26,6 +26,12 @@ const (
 // reconcile runs one reconciliation of a tenant against its Okta org and
 // prints the report (table or JSON) on stdout.
 func (e env) reconcile(ctx context.Context, args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "plans", "plan", "approve", "reject", "explain":
+			return e.reconcileReview(ctx, args[0], args[1:])
+		}
+	}
 	detailed := slices.ContainsFunc(args, func(a string) bool {
 		return a == "--detailed-exitcode" || a == "-detailed-exitcode" || a == "--detailed-exitcode=true"
 	})

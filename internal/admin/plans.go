@@ -12,6 +12,7 @@ import (
 	"github.com/axonflow/axonflow-sync/config"
 	"github.com/axonflow/axonflow-sync/store"
 	"github.com/axonflow/axonflow-sync/sync"
+	"github.com/axonflow/axonflow-sync/sync/oktasource"
 )
 
 // Held reconcile plans as the CLI (`axonflow-sync reconcile plans | plan |
@@ -185,4 +186,42 @@ func DecidePlan(ctx context.Context, rn *sync.Runner, st store.State, tenant str
 			"items %s approved, not applied yet: %s; the next run of the tenant applies them", strings.Join(dec.Items, ", "), busy.Error())}
 	}
 	return res, nil
+}
+
+// ExplainQuery names the object Explain explains: one of User (a userName,
+// i.e. the Okta login) or Group (a group name).
+type ExplainQuery struct {
+	User  string
+	Group string
+}
+
+// Explain reads one user or group from the tenant's Okta org (by login, or
+// by name) and from the store, and returns every step of the reconciler's
+// decision about it (sync.Runner.Explain): Okta's statuses, assignment
+// and scope, group memberships, whether the user should have access and
+// why, the matching rule, the drift, the correction, and what holds it.
+// It changes nothing. Errors (*APIError): invalid_request (bad tenant id,
+// not exactly one of user and group, a tenant without an Okta
+// connection); Okta read failures and the store's.
+func Explain(ctx context.Context, rn *sync.Runner, tenant string, tc config.TenantConfig, q ExplainQuery) (*sync.Explanation, error) {
+	if err := CheckTenantID(tenant); err != nil {
+		return nil, err
+	}
+	q.User, q.Group = strings.TrimSpace(q.User), strings.TrimSpace(q.Group)
+	if (q.User == "") == (q.Group == "") {
+		return nil, Invalid("give exactly one of user and group")
+	}
+	run, err := ReconcileOptions(tenant, tc, ReconcileRequest{Mode: string(sync.ModeReport)})
+	if err != nil {
+		return nil, err
+	}
+	x, err := rn.Explain(ctx, sync.ExplainOptions{Run: run, User: q.User, Group: q.Group})
+	if err != nil {
+		var ie *oktasource.IncompleteError
+		if errors.As(err, &ie) {
+			return nil, &APIError{Status: http.StatusBadGateway, Code: CodeInternal, Message: "reading Okta: " + ie.Error()}
+		}
+		return nil, err
+	}
+	return x, nil
 }

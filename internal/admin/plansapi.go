@@ -47,6 +47,12 @@ func (a *API) planRoutes(rc *Reconciler, cfg *config.Config) {
 			return http.StatusOK, res, nil
 		}
 	}
+	a.Handle("GET /admin/v1/tenants/{tenant}/reconcile/explain", func(r *http.Request) (int, any, error) {
+		tenant := r.PathValue("tenant")
+		x, err := Explain(r.Context(), rc.runner, tenant, cfg.Tenants[tenant],
+			ExplainQuery{User: r.URL.Query().Get("user"), Group: r.URL.Query().Get("group")})
+		return http.StatusOK, x, err
+	})
 	a.Handle("POST /admin/v1/tenants/{tenant}/reconcile/plans/{id}/approve", decide(true))
 	a.Handle("POST /admin/v1/tenants/{tenant}/reconcile/plans/{id}/reject", decide(false))
 }

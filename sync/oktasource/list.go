@@ -539,3 +539,94 @@ func (c *Client) FindGroupByName(ctx context.Context, name string) (*Group, erro
 	return nil, &IncompleteError{Listing: listing, Reason: ReasonAmbiguous,
 		Err: fmt.Errorf("%d groups match: %s; configure the group id instead", len(matches), strings.Join(ids, ", "))}
 }
+
+// User is one Okta user read by GetUser.
+type User struct {
+	ID, Status, Login, Email, FirstName, LastName string
+}
+
+// GetUser reads one Okta user by id or login (Okta: GET
+// /api/v1/users/{idOrLogin},
+// https://developer.okta.com/docs/api/openapi/okta-management/management/tag/User/).
+// Errors are *IncompleteError (ReasonNotFound for no such user).
+func (c *Client) GetUser(ctx context.Context, idOrLogin string) (*User, error) {
+	listing := fmt.Sprintf("user %q", idOrLogin)
+	if strings.TrimSpace(idOrLogin) == "" || strings.ContainsAny(idOrLogin, "/?#") {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("not a user id or login")}
+	}
+	u, resp, err := c.sdk.User.GetUser(ctx, url.PathEscape(idOrLogin))
+	if err != nil {
+		return nil, c.incomplete(ctx, listing, 0, 0, resp, err)
+	}
+	if u == nil || u.Id == "" || u.Profile == nil {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonBadResponse, Err: errors.New("user without id or profile")}
+	}
+	p := map[string]any(*u.Profile)
+	s := func(k string) string { v, _ := p[k].(string); return v }
+	return &User{ID: u.Id, Status: u.Status, Login: s("login"), Email: s("email"), FirstName: s("firstName"), LastName: s("lastName")}, nil
+}
+
+// GetAppUser reads the app assignment of Okta user userID (Okta: GET
+// /api/v1/apps/{appId}/users/{userId}). Errors are *IncompleteError
+// (ReasonNotFound when the user is not assigned to the app).
+func (c *Client) GetAppUser(ctx context.Context, userID string) (*AppUser, error) {
+	listing := "app user " + userID + " of app " + c.cfg.AppID
+	if !oktaIDRE.MatchString(userID) {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("not an Okta id")}
+	}
+	u, resp, err := c.sdk.Application.GetApplicationUser(ctx, c.cfg.AppID, userID, nil)
+	if err != nil {
+		return nil, c.incomplete(ctx, listing, 0, 0, resp, err)
+	}
+	if u == nil || u.Id == "" || u.Status == "" {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonBadResponse, Err: errors.New("app user without id or status")}
+	}
+	au := &AppUser{ID: u.Id, ExternalID: u.ExternalId, Scope: u.Scope, Status: u.Status, SyncState: u.SyncState}
+	if u.Credentials != nil {
+		au.UserName = u.Credentials.UserName
+	}
+	if p, ok := u.Profile.(map[string]any); ok {
+		au.Profile = p
+	}
+	return au, nil
+}
+
+// ListUserGroups returns the groups Okta user userID is a member of (Okta:
+// GET /api/v1/users/{userId}/groups). Errors are *IncompleteError.
+func (c *Client) ListUserGroups(ctx context.Context, userID string) ([]Group, error) {
+	listing := "groups of user " + userID
+	if !oktaIDRE.MatchString(userID) {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("not an Okta id")}
+	}
+	gs, resp, err := c.sdk.User.ListUserGroups(ctx, userID)
+	if err != nil {
+		return nil, c.incomplete(ctx, listing, 0, 0, resp, err)
+	}
+	out := make([]Group, 0, len(gs))
+	for _, g := range gs {
+		if g == nil || g.Id == "" || g.Profile == nil {
+			return nil, &IncompleteError{Listing: listing, Reason: ReasonBadResponse, Err: errors.New("group without id or profile")}
+		}
+		out = append(out, *convertGroup(g))
+	}
+	return out, nil
+}
+
+// AppGroupAssigned reports whether group groupID is assigned to the app
+// (Okta: GET /api/v1/apps/{appId}/groups/{groupId}; 404: not assigned).
+// Other errors are *IncompleteError.
+func (c *Client) AppGroupAssigned(ctx context.Context, groupID string) (bool, error) {
+	listing := "assignment of group " + groupID + " to app " + c.cfg.AppID
+	if !oktaIDRE.MatchString(groupID) {
+		return false, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("not an Okta id")}
+	}
+	_, resp, err := c.sdk.Application.GetApplicationGroupAssignment(ctx, c.cfg.AppID, groupID, nil)
+	if err != nil {
+		ie := c.incomplete(ctx, listing, 0, 0, resp, err)
+		if ie.Reason == ReasonNotFound {
+			return false, nil
+		}
+		return false, ie
+	}
+	return true, nil
+}

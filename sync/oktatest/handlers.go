@@ -427,3 +427,60 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, route string,
 	}
 	return fail(http.StatusUnauthorized, "E0000011", "Invalid token provided", "")
 }
+
+// handleAppUser serves GET /api/v1/apps/{appId}/users/{userId}: the app
+// user (404 E0000007 when not assigned).
+func (s *Server) handleAppUser(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
+	ai, ok := s.snapshot().apps[r.PathValue("appId")]
+	uid := r.PathValue("userId")
+	if ok {
+		for _, v := range ai.users {
+			if v.user.ID == uid {
+				s.writeJSON(w, s.appUserJSON(v, false))
+				return
+			}
+		}
+	}
+	s.writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+uid+" (AppUser)")
+}
+
+// handleAppGroup serves GET /api/v1/apps/{appId}/groups/{groupId} (404
+// when the group is not assigned to the app).
+func (s *Server) handleAppGroup(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
+	ai, ok := s.snapshot().apps[r.PathValue("appId")]
+	gid := r.PathValue("groupId")
+	if ok {
+		for _, v := range ai.groups {
+			if v.group.ID == gid {
+				s.writeJSON(w, s.appGroupJSON(v, false))
+				return
+			}
+		}
+	}
+	s.writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+gid+" (ApplicationGroupAssignment)")
+}
+
+// handleUserGroups serves GET /api/v1/users/{id}/groups (one page: all of
+// the user's groups).
+func (s *Server) handleUserGroups(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
+	uid := r.PathValue("id")
+	snap := s.snapshot()
+	s.mu.RLock()
+	_, known := s.users[uid]
+	s.mu.RUnlock()
+	if !known {
+		s.writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+uid+" (User)")
+		return
+	}
+	var parts [][]byte
+	for _, g := range snap.groups {
+		for _, m := range snap.members[g.ID] {
+			if m.ID == uid {
+				parts = append(parts, s.groupJSON(g))
+				break
+			}
+		}
+	}
+	body := append([]byte("["), bytes.Join(parts, []byte(","))...)
+	s.writeJSON(w, append(body, ']'))
+}

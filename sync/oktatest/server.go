@@ -22,6 +22,11 @@ const (
 	RouteGroupUsers = "GET /api/v1/groups/{groupId}/users"
 	RouteUsers      = "GET /api/v1/users"
 	RouteUser       = "GET /api/v1/users/{id}"
+	// RouteAppUser, RouteAppGroup and RouteUserGroups are single-object
+	// reads (the reconciler's explain).
+	RouteAppUser    = "GET /api/v1/apps/{appId}/users/{userId}"
+	RouteAppGroup   = "GET /api/v1/apps/{appId}/groups/{groupId}"
+	RouteUserGroups = "GET /api/v1/users/{id}/groups"
 	RouteToken      = "POST /oauth2/v1/token"
 	// RouteOther counts requests to paths the fake does not serve (404).
 	RouteOther = "other"
@@ -36,14 +41,15 @@ const (
 )
 
 var routeBucket = map[string]string{
-	RouteAppUsers: BucketApps, RouteAppGroups: BucketApps,
-	RouteGroups: BucketGroups, RouteGroup: BucketGroups, RouteGroupUsers: BucketGroups,
+	RouteAppUsers: BucketApps, RouteAppGroups: BucketApps, RouteAppUser: BucketApps, RouteAppGroup: BucketApps,
+	RouteUserGroups: BucketUsers,
+	RouteGroups:     BucketGroups, RouteGroup: BucketGroups, RouteGroupUsers: BucketGroups,
 	RouteUsers: BucketUsers, RouteUser: BucketUsers,
 	RouteToken: BucketToken, RouteOther: BucketUsers,
 }
 
 var allRoutes = []string{RouteAppUsers, RouteAppGroups, RouteGroups, RouteGroup, RouteGroupUsers,
-	RouteUsers, RouteUser, RouteToken, RouteOther}
+	RouteUsers, RouteUser, RouteToken, RouteOther, RouteAppUser, RouteAppGroup, RouteUserGroups}
 
 // DefaultToken is the SSWS API token a Server accepts unless WithToken is used.
 const DefaultToken = "00oktatest-ssws-token"
@@ -168,6 +174,9 @@ func New(opts ...Option) *Server {
 	mux.HandleFunc(RouteGroupUsers, s.wrap(RouteGroupUsers, s.handleGroupUsers))
 	mux.HandleFunc(RouteUsers, s.wrap(RouteUsers, s.handleUsers))
 	mux.HandleFunc(RouteUser, s.wrap(RouteUser, s.handleUser))
+	mux.HandleFunc(RouteAppUser, s.wrap(RouteAppUser, s.handleAppUser))
+	mux.HandleFunc(RouteAppGroup, s.wrap(RouteAppGroup, s.handleAppGroup))
+	mux.HandleFunc(RouteUserGroups, s.wrap(RouteUserGroups, s.handleUserGroups))
 	mux.HandleFunc(RouteToken, s.wrap(RouteToken, s.handleToken))
 	mux.HandleFunc("/", s.wrap(RouteOther, func(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 		s.writeError(w, http.StatusNotFound, "E0000007", "Not found: Resource not found: "+r.URL.Path)
