@@ -68,8 +68,9 @@ func GrantsAccess(appStatus, userStatus string) bool {
 // ExpandAppUsers): login, email, firstName, lastName; when Okta did not
 // embed it, the login falls back to the app username
 // (credentials.userName) and the other fields to the app user profile
-// (email, firstName/given_name, lastName/family_name). Group members that
-// are not app users are dropped.
+// (email, firstName/given_name, lastName/family_name). Group members
+// (snap.MemberIDs when set, else snap.Members) that are not app users are
+// dropped.
 func BuildDesired(snap *oktasource.Snapshot) *Desired {
 	d := &Desired{Users: make([]DesiredUser, 0, len(snap.AppUsers)), Groups: make([]DesiredGroup, 0, len(snap.Groups))}
 	// app maps an app user's id to its index: members are recorded with the
@@ -93,11 +94,22 @@ func BuildDesired(snap *oktasource.Snapshot) *Desired {
 		})
 	}
 	for _, g := range snap.Groups {
-		ms := snap.Members[g.ID]
-		members := make([]string, 0, len(ms))
-		for _, m := range ms {
-			if i, ok := app[m.ID]; ok {
-				members = append(members, snap.AppUsers[i].ID)
+		var members []string
+		if snap.MemberIDs != nil {
+			ms := snap.MemberIDs[g.ID]
+			members = make([]string, 0, len(ms))
+			for _, m := range ms {
+				if i, ok := app[m]; ok {
+					members = append(members, snap.AppUsers[i].ID)
+				}
+			}
+		} else {
+			ms := snap.Members[g.ID]
+			members = make([]string, 0, len(ms))
+			for _, m := range ms {
+				if i, ok := app[m.ID]; ok {
+					members = append(members, snap.AppUsers[i].ID)
+				}
 			}
 		}
 		slices.Sort(members)

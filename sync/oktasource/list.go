@@ -455,18 +455,43 @@ func (c *Client) listGroupMembers(ctx context.Context, groupID string, profile b
 			return nil
 		})
 	} else {
-		err = pageAll(ctx, c, listing, getPage[slimMemberID](c, path, q), func(u *slimMemberID) error {
-			if u.ID == "" {
-				return errors.New("member without id")
-			}
-			out = append(out, Member{ID: u.ID, Status: u.Status.S})
-			return nil
-		})
+		ids, err := c.listGroupMemberIDs(ctx, groupID)
+		if err != nil {
+			return nil, err
+		}
+		out = make([]Member, len(ids))
+		for i, id := range ids {
+			out[i].ID = id
+		}
+		return out, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	return dedupe(c, listing, out, func(m Member) string { return m.ID }), nil
+}
+
+// listGroupMemberIDs returns the ids of a group's members, sorted and
+// deduplicated; each member's status and profile are type-checked but not
+// kept. Errors are *IncompleteError.
+func (c *Client) listGroupMemberIDs(ctx context.Context, groupID string) ([]string, error) {
+	listing := "members of group " + groupID
+	if !oktaIDRE.MatchString(groupID) {
+		return nil, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("not an Okta id")}
+	}
+	q := url.Values{"limit": {strconv.Itoa(groupMembersPageSize)}}
+	var out []string
+	err := pageAll(ctx, c, listing, getPage[slimMemberID](c, "/api/v1/groups/"+groupID+"/users", q), func(u *slimMemberID) error {
+		if u.ID == "" {
+			return errors.New("member without id")
+		}
+		out = append(out, u.ID)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dedupe(c, listing, out, func(id string) string { return id }), nil
 }
 
 func convertGroup(g *okta.Group) *Group {
