@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,5 +96,49 @@ func testMembersGuard(t *testing.T, f *fixture) {
 	}
 	if e := es[0]; e.Operation != "remove_members" || len(e.Changes) != 1 || e.Changes[0].RemovedCount != 1 || e.Changes[0].Removed[0] != c.ID || e.Changes[0].AddedCount != 0 {
 		t.Errorf("remove of a non-member logged as %s %+v; want remove_members of %s only", e.Operation, e.Changes, c.ID)
+	}
+}
+
+// testMembersGuardConcurrent: writers racing through store.Logged to add
+// the same members (and one each of its own) leave exactly one logged
+// addition per member: the guard makes every writer whose assumption a
+// concurrent one broke retry with the real membership.
+func testMembersGuardConcurrent(t *testing.T, f *fixture) {
+	tenant := f.tenant
+	shared := []string{f.createUser(tenant, "s1@example.com", "").ID, f.createUser(tenant, "s2@example.com", "").ID}
+	g := f.createGroup(tenant, "Raced", "")
+	w := store.Logged(f.s, nil)
+	ctx := store.WithWriter(f.ctx, store.Writer{Actor: store.ActorReconciler, ID: "run-race"})
+	const writers = 6
+	own := make([]string, writers)
+	for i := range own {
+		own[i] = f.createUser(tenant, "own"+string(rune('a'+i))+"@example.com", "").ID
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for i := range writers {
+		wg.Go(func() {
+			_, errs[i] = w.UpdateGroup(ctx, tenant, g.ID, store.GroupChange{Add: append([]string{own[i]}, shared...), At: at(20 + i)})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("writer %d: %v", i, err)
+		}
+	}
+	wantStrings(t, "members after the race", sorted(f.members(tenant, g.ID)), sortedOf(append(append([]string{}, own...), shared...)...))
+	added := map[string]int{}
+	for _, e := range f.queryLog(tenant, store.LogQuery{Name: "Raced"}) {
+		for _, c := range e.Changes {
+			for _, id := range c.Added {
+				added[id]++
+			}
+		}
+	}
+	for _, id := range append(append([]string{}, own...), shared...) {
+		if added[id] != 1 {
+			t.Errorf("member %s logged as added %d times; want once (entries: %v)", id, added[id], added)
+		}
 	}
 }

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"UpdateGroupUnknownMembers", testUpdateGroupUnknownMembers},
 		{"UpdateGroupOktaID", testUpdateGroupOktaID},
 		{"MembersGuard", testMembersGuard},
+		{"MembersGuardConcurrent", testMembersGuardConcurrent},
 		{"UserGroups", testUserGroups},
 		{"DeleteGroup", testDeleteGroup},
 		{"GetListGroups", testGetListGroups},
