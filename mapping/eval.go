@@ -274,8 +274,12 @@ func comparePredicate(a *Attribute, c *filter.Compare) (func(v any) bool, error)
 		}
 		want := fv.Str
 		fold := !a.CaseExact
+		foldFn := FoldKey // eq, ne and ordering compare identity keys
+		if c.Op == filter.Co || c.Op == filter.Sw || c.Op == filter.Ew {
+			foldFn = FoldText // substrings: the same folding, spaces kept
+		}
 		if fold {
-			want = strings.ToLower(want)
+			want = foldFn(want)
 		}
 		var test func(s string) bool
 		switch c.Op {
@@ -306,7 +310,7 @@ func comparePredicate(a *Attribute, c *filter.Compare) (func(v any) bool, error)
 				return c.Op == filter.Ne
 			}
 			if fold {
-				s = strings.ToLower(s)
+				s = foldFn(s)
 			}
 			return test(s)
 		}, nil

@@ -13,6 +13,10 @@ var identifierAttrs = map[*ResourceType][]string{
 	GroupType: {"displayName", "externalId"},
 }
 
+// foldedAttr is the identifier of each resource type that the store
+// indexes by FoldKey; a new value must pass CheckFoldable.
+var foldedAttr = map[*ResourceType]string{UserType: "userName", GroupType: "displayName"}
+
 // BadIdentifierRune returns the first character of s that an identifier
 // may not hold, and whether there is one: C0 controls (NUL, tab, newline,
 // ESC …), DEL, C1 controls (U+0080–U+009F), the bidi formatting characters
@@ -68,6 +72,13 @@ func checkIdentifiers(rt *ResourceType, attrs, old Attrs) error {
 		}
 		if err := CheckIdentifier(name, v); err != nil {
 			return err
+		}
+		if name == foldedAttr[rt] { // the name compared by FoldKey
+			if _, set := attrs[name]; set {
+				if err := CheckFoldable(name, v); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

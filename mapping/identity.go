@@ -80,7 +80,8 @@ func (id Identity) Get(field string) string {
 }
 
 // Diff returns the IdentityFields whose values differ between want and have.
-// userName and email compare case-insensitively (userName is caseExact=false;
+// userName compares by FoldKey (caseExact=false; the store's identity rule),
+// email case-insensitively (
 // email domains are case-insensitive and Okta lower-cases logins
 // inconsistently); names and externalId compare exactly. An empty wanted
 // externalId is not a difference (the link is optional).
@@ -89,7 +90,11 @@ func (id Identity) Diff(have Identity) []string {
 	for _, f := range IdentityFields {
 		w, h := id.Get(f), have.Get(f)
 		switch f {
-		case "userName", `emails[type eq "work"].value`:
+		case "userName":
+			if FoldKey(w) != FoldKey(h) {
+				out = append(out, f)
+			}
+		case `emails[type eq "work"].value`:
 			if !strings.EqualFold(w, h) {
 				out = append(out, f)
 			}

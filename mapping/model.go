@@ -15,7 +15,6 @@
 package mapping
 
 import (
-	"strings"
 	"time"
 )
 
@@ -91,11 +90,6 @@ func (g *Group) DisplayName() string { return str(g.Attrs, "displayName") }
 
 // ExternalID returns the externalId attribute ("" if unset).
 func (g *Group) ExternalID() string { return str(g.Attrs, "externalId") }
-
-// FoldKey is the index key of a caseExact=false attribute value such as
-// userName or displayName: Unicode simple case folding via strings.ToLower.
-// Two values that differ only in letter case have the same key.
-func FoldKey(s string) string { return strings.ToLower(s) }
 
 func str(a Attrs, k string) string {
 	s, _ := a[k].(string)

@@ -58,3 +58,30 @@ func TestIdentifierControlCharactersRejected(t *testing.T) {
 		e.createUser(t, "josé.名前+tag@example.com", map[string]any{"displayName": "José 名前 O'Brien"})
 	})
 }
+
+// Lookalike userNames (issue 12 item 5) are the same identity: a second
+// POST is 409 uniqueness, an eq filter with any of them finds the one user,
+// and a userName that cannot be normalised is 400 invalidValue.
+func TestUserNameLookalikesAreOneUser(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		id := e.createUser(t, "josé@example.com")
+		for _, name := range []string{
+			"jose\u0301@example.com",
+			"josé@example.com\u200b",
+			" josé@example.com",
+			"ｊｏｓé＠ｅｘａｍｐｌｅ．ｃｏｍ",
+		} {
+			mustSCIMError(t, e.post(t, "/Users", oktaUser(name, uniqueID("00u"))), http.StatusConflict, "uniqueness")
+			r := e.get(t, "/Users"+filterQS(`userName eq "`+name+`"`))
+			if l := resources(t, r); len(l) != 1 || jstr(l[0], "id") != id {
+				t.Errorf("filter userName eq %q: %s", name, r)
+			}
+		}
+		for _, bad := range []string{"\u200b", "   ", "ada\u0378@example.com"} {
+			mustSCIMError(t, e.post(t, "/Users", oktaUser(bad, uniqueID("00u"))), http.StatusBadRequest, "invalidValue")
+		}
+		if r := e.get(t, "/Users"); jint(t, r.Body, "totalResults") != 1 {
+			t.Errorf("lookalikes made more users: %s", r)
+		}
+	})
+}

@@ -49,6 +49,11 @@ const (
 	// its scripts (un, dn, ex) disagree with its document. Repair rewrites
 	// them from the document.
 	ProblemIndexFields = "record-index-fields"
+	// ProblemFoldKey: (Redis) a by-name role mapping or a provisioning-log
+	// name index list is filed under a key written before mapping.FoldKey's
+	// current rule (an upgrade from strings.ToLower folding). Repair
+	// re-files it under the current key (merging into an existing one).
+	ProblemFoldKey = "fold-key"
 	// ProblemListDangling: (Redis) a creation-order list entry names a
 	// record that does not exist. Repair removes it.
 	ProblemListDangling = "list-dangling"

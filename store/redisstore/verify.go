@@ -117,6 +117,7 @@ func (s *Store) Verify(ctx context.Context, tenant string, repair bool) (store.V
 	// Every key of the tenant, by kind.
 	users, groups := map[string]bool{}, map[string]bool{}
 	memberKeys, memberofKeys, roleKeys := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	var logNames []string
 	pattern := globEscape(k.base) + "*"
 	var cursor uint64
 	for {
@@ -139,6 +140,8 @@ func (s *Store) Verify(ctx context.Context, tenant string, repair bool) (store.V
 				memberofKeys[rest[len("memberof:"):]] = true
 			case strings.HasPrefix(rest, "roles:user:"):
 				roleKeys[rest[len("roles:user:"):]] = true
+			case strings.HasPrefix(rest, "log:name:"), strings.HasPrefix(rest, "log:rej:name:"):
+				logNames = append(logNames, rest)
 			}
 		}
 		if cursor = next; cursor == 0 {
@@ -189,6 +192,9 @@ func (s *Store) Verify(ctx context.Context, tenant string, repair bool) (store.V
 		return r, err
 	}
 	if err := s.verifyRoles(ctx, &r, k, users, roleKeys, repair); err != nil {
+		return r, err
+	}
+	if err := s.verifyFoldKeys(ctx, &r, k, logNames, repair); err != nil {
 		return r, err
 	}
 	return r, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/rs/zerolog"
 )
 
 // migrations are the schema changes in order: migrations[i] takes the
@@ -210,6 +212,18 @@ CREATE TABLE reconcile_plans (
 ) WITHOUT ROWID;
 CREATE INDEX reconcile_plans_order ON reconcile_plans (tenant, created_at DESC, id DESC);
 `,
+	// 8: name keys (user_name_key, display_name_key, role_mappings.map_key
+	// of by-name mappings, provisioning_log.name_key,
+	// provisioning_log_rejected.name_key) re-folded with
+	// mapping.FoldKey's PRECIS-style rule (NFC, width, ignorables, spaces,
+	// case folding) instead of strings.ToLower. The work is Go: goSteps[8].
+	`SELECT 1`,
+}
+
+// goSteps are migrations done in Go, run right after the SQL of the same
+// version (whose text then only marks the step), in the same transaction.
+var goSteps = map[int]func(ctx context.Context, tx *sql.Tx, log zerolog.Logger) error{
+	8: rekeyFolded,
 }
 
 // SchemaVersion is the schema version this build creates and understands.
@@ -239,6 +253,11 @@ func (s *Store) migrate(ctx context.Context) error {
 		for i := v; i < len(migrations); i++ {
 			if _, err := tx.tx.ExecContext(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("schema migration %d: %w", i+1, err)
+			}
+			if step := goSteps[i+1]; step != nil {
+				if err := step(ctx, tx.tx, s.log); err != nil {
+					return fmt.Errorf("schema migration %d: %w", i+1, err)
+				}
 			}
 			s.log.Info().Int("version", i+1).Msg("schema migrated")
 		}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"TokenTenantIsolation", testTokenIsolation},
 		{"UserRoundTrip", testUserRoundTrip},
 		{"UserNameUnique", testUserNameUnique},
+		{"UserNameLookalikes", testUserNameLookalikes},
 		{"UserExternalIDUnique", testUserExternalIDUnique},
 		{"FindUser", testFindUser},
 		{"UpdateUser", testUpdateUser},

@@ -102,6 +102,33 @@ func testUserNameUnique(t *testing.T, f *fixture) {
 	}
 }
 
+// testUserNameLookalikes: names that look the same fold to the same
+// mapping.FoldKey (NFC/NFD, a zero-width space, a leading space,
+// fullwidth letters), so they never make a second user, and each finds
+// the first one (issue 12 item 5).
+func testUserNameLookalikes(t *testing.T, f *fixture) {
+	a := f.createUser(f.tenant, "josé@example.com", "")
+	for i, name := range []string{
+		"jose\u0301@example.com",       // NFD
+		"josé@example.com\u200b",       // trailing zero-width space
+		" josé@example.com",            // leading space
+		"ｊｏｓé＠ｅｘａｍｐｌｅ．ｃｏｍ",             // fullwidth
+		"JOSE\u0301@EXAMPLE.COM\u00a0", // NFD, upper case, no-break space
+	} {
+		dup := user(name, "", 10+i)
+		wantConflict(t, f.s.CreateUser(f.ctx, f.tenant, dup), "userName", name, "CreateUser("+name+")")
+		f.wantFindUser(f.tenant, store.IndexUserName, name, a.ID)
+	}
+	g := f.createGroup(f.tenant, "Ingeniería", "")
+	for _, name := range []string{"Ingenieri\u0301a", " INGENIERÍA ", "Ｉｎｇｅｎｉｅｒíａ", "Ingeniería\u200d"} {
+		f.wantFindGroup(f.tenant, store.IndexDisplayName, name, g.ID)
+	}
+	page, err := f.s.ListUsers(f.ctx, f.tenant, 0, 10)
+	if err != nil || page.Total != 1 {
+		t.Errorf("ListUsers after lookalike creates: Total = %d, %v; want 1", page.Total, err)
+	}
+}
+
 func testUserExternalIDUnique(t *testing.T, f *fixture) {
 	a := f.createUser(f.tenant, "a@example.com", "00uAbC")
 	// Exact case: differing only in case is a different externalId.
