@@ -35,8 +35,10 @@ func TestVerifyRepairRekeysFolded(t *testing.T) {
 	if err := s.PutRoleMapping(ctx, tn, mapping.RoleMapping{Group: gname, ByName: true, Role: "admin", Source: mapping.SourceAPI}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AppendLog(ctx, tn, store.LogEntry{Time: now, Actor: store.ActorOktaPush, ResourceType: "User", Name: uname, Operation: "create", Status: 201}); err != nil {
-		t.Fatal(err)
+	for _, status := range []int{201, 400} {
+		if err := s.AppendLog(ctx, tn, store.LogEntry{Time: now, Actor: store.ActorOktaPush, ResourceType: "User", Name: uname, Operation: "create", Status: status}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	k := s.tk(tn)
 	oldU, oldG := strings.ToLower(uname), strings.ToLower(gname)
@@ -49,6 +51,7 @@ func TestVerifyRepairRekeysFolded(t *testing.T) {
 		s.c.HSet(ctx, k.group("g1"), "dn", oldG).Err(),
 		s.c.HDel(ctx, k.roleMappings(), "name:"+newG).Err(), s.c.HSet(ctx, k.roleMappings(), "name:"+oldG, mjson).Err(),
 		s.c.Rename(ctx, k.base+"log:name:"+newU, k.base+"log:name:"+oldU).Err(),
+		s.c.Rename(ctx, k.base+"log:rej:name:"+newU, k.base+"log:rej:name:"+oldU).Err(),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -58,7 +61,7 @@ func TestVerifyRepairRekeysFolded(t *testing.T) {
 		t.Fatal("the old-style index must not answer a folded lookup (test premise)")
 	}
 	r := mustVerify(t, s, tn, false)
-	if r.Get(store.ProblemFoldKey).Count != 2 || r.Found() == 0 {
+	if r.Get(store.ProblemFoldKey).Count != 3 || r.Found() == 0 {
 		t.Errorf("verify found %+v", r.Problems)
 	}
 	r = mustVerify(t, s, tn, true)
@@ -77,7 +80,7 @@ func TestVerifyRepairRekeysFolded(t *testing.T) {
 	if ms, err := s.ListRoleMappings(ctx, tn); err != nil || len(ms) != 1 || ms[0].Key() != "name:"+newG {
 		t.Errorf("role mappings: %v %v", ms, err)
 	}
-	if es, err := s.QueryLog(ctx, tn, store.LogQuery{Name: "ada@example.com"}); err != nil || len(es) != 1 {
+	if es, err := s.QueryLog(ctx, tn, store.LogQuery{Name: "ada@example.com"}); err != nil || len(es) != 2 {
 		t.Errorf("QueryLog(ada) = %v, %v", es, err)
 	}
 }

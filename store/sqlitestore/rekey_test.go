@@ -39,8 +39,10 @@ func TestMigrateRekeyFolded(t *testing.T) {
 	if err := s.PutRoleMapping(ctx, "a", mapping.RoleMapping{Group: "Ｏｐｓ Team", ByName: true, Role: "admin", Source: mapping.SourceAPI}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AppendLog(ctx, "a", store.LogEntry{Time: time.Now(), Actor: store.ActorOktaPush, ResourceType: "User", Name: "ＡＤＡ@example.com", Operation: "create", Status: 201}); err != nil {
-		t.Fatal(err)
+	for _, status := range []int{201, 400} {
+		if err := s.AppendLog(ctx, "a", store.LogEntry{Time: time.Now(), Actor: store.ActorOktaPush, ResourceType: "User", Name: "ＡＤＡ@example.com", Operation: "create", Status: status}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// Back to the old rule: keys lower-cased only; u3 becomes the NFD
 	// lookalike of u2 (distinct under the old rule).
@@ -52,6 +54,7 @@ func TestMigrateRekeyFolded(t *testing.T) {
 		`UPDATE scim_groups SET display_name_key = '` + strings.ToLower("Ｏｐｓ Team") + `'`,
 		`UPDATE role_mappings SET map_key = 'name:` + strings.ToLower("Ｏｐｓ Team") + `'`,
 		`UPDATE provisioning_log SET name_key = '` + strings.ToLower("ＡＤＡ@example.com") + `'`,
+		`UPDATE provisioning_log_rejected SET name_key = '` + strings.ToLower("ＡＤＡ@example.com") + `'`,
 		`UPDATE schema_version SET version = 6`,
 	} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
@@ -85,7 +88,7 @@ func TestMigrateRekeyFolded(t *testing.T) {
 	if err != nil || len(ms) != 1 || ms[0].Key() != mapping.RoleMappingKey("ops team", true) {
 		t.Errorf("role mappings after migration: %v %v", ms, err)
 	}
-	if es, err := s.QueryLog(ctx, "a", store.LogQuery{Name: "ada@example.com"}); err != nil || len(es) != 1 {
+	if es, err := s.QueryLog(ctx, "a", store.LogQuery{Name: "ada@example.com"}); err != nil || len(es) != 2 {
 		t.Errorf("QueryLog(ada) = %v, %v; want the entry", es, err)
 	}
 	if u, err := s.GetUser(ctx, "a", "u2"); err != nil || u.UserName() != "josé@example.com" {
