@@ -11,7 +11,10 @@ import (
 	"github.com/axonflow/axonflow-sync/mapping"
 )
 
-// rekeyFolded is schema migration 7: it recomputes every stored name key
+// rekeyVersion is the schema version whose step is rekeyFolded.
+const rekeyVersion = 8
+
+// rekeyFolded is schema migration rekeyVersion (8): it recomputes every stored name key
 // with mapping.FoldKey. Two users (or groups) of a tenant whose names were
 // distinct under the old rule (strings.ToLower) but fold to the same key
 // now (NFC/NFD, width, a zero-width space, spaces) cannot both hold it: the

@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,8 +14,8 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// TestMigrateRekeyFolded writes name keys as a build before schema 7 did
-// (strings.ToLower), reopens, and checks that migration 7 re-keyed users,
+// TestMigrateRekeyFolded writes name keys as a build before schema rekeyVersion did
+// (strings.ToLower), reopens, and checks that migration rekeyVersion re-keyed users,
 // groups, by-name role mappings and the log's name index with
 // mapping.FoldKey, and that a lookalike pair keeps both rows (the older
 // gets the key).
@@ -55,7 +56,7 @@ func TestMigrateRekeyFolded(t *testing.T) {
 		`UPDATE role_mappings SET map_key = 'name:` + strings.ToLower("Ｏｐｓ Team") + `'`,
 		`UPDATE provisioning_log SET name_key = '` + strings.ToLower("ＡＤＡ@example.com") + `'`,
 		`UPDATE provisioning_log_rejected SET name_key = '` + strings.ToLower("ＡＤＡ@example.com") + `'`,
-		`UPDATE schema_version SET version = 6`,
+		fmt.Sprintf(`UPDATE schema_version SET version = %d`, rekeyVersion-1),
 	} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -111,7 +112,7 @@ func TestMigrateRekeyVerifyReportsClash(t *testing.T) {
 	nfd := "jose\u0301@example.com"
 	for _, q := range []string{
 		`UPDATE scim_users SET user_name_key = '` + nfd + `', doc = json_set(doc, '$.userName', '` + nfd + `') WHERE id = 'u3'`,
-		`UPDATE schema_version SET version = 6`,
+		fmt.Sprintf(`UPDATE schema_version SET version = %d`, rekeyVersion-1),
 	} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)

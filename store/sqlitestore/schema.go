@@ -223,7 +223,7 @@ CREATE INDEX reconcile_plans_order ON reconcile_plans (tenant, created_at DESC, 
 // goSteps are migrations done in Go, run right after the SQL of the same
 // version (whose text then only marks the step), in the same transaction.
 var goSteps = map[int]func(ctx context.Context, tx *sql.Tx, log zerolog.Logger) error{
-	8: rekeyFolded,
+	rekeyVersion: rekeyFolded,
 }
 
 // SchemaVersion is the schema version this build creates and understands.
