@@ -63,7 +63,8 @@ type Options struct {
 	// Reconciler runs reports and lists runs; nil hides runs.
 	Reconciler *admin.Reconciler
 	// Plans are the reconciler's held plans and its explanation of a user
-	// (issue 13); nil hides them.
+	// (issue 13); nil: internal/admin's plan functions on Reconciler (none
+	// without a Reconciler).
 	Plans Plans
 	// RunContext is the context runs started from the console run under
 	// (serve's: SIGTERM stops them); nil: context.Background().
@@ -119,6 +120,9 @@ func New(ctx context.Context, o Options) (*Console, error) {
 	}
 	if c.cfg == nil {
 		c.cfg = &config.Config{}
+	}
+	if c.plans == nil && c.rc != nil {
+		c.plans = adminPlans{rc: c.rc, st: c.st, cfg: c.cfg}
 	}
 	if c.idle <= 0 {
 		c.idle = config.DefaultSessionIdleTimeout

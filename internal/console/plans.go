@@ -40,7 +40,11 @@ type PlanView struct {
 	CreatedAt time.Time      `json:"createdAt"`
 	ExpiresAt time.Time      `json:"expiresAt"`
 	Pending   int            `json:"pending"`
-	Items     []PlanItemView `json:"items"`
+	// Scheduled counts the deactivations waiting for their grace.
+	Scheduled int `json:"scheduled"`
+	// Reason says why the run held the corrections.
+	Reason string         `json:"reason"`
+	Items  []PlanItemView `json:"items"`
 }
 
 // PlanItemView is one item of a plan: a correction waiting for (or after)
@@ -59,6 +63,8 @@ type PlanItemView struct {
 	DecidedBy   string    `json:"decidedBy,omitempty"`
 	DecidedAt   time.Time `json:"decidedAt,omitzero"`
 	ApplyAfter  time.Time `json:"applyAfter,omitzero"`
+	// Detail says why an item is stale or failed.
+	Detail string `json:"detail,omitempty"`
 }
 
 // PendingItems counts the plan's pending items.
@@ -76,6 +82,7 @@ func (p PlanView) PendingItems() int {
 type planSummary struct {
 	ID        string
 	Pending   int
+	Scheduled int
 	ExpiresAt time.Time
 }
 
@@ -107,8 +114,8 @@ func (c *Console) pendingPlans(ctx context.Context, tenant string) []planSummary
 		if n == 0 && len(p.Items) > 0 {
 			n = p.PendingItems()
 		}
-		if n > 0 {
-			out = append(out, planSummary{ID: p.ID, Pending: n, ExpiresAt: p.ExpiresAt})
+		if n > 0 || p.Scheduled > 0 {
+			out = append(out, planSummary{ID: p.ID, Pending: n, Scheduled: p.Scheduled, ExpiresAt: p.ExpiresAt})
 		}
 	}
 	return out
@@ -131,6 +138,9 @@ func (c *Console) explainUser(ctx context.Context, tenant, userName string) *rec
 	lines, err := c.plans.Explain(ctx, tenant, userName)
 	if err != nil {
 		return &reconcileExplanation{Lines: []string{"The reconciler cannot explain this user now: " + printable(err.Error())}}
+	}
+	if len(lines) == 0 {
+		return nil
 	}
 	return &reconcileExplanation{Lines: lines}
 }

@@ -74,3 +74,84 @@ func TestBrowserReportAndMissingUser(t *testing.T) {
 		t.Errorf("overview after the run:\n%s", got)
 	}
 }
+
+// TestBrowserApprovePartOfHeldPlan: a correcting run with reconcile.approval
+// all holds its corrections as a plan (internal/admin's plan functions, the
+// real reconciler and the fake Okta); the tenant page links it; approving
+// one of its two user creations on the plan page applies exactly that one.
+func TestBrowserApprovePartOfHeldPlan(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			okta := oktatest.New()
+			t.Cleanup(okta.Close)
+			ada := okta.AddUser(oktatest.User{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"})
+			okta.AssignUser(oktatest.DefaultAppID, ada, oktatest.ScopeUser, "")
+			eve := okta.AddUser(oktatest.User{Email: "eve@example.com", FirstName: "Eve", LastName: "Example"})
+			okta.AssignUser(oktatest.DefaultAppID, eve, oktatest.ScopeUser, "")
+			st := open(t)
+			f := newFixtureWith(t, st, config.ConsoleConfig{}, nil)
+			tc := config.TenantConfig{
+				Okta:      &config.OktaConfig{OrgURL: okta.URL, AppID: oktatest.DefaultAppID, APIToken: oktatest.DefaultToken, AllowInsecureHTTP: true},
+				Reconcile: config.ReconcileConfig{Mode: "correct", MaxChanges: 50, MaxChangePercent: 100, Approval: config.ApprovalAll, PlanTTL: 72 * time.Hour},
+			}
+			cfg := &config.Config{Tenants: map[string]config.TenantConfig{f.tenant: tc}}
+			rc, err := admin.StartReconciler(&config.Config{}, st, prometheus.NewRegistry(), zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = rc.Stop(context.Background()) })
+			c, err := console.New(context.Background(), console.Options{Store: st, AdminToken: f.token, Config: cfg, Reconciler: rc, Logger: zerolog.Nop()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.srv.Config.Handler = c
+			f.seed()
+
+			opts, err := admin.ReconcileOptions(f.tenant, tc, admin.ReconcileRequest{Mode: "correct", Trigger: "api"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := rc.Start(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-r.Done()
+			plans, err := admin.ListPlans(context.Background(), rc.Runner(), f.tenant, "")
+			if err != nil || len(plans.Plans) != 1 {
+				t.Fatalf("plans after the run = %+v, %v", plans, err)
+			}
+			p, err := admin.GetPlan(context.Background(), rc.Runner(), f.tenant, plans.Plans[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var annItem string // ada's creation
+			for _, it := range p.Items {
+				if it.UserName == "ada@example.com" && it.Status == "pending" {
+					annItem = it.ID
+				}
+			}
+			if annItem == "" || len(p.Items) != 2 {
+				t.Fatalf("want pending creations of ada and eve, got %+v", p.Items)
+			}
+
+			ctx := browser(t)
+			f.browserSignIn(ctx)
+			planLink := `a[href="/ui/tenants/` + f.tenant + `/plans/` + p.ID + `"]`
+			run(t, ctx, "tenant page → plan", chromedp.Navigate(f.srv.URL+"/ui/tenants/"+f.tenant), chromedp.WaitVisible(chromedp.CSS(planLink)),
+				chromedp.Click(chromedp.CSS(planLink)), chromedp.WaitVisible(chromedp.CSS("#approve-"+annItem)))
+			submitAndWait(t, ctx, "approve ada's creation", chromedp.Click(chromedp.CSS("#approve-"+annItem)), "#done")
+			if got := textOf(t, ctx, "#item-"+annItem); !strings.Contains(got, "applied") || !strings.Contains(got, "console:token") {
+				t.Errorf("ada's item after approval: %q", got)
+			}
+			if _, err := admin.FindUser(context.Background(), st, f.tenant, "ada@example.com"); err != nil {
+				t.Errorf("ada after approval: %v", err)
+			}
+			if _, err := admin.FindUser(context.Background(), st, f.tenant, "eve@example.com"); err == nil {
+				t.Error("eve was created without approval")
+			}
+			if got := textOf(t, ctx, "main"); !strings.Contains(got, "1 of 2 items wait") {
+				t.Errorf("plan page after the approval:\n%s", got)
+			}
+		})
+	}
+}
