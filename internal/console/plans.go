@@ -34,12 +34,12 @@ type Plans interface {
 // PlanView is a held plan as GET /admin/v1/tenants/{t}/reconcile/plans/{id}
 // answers it.
 type PlanView struct {
-	ID        string         `json:"id"`
-	Status    string         `json:"status"`
-	RunID     string         `json:"runId"`
-	CreatedAt time.Time      `json:"createdAt"`
-	ExpiresAt time.Time      `json:"expiresAt"`
-	Pending   int            `json:"pending"`
+	ID        string    `json:"id"`
+	Status    string    `json:"status"`
+	RunID     string    `json:"runId"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Pending   int       `json:"pending"`
 	// Scheduled counts the deactivations waiting for their grace.
 	Scheduled int `json:"scheduled"`
 	// Reason says why the run held the corrections.
