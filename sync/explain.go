@@ -320,7 +320,10 @@ func (r *Runner) explainCorrections(ctx context.Context, x *Explanation, o Expla
 		var parts []string
 		for _, dr := range x.Drift {
 			s := string(dr.Kind)
-			if dr.Field != "" {
+			if x.Kind == "user" && dr.DisplayName != "" {
+				s += " (group " + dr.DisplayName + ")"
+			}
+			if dr.Field != "" && dr.Field != "members" {
 				s += fmt.Sprintf(" %s: okta %q, axonflow %q", dr.Field, dr.Okta, dr.AxonFlow)
 			}
 			parts = append(parts, s)

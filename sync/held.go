@@ -113,12 +113,14 @@ func (it *PlanItem) key() string {
 	return correctionKey(it.Action, it.OktaID, it.AxonflowID, it.MemberOktaID, it.Member)
 }
 
+// correctionKey prefers Okta ids (stable) over AxonFlow ids (a group or
+// user an earlier correction created gets a new one).
 func correctionKey(a Action, oktaID, axID, memberOkta, member string) string {
-	if axID != "" {
-		oktaID = ""
+	if oktaID != "" {
+		axID = ""
 	}
-	if member != "" {
-		memberOkta = ""
+	if memberOkta != "" {
+		member = ""
 	}
 	return strings.Join([]string{string(a), oktaID, axID, memberOkta, member}, "\x00")
 }
@@ -538,4 +540,23 @@ func (r *Runner) observePending(ctx context.Context, tenant string) {
 		n += p.Pending
 	}
 	r.o.Metrics.setPending(tenant, n)
+}
+
+// hasDueItems reports whether tenant has approved items, or scheduled
+// items whose ApplyAfter has passed, in its stored plans (false on a read
+// error).
+func (r *Runner) hasDueItems(ctx context.Context, tenant string) bool {
+	ps, err := r.ListPlans(ctx, tenant, "")
+	if err != nil {
+		return false
+	}
+	now := r.o.Now()
+	for _, p := range ps {
+		for _, it := range p.Items {
+			if it.Status == ItemApproved || (it.Status == ItemScheduled && !now.Before(it.ApplyAfter)) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/axonflow/axonflow-sync/mapping"
 )
 
@@ -228,6 +230,43 @@ func TestDeactivationGraceDelaysAndUndoCancels(t *testing.T) {
 		}
 		if s := p.Item(undo.ID); s.Status != ItemCancelled {
 			t.Fatalf("cancelled item %+v", s)
+		}
+	})
+}
+
+// TestScheduledReportRunAppliesDueItems: a report-mode schedule applies
+// the deactivations whose grace is over (and nothing else).
+func TestScheduledReportRunAppliesDueItems(t *testing.T) {
+	allBackends(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend)
+		clk := &clock{t: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}
+		e.runner.o.Now = clk.Now
+		oids, ax := mirrored(e, 4)
+		e.okta.UnassignUser(app, oids[0])
+		opts := e.options(ModeCorrect)
+		opts.DeactivationGrace = time.Hour
+		if _, err := e.runner.Run(e.ctx, opts); err != nil {
+			t.Fatal(err)
+		}
+		e.oktaUser("new@example.com", "N", "U", "") // drift a report-mode run must not correct
+		s := NewScheduler(e.runner, testLogger(t))
+		sched, err := cron.ParseStandard("@every 1h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro := e.options(ModeReport)
+		ro.DeactivationGrace = time.Hour
+		s.tick(sched, ro) // before the grace ends: nothing
+		if !e.active(ax[0]) {
+			t.Fatal("deactivated before its grace ended")
+		}
+		clk.Add(2 * time.Hour)
+		s.tick(sched, ro)
+		if e.active(ax[0]) {
+			t.Fatal("due deactivation not applied by the scheduled report run")
+		}
+		if _, err := e.st.FindUser(e.ctx, e.tenant, "userName", "new@example.com"); err == nil {
+			t.Fatal("the report-mode schedule created a user")
 		}
 	})
 }

@@ -108,6 +108,16 @@ func (s *Scheduler) tick(sched cron.Schedule, o RunOptions) {
 		return
 	}
 	_, _ = x.Wait() // the runner logs the outcome
+	// A report-mode schedule changes nothing itself, but items already
+	// decided (approved, or deactivations whose grace is over) apply now,
+	// in a run that applies only those (each only if Okta still says so).
+	if o.Mode != ModeCorrect && s.runner.hasDueItems(s.ctx, o.Tenant) {
+		ro := o
+		ro.Mode, ro.approvalOnly = ModeCorrect, true
+		if _, err := s.runner.Run(s.ctx, ro); err != nil {
+			log.Warn().Err(err).Msg("applying the tenant's due plan items failed; the next tick tries again")
+		}
+	}
 }
 
 // recentScheduledRun returns the id of a scheduled run of tenant that

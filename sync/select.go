@@ -110,7 +110,7 @@ func (r *Runner) selectCorrections(ctx context.Context, o RunOptions, runID stri
 	}
 	deferred := map[string]string{}
 	for _, df := range rep.Deferred {
-		deferred[correctionKey(df.Action, df.OktaID, df.AxonflowID, "", df.Member)] = df.Reason
+		deferred[correctionKey(df.Action, df.OktaID, df.AxonflowID, df.MemberOktaID, df.Member)] = df.Reason
 	}
 	for key, ref := range op.byKey {
 		it := op.item(ref)

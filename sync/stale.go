@@ -109,8 +109,9 @@ type Deferred struct {
 	OktaID      string `json:"oktaId,omitempty"`
 	// AxonflowID is the user or group (memberships: the group).
 	AxonflowID string `json:"axonflowId,omitempty"`
-	// Member is the AxonFlow user id of a membership removal.
-	Member string `json:"member,omitempty"`
+	// Member and MemberOktaID identify the member of a membership removal.
+	Member       string `json:"member,omitempty"`
+	MemberOktaID string `json:"memberOktaId,omitempty"`
 	// Reason says what changed.
 	Reason string `json:"reason"`
 }
@@ -176,5 +177,5 @@ func DeferStale(p *Plan, a *Actual, mark *Mark) []Deferred {
 
 func deferredOf(c Correction, reason string) Deferred {
 	return Deferred{Action: c.Action, UserName: c.UserName, DisplayName: c.DisplayName, OktaID: c.OktaID,
-		AxonflowID: c.AxonflowID, Member: c.MemberID, Reason: reason}
+		AxonflowID: c.AxonflowID, Member: c.MemberID, MemberOktaID: c.MemberOktaID, Reason: reason}
 }
