@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"strings"
+	"time"
 
 	"github.com/axonflow/axonflow-sync/config"
 	"github.com/axonflow/axonflow-sync/internal/admin"
@@ -47,11 +49,31 @@ func (p adminPlans) DecidePlan(ctx context.Context, tenant, id string, approve b
 	return planView(res.Plan), nil
 }
 
-// Explain: the reconciler's per-user explanation is not in internal/admin
-// yet (issue 13 item 5); until it is, the user page shows the provisioning
-// log's explanation and the latest report's drift only.
+// explainTimeout bounds the Okta reads of one explanation (a page view).
+const explainTimeout = 10 * time.Second
+
+// Explain is admin.Explain of the user, one line per step ("step: result
+// (detail)"); none for a tenant without an Okta connection.
 func (p adminPlans) Explain(ctx context.Context, tenant, userName string) ([]string, error) {
-	return nil, nil
+	tc, ok := p.cfg.Tenants[tenant]
+	if !ok || tc.Okta == nil {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, explainTimeout)
+	defer cancel()
+	x, err := admin.Explain(ctx, p.rc.Runner(), tenant, tc, admin.ExplainQuery{User: userName})
+	if err != nil {
+		return nil, err
+	}
+	lines := make([]string, 0, len(x.Steps))
+	for _, s := range x.Steps {
+		l := strings.ReplaceAll(s.Step, "_", " ") + ": " + s.Result
+		if s.Detail != "" {
+			l += " (" + s.Detail + ")"
+		}
+		lines = append(lines, l)
+	}
+	return lines, nil
 }
 
 // planView converts a held plan.

@@ -415,7 +415,8 @@ func (c *Console) userSearch(w http.ResponseWriter, r *http.Request, s *session)
 		return err
 	}
 	c.render(w, r, s, http.StatusOK, "usersearch", view{Title: "Find a user", Tenant: tenant, Section: "users",
-		Data: userData{Query: q, Log: lr.Entries, Explanation: lr.Explanation, Drift: c.userDrift(r.Context(), tenant, q)}})
+		Data: userData{Query: q, Log: lr.Entries, Explanation: lr.Explanation, Drift: c.userDrift(r.Context(), tenant, q),
+			Reconcile: c.explainUser(r.Context(), tenant, q)}})
 	return nil
 }
 

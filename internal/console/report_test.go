@@ -68,6 +68,11 @@ func TestBrowserReportAndMissingUser(t *testing.T) {
 			t.Errorf("missing-user page lacks %q:\n%s", want, got)
 		}
 	}
+	// The reconciler's explanation, read from Okta now: ada is assigned and
+	// should have access, but has no AxonFlow user.
+	if got := textOf(t, ctx, "#reconcile-explanation"); !strings.Contains(got, "access") || !strings.Contains(got, "ada@example.com") {
+		t.Errorf("reconciler's explanation of ada:\n%s", got)
+	}
 	// The overview shows the run.
 	run(t, ctx, "overview", chromedp.Navigate(f.srv.URL+"/ui/"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	if got := textOf(t, ctx, "main"); !strings.Contains(got, "complete") || !strings.Contains(got, "user_missing 1") {
