@@ -269,14 +269,14 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 		g   *mapping.Group
 		res map[string]any
 	}
-	var matched []hit
+	win := newWindow[hit](p)
 	test := func(g *mapping.Group) error {
 		res, err := s.renderGroup(ctx, rc.tenant, base, g, evalProj)
 		if err != nil {
 			return err
 		}
 		if match(res) {
-			matched = append(matched, hit{g, res})
+			win.add(hit{g, res})
 		}
 		return nil
 	}
@@ -297,26 +297,23 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		for off := 0; ; off += scanPage {
-			page, err := s.st.ListGroups(ctx, rc.tenant, off, scanPage)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			for _, g := range page.Items {
+		list := func(ctx context.Context, off, n int) (store.Page[*mapping.Group], error) {
+			return s.st.ListGroups(ctx, rc.tenant, off, n)
+		}
+		err := scanTenant(ctx, list, s.maxScan, "groups", p.filter, func(items []*mapping.Group) error {
+			for _, g := range items {
 				if err := test(g); err != nil {
-					s.fail(w, r, err)
-					return
+					return err
 				}
 			}
-			if len(page.Items) < scanPage {
-				break
-			}
+			return nil
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
 		}
 	}
-	total := len(matched)
-	from := min(p.startIndex-1, total)
-	matched = matched[from:min(total, from+p.count)]
+	total, matched := win.total, win.items
 	res := make([]map[string]any, len(matched))
 	for i, h := range matched {
 		if membersInFilter {

@@ -34,6 +34,9 @@ const (
 	DefaultTouchInterval      = time.Minute
 	DefaultMaxResults         = 1000 // the most resources one list response holds
 	DefaultPageSize           = 100  // count when the client gives none
+	// DefaultMaxFilterScan is the most records one filtered list request
+	// may scan (a filter the store cannot answer from an index).
+	DefaultMaxFilterScan = 100_000
 	defaultStoreOpTimeoutSecs = 10
 )
 
@@ -66,6 +69,12 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Observer, if set, is told about each request (metrics, provisioning log).
 	Observer Observer
+	// MaxFilterScan bounds the work of one filtered list request: a filter
+	// that is not an indexed eq (userName pr, co, sw, ...) reads the
+	// tenant page by page, and a tenant with more than MaxFilterScan users
+	// (or groups) is refused with 400 tooMany before anything is scanned
+	// (DefaultMaxFilterScan when zero; config filter.maxScan).
+	MaxFilterScan int
 }
 
 // Observer receives one event per SCIM request after it completes.
@@ -117,6 +126,8 @@ type Server struct {
 	externalURL string
 	trusted     []netip.Prefix
 
+	maxScan int
+
 	touchMu gosync.Mutex
 	touched map[string]time.Time // token id → last lastUsedAt write
 }
@@ -133,12 +144,16 @@ func New(opts Options) *Server {
 		maxBody:  opts.MaxBodyBytes,
 		touchInt: opts.TouchInterval,
 		now:      opts.Now,
+		maxScan:  opts.MaxFilterScan,
 		obs:      opts.Observer,
 		touched:  map[string]time.Time{},
 		throttle: auththrottle.New(opts.AuthFailBurst, opts.AuthFailRefill),
 
 		externalURL: strings.TrimSuffix(opts.ExternalURL, "/"),
 		trusted:     opts.TrustedProxies,
+	}
+	if s.maxScan <= 0 {
+		s.maxScan = DefaultMaxFilterScan
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes

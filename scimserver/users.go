@@ -14,8 +14,6 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// scanPage is how many resources a filter scan reads per store call.
-const scanPage = 500
 
 func (s *Server) users(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
@@ -440,7 +438,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var matched []map[string]any
+	win := newWindow[map[string]any](p)
 	if attr, val, ok := indexedEq(mapping.UserType, expr); ok {
 		var u *mapping.User
 		var uc store.UserContext
@@ -460,41 +458,31 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if match(res[0]) {
-				matched = append(matched, res[0])
+				win.add(res[0])
 			}
 		}
 	} else {
-		for off := 0; ; off += scanPage {
-			page, err := s.st.ListUsers(ctx, rc.tenant, off, scanPage)
+		list := func(ctx context.Context, off, n int) (store.Page[*mapping.User], error) {
+			return s.st.ListUsers(ctx, rc.tenant, off, n)
+		}
+		err := scanTenant(ctx, list, s.maxScan, "users", p.filter, func(items []*mapping.User) error {
+			res, err := s.renderUsers(ctx, rc.tenant, base, items)
 			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			res, err := s.renderUsers(ctx, rc.tenant, base, page.Items)
-			if err != nil {
-				s.fail(w, r, err)
-				return
+				return err
 			}
 			for _, m := range res {
 				if match(m) {
-					matched = append(matched, m)
+					win.add(m)
 				}
 			}
-			if len(page.Items) < scanPage {
-				break
-			}
+			return nil
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
 		}
 	}
-	writeList(w, mapping.UserType, p, pageOf(matched, p), len(matched))
-}
-
-// pageOf slices the 1-based page [startIndex, startIndex+count) of all.
-func pageOf(all []map[string]any, p listParams) []map[string]any {
-	from := p.startIndex - 1
-	if from >= len(all) {
-		return nil
-	}
-	return all[from:min(len(all), from+p.count)]
+	writeList(w, mapping.UserType, p, win.items, win.total)
 }
 
 // writeList writes a ListResponse (RFC 7644 §3.4.2) with integer counts
