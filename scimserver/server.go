@@ -30,13 +30,13 @@ const BasePath = "/scim/v2"
 
 // Defaults for Options.
 const (
-	DefaultMaxBodyBytes       = 1 << 20 // 1 MiB; larger bodies get 413
-	DefaultTouchInterval      = time.Minute
-	DefaultMaxResults         = 1000 // the most resources one list response holds
-	DefaultPageSize           = 100  // count when the client gives none
+	DefaultMaxBodyBytes  = 1 << 20 // 1 MiB; larger bodies get 413
+	DefaultTouchInterval = time.Minute
+	DefaultMaxResults    = 1000 // the most resources one list response holds
+	DefaultPageSize      = 100  // count when the client gives none
 	// DefaultMaxFilterScan is the most records one filtered list request
 	// may scan (a filter the store cannot answer from an index).
-	DefaultMaxFilterScan = 100_000
+	DefaultMaxFilterScan      = 100_000
 	defaultStoreOpTimeoutSecs = 10
 )
 

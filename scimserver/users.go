@@ -14,7 +14,6 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-
 func (s *Server) users(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
