@@ -108,6 +108,29 @@ type PlanItem struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// MarshalJSON writes every pinned field of an item, also when empty:
+// oktaId, axonflowId and decidedBy as "" and decidedAt, applyAfter as
+// null when unset (userName or displayName as they apply; both for
+// memberships).
+func (it PlanItem) MarshalJSON() ([]byte, error) {
+	type plain PlanItem
+	var decided, after *time.Time
+	if !it.DecidedAt.IsZero() {
+		decided = &it.DecidedAt
+	}
+	if !it.ApplyAfter.IsZero() {
+		after = &it.ApplyAfter
+	}
+	return json.Marshal(struct {
+		plain
+		OktaID     string     `json:"oktaId"`
+		AxonflowID string     `json:"axonflowId"`
+		DecidedBy  string     `json:"decidedBy"`
+		DecidedAt  *time.Time `json:"decidedAt"`
+		ApplyAfter *time.Time `json:"applyAfter"`
+	}{plain(it), it.OktaID, it.AxonflowID, it.DecidedBy, decided, after})
+}
+
 // key identifies the correction an item stands for across runs.
 func (it *PlanItem) key() string {
 	return correctionKey(it.Action, it.OktaID, it.AxonflowID, it.MemberOktaID, it.Member)

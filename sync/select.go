@@ -42,6 +42,12 @@ func (s *selection) settle(i int, a Applied, runID string, now time.Time) {
 	switch a.Result {
 	case ResultOK:
 		it.Status, it.Detail = ItemApplied, ""
+		if it.AxonflowID == "" {
+			it.AxonflowID = a.AxonflowID // the object a create made
+		}
+		if it.Member == "" {
+			it.Member = a.Member
+		}
 	case ResultDeferred:
 		it.Detail = "not applied yet: " + a.Error
 	default:
