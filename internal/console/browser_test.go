@@ -49,7 +49,7 @@ func browser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser, without a timeout
 		t.Fatalf("start chromium: %v", err)
 	}
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute) // generous: CI runs it with -race on shared cores
 	t.Cleanup(cancel3)
 	return ctx
 }
