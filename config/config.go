@@ -65,6 +65,11 @@ type Config struct {
 	Log LogConfig
 	// ProvisioningLog bounds each tenant's provisioning log.
 	ProvisioningLog ProvisioningLogConfig
+	// FilterMaxScan is the most users (or groups) of a tenant one SCIM list
+	// request with a non-indexed filter may scan (scimserver
+	// Options.MaxFilterScan); a larger tenant gets 400 tooMany. At least
+	// 1000, default 100000.
+	FilterMaxScan int
 	// Tenants holds the per-tenant settings by tenant id; never nil.
 	Tenants map[string]TenantConfig
 	// Console configures the review console under /ui/ on the admin

@@ -91,6 +91,7 @@ func TestDefaults(t *testing.T) {
 				ShutdownTimeout: 25 * time.Second,
 				Log:             LogConfig{Level: "info", Format: "json"},
 				ProvisioningLog: ProvisioningLogConfig{MaxEntries: 100000, MaxRejections: 10000, MaxAge: 30 * 24 * time.Hour},
+				FilterMaxScan:   100000,
 				Tenants:         map[string]TenantConfig{},
 				Console:         ConsoleConfig{SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour},
 				Source:          c.Source,
@@ -180,6 +181,8 @@ func TestPrecedence(t *testing.T) {
 			"500", "100", "20000", func(c *Config) string { return fmt.Sprint(c.ProvisioningLog.MaxRejections) }, nil},
 		{"provisioningLog.maxAge", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE", "provisioning-log-max-age", "provisioningLog: {maxAge: 168h}\n",
 			"168h0m0s", "1m0s", "2160h0m0s", func(c *Config) string { return c.ProvisioningLog.MaxAge.String() }, nil},
+		{"filter.maxScan", "AXONFLOW_SYNC_FILTER_MAX_SCAN", "filter-max-scan", "filter: {maxScan: 5000}\n",
+			"5000", "1000", "250000", func(c *Config) string { return fmt.Sprint(c.FilterMaxScan) }, nil},
 	}
 	if len(rows) != len(settings) {
 		t.Fatalf("%d rows for %d settings", len(rows), len(settings))
@@ -698,6 +701,7 @@ func TestRegisterFlags(t *testing.T) {
 		"provisioning-log-max-entries":    "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES",
 		"provisioning-log-max-rejections": "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS",
 		"provisioning-log-max-age":        "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE",
+		"filter-max-scan":                 "AXONFLOW_SYNC_FILTER_MAX_SCAN",
 	}
 	n := 0
 	fs.VisitAll(func(f *flag.Flag) {

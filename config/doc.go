@@ -34,6 +34,7 @@
 //	AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES  provisioningLog.maxEntries  --provisioning-log-max-entries  100000 (>= 100)
 //	AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS  provisioningLog.maxRejections  --provisioning-log-max-rejections  10000 (>= 100)
 //	AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE      provisioningLog.maxAge      --provisioning-log-max-age      720h (30 days, >= 1m)
+//	AXONFLOW_SYNC_FILTER_MAX_SCAN               filter.maxScan              --filter-max-scan               100000 (>= 1000)
 //
 // Redis is selected by exactly one of redis.url (one server),
 // redis.clusterAddrs (Redis Cluster seed nodes) or redis.sentinelMaster with

@@ -61,6 +61,8 @@ var settings = []setting{
 		"most provisioning log entries kept per tenant, at least 100 (the oldest are pruned)"},
 	{"provisioningLog.maxRejections", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS", "provisioning-log-max-rejections", "10000",
 		"most rejected provisioning log entries kept per tenant, at least 100, apart from the other entries (rejections never evict changes)"},
+	{"filter.maxScan", "AXONFLOW_SYNC_FILTER_MAX_SCAN", "filter-max-scan", "100000",
+		"most users (groups) of a tenant one SCIM list with a non-indexed filter may scan, at least 1000 (a larger tenant gets 400 tooMany)"},
 	{"provisioningLog.maxAge", "AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE", "provisioning-log-max-age", "720h",
 		"age after which provisioning log entries are pruned and no longer shown, at least 1m"},
 }

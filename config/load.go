@@ -45,6 +45,9 @@ type fileConfig struct {
 		MaxRejections string `yaml:"maxRejections"`
 		MaxAge        string `yaml:"maxAge"`
 	} `yaml:"provisioningLog"`
+	Filter struct {
+		MaxScan string `yaml:"maxScan"` // a string for exact parsing, as MaxEntries
+	} `yaml:"filter"`
 	Tenants map[string]TenantConfig `yaml:"tenants"`
 	Console struct {
 		OIDC               ConsoleOIDCConfig `yaml:"oidc"`
@@ -98,6 +101,8 @@ func (fc *fileConfig) value(key string) string {
 		return fc.ShutdownTimeout
 	case "provisioningLog.maxEntries":
 		return fc.ProvisioningLog.MaxEntries
+	case "filter.maxScan":
+		return fc.Filter.MaxScan
 	case "provisioningLog.maxRejections":
 		return fc.ProvisioningLog.MaxRejections
 	case "provisioningLog.maxAge":

@@ -87,6 +87,9 @@ type dumpConfig struct {
 		MaxRejections int    `yaml:"maxRejections"`
 		MaxAge        string `yaml:"maxAge"`
 	} `yaml:"provisioningLog"`
+	Filter struct {
+		MaxScan int `yaml:"maxScan"`
+	} `yaml:"filter"`
 	Tenants map[string]TenantConfig `yaml:"tenants,omitempty"`
 	Console *struct {
 		OIDC               ConsoleOIDCConfig `yaml:"oidc"`
@@ -118,6 +121,7 @@ func (c Config) String() string {
 	}
 	d.ProvisioningLog.MaxEntries, d.ProvisioningLog.MaxAge = r.ProvisioningLog.MaxEntries, r.ProvisioningLog.MaxAge.String()
 	d.ProvisioningLog.MaxRejections = r.ProvisioningLog.MaxRejections
+	d.Filter.MaxScan = r.FilterMaxScan
 	d.Redis.URL, d.Redis.Timeout = r.RedisURL, r.RedisTimeout.String()
 	d.Redis.ClusterAddrs, d.Redis.SentinelMaster, d.Redis.SentinelAddrs = r.RedisClusterAddrs, r.RedisSentinelMaster, r.RedisSentinelAddrs
 	d.Redis.Username, d.Redis.Password, d.Redis.SentinelPassword, d.Redis.TLS = r.RedisUsername, r.RedisPassword, r.RedisSentinelPassword, r.RedisTLS

@@ -22,6 +22,7 @@ var tenantIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // shorter age would leave too little to troubleshoot with.
 const (
 	minLogMaxEntries = 100
+	minFilterMaxScan = 1000
 	minLogMaxAge     = time.Minute
 )
 
@@ -221,6 +222,15 @@ func validate(cfg *Config, vals map[string]string) error {
 				return fail("must be at least %d, got %d", minLogMaxEntries, n)
 			}
 			cfg.ProvisioningLog.MaxEntries = n
+		case "filter.maxScan":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fail("must be an integer such as 100000, got %q", v)
+			}
+			if n < minFilterMaxScan {
+				return fail("must be at least %d, got %d", minFilterMaxScan, n)
+			}
+			cfg.FilterMaxScan = n
 		case "provisioningLog.maxRejections":
 			n, err := strconv.Atoi(v)
 			if err != nil {

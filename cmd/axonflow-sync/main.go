@@ -117,6 +117,7 @@ Global flags (every subcommand; each also has an environment variable and a YAML
   --provisioning-log-max-entries N  AXONFLOW_SYNC_PROVISIONING_LOG_MAX_ENTRIES  provisioning log entries kept per tenant (default 100000)
   --provisioning-log-max-rejections N  AXONFLOW_SYNC_PROVISIONING_LOG_MAX_REJECTIONS  rejected entries kept per tenant, apart (default 10000)
   --provisioning-log-max-age DUR    AXONFLOW_SYNC_PROVISIONING_LOG_MAX_AGE      and their longest age (default 720h, 30 days)
+  --filter-max-scan N               AXONFLOW_SYNC_FILTER_MAX_SCAN               most users (groups) a non-indexed SCIM filter may scan (default 100000)
 `
 
 func main() {

@@ -85,7 +85,7 @@ func (e env) serve(ctx context.Context, args []string) int {
 	// Every SCIM request: metrics, then the provisioning log's rejections
 	// (changes are recorded by st itself).
 	scim := scimserver.New(scimserver.Options{Store: st, Logger: log, Observer: telemetry.NewSCIM(reg, provLog),
-		ExternalURL: cfg.ExternalURL, TrustedProxies: cfg.TrustedProxies})
+		ExternalURL: cfg.ExternalURL, TrustedProxies: cfg.TrustedProxies, MaxFilterScan: cfg.FilterMaxScan})
 	admin := http.NewServeMux()
 	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
