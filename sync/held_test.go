@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/robfig/cron/v3"
 
 	"github.com/axonflow/axonflow-sync/mapping"
@@ -269,4 +271,63 @@ func TestScheduledReportRunAppliesDueItems(t *testing.T) {
 			t.Fatal("the report-mode schedule created a user")
 		}
 	})
+}
+
+// TestPlanMetrics: pending items, decisions by outcome and deferred
+// corrections are counted.
+func TestPlanMetrics(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.runner.o.Metrics = m
+	for i := range 3 {
+		e.oktaUser(fmt.Sprintf("n%d@example.com", i), "N", "U", "")
+	}
+	opts := e.options(ModeCorrect)
+	opts.Approval = ApprovalAll
+	rep, err := e.runner.Run(e.ctx, opts)
+	if err != nil || rep.PlanID == "" {
+		t.Fatalf("held run: %v", err)
+	}
+	tn := e.tenant
+	if n := testutil.ToFloat64(m.pending.WithLabelValues(tn)); n != 3 {
+		t.Errorf("pending items %v; want 3", n)
+	}
+	if _, err := e.runner.Decide(e.ctx, tn, DecideOptions{PlanID: rep.PlanID, Items: []string{"1"}, Approve: true, Operator: "t", Run: opts}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.runner.Decide(e.ctx, tn, DecideOptions{PlanID: rep.PlanID, Items: []string{"2"}, Operator: "t", Run: opts}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what string
+		got  float64
+		want float64
+	}{
+		{"pending", testutil.ToFloat64(m.pending.WithLabelValues(tn)), 1},
+		{"approved", testutil.ToFloat64(m.decisions.WithLabelValues(tn, ItemApproved)), 1},
+		{"applied", testutil.ToFloat64(m.decisions.WithLabelValues(tn, ItemApplied)), 1},
+		{"rejected", testutil.ToFloat64(m.decisions.WithLabelValues(tn, ItemRejected)), 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %v; want %v", c.what, c.got, c.want)
+		}
+	}
+	// A deferred correction is counted.
+	gone := e.pushUser("00ugone", "gone@example.com", "G", "O", true, mapping.OriginOktaPush)
+	e.runner.o.beforeApply = func(string) {
+		u, _ := e.st.GetUser(e.ctx, tn, gone)
+		u.Attrs = u.Attrs.Clone()
+		u.Attrs["displayName"] = "Changed"
+		_ = e.st.UpdateUser(e.ctx, tn, u, u.Version)
+	}
+	o2 := e.options(ModeCorrect)
+	if rep, _ := e.runner.Run(e.ctx, o2); len(rep.Deferred) != 1 {
+		t.Fatalf("deferred %+v", rep.Deferred)
+	}
+	if n := testutil.ToFloat64(m.deferred.WithLabelValues(tn)); n != 1 {
+		t.Errorf("deferred counter %v", n)
+	}
 }

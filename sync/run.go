@@ -276,9 +276,13 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 
 	// 0. The high-water mark, before anything is read from Okta: what
 	// changes in the store from now on is newer than the Okta snapshot.
-	mark, err := LoadMark(ctx, r.o.Store, o.Tenant)
-	if err != nil {
-		return incomplete("reading the AxonFlow store: " + err.Error())
+	// A report run changes nothing and needs none.
+	var mark *Mark
+	if o.Mode == ModeCorrect {
+		var err error
+		if mark, err = LoadMark(ctx, r.o.Store, o.Tenant); err != nil {
+			return incomplete("reading the AxonFlow store: " + err.Error())
+		}
 	}
 	// 1. Source: Okta (complete or nothing).
 	cfg := o.Okta

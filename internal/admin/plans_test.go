@@ -129,6 +129,13 @@ func TestPlanRoutes(t *testing.T) {
 			if code, m := c.do("POST", path+"/reject", adminToken, ""); code != 409 || errCode(m) != admin.CodeConflict {
 				t.Errorf("reject again: %d %v", code, m)
 			}
+			code, m = c.do("GET", "/admin/v1/tenants/acme/reconcile/explain?user=u05@example.com", adminToken, "")
+			if steps, _ := m["steps"].([]any); code != 200 || m["kind"] != "user" || len(steps) < 5 || m["shouldHaveAccess"] != true {
+				t.Errorf("explain: %d %v", code, m)
+			}
+			if code, m := c.do("GET", "/admin/v1/tenants/acme/reconcile/explain?user=a&group=b", adminToken, ""); code != 400 || errCode(m) != admin.CodeInvalid {
+				t.Errorf("explain both: %d %v", code, m)
+			}
 			entries, err := st.QueryLog(ctx, "acme", store.LogQuery{Actor: store.ActorOperator, Limit: 10})
 			if err != nil {
 				t.Fatal(err)
