@@ -211,6 +211,12 @@ func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, er
 	a.Users = dedupeBy(a.Users, func(u ActualUser) string { return u.ID })
 	a.Groups = dedupeBy(a.Groups, func(g ActualGroup) string { return g.ID })
 
+	// Members are recorded with their user's ID string, so each user id is
+	// held once however many groups the user is in.
+	userIDs := make(map[string]string, len(a.Users))
+	for _, u := range a.Users {
+		userIDs[u.ID] = u.ID
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	jobs := make(chan int)
@@ -222,6 +228,11 @@ func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, er
 				if err != nil {
 					cancel(fmt.Errorf("members of group %s: %w", a.Groups[i].ID, err))
 					continue
+				}
+				for j, m := range ms {
+					if id, ok := userIDs[m]; ok {
+						ms[j] = id
+					}
 				}
 				slices.Sort(ms)
 				a.Groups[i].Members = ms
