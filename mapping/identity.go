@@ -80,22 +80,18 @@ func (id Identity) Get(field string) string {
 }
 
 // Diff returns the IdentityFields whose values differ between want and have.
-// userName compares by FoldKey (caseExact=false; the store's identity rule),
-// email case-insensitively (
-// email domains are case-insensitive and Okta lower-cases logins
-// inconsistently); names and externalId compare exactly. An empty wanted
-// externalId is not a difference (the link is optional).
+// userName and the work email compare by FoldKey (the identity rule:
+// case, width, NFC/NFD, invisible characters and spaces do not count; email
+// domains are case-insensitive and Okta lower-cases logins inconsistently);
+// names and externalId compare exactly. An empty wanted externalId is not a
+// difference (the link is optional).
 func (id Identity) Diff(have Identity) []string {
 	var out []string
 	for _, f := range IdentityFields {
 		w, h := id.Get(f), have.Get(f)
 		switch f {
-		case "userName":
+		case "userName", `emails[type eq "work"].value`:
 			if FoldKey(w) != FoldKey(h) {
-				out = append(out, f)
-			}
-		case `emails[type eq "work"].value`:
-			if !strings.EqualFold(w, h) {
 				out = append(out, f)
 			}
 		case "externalId":

@@ -131,6 +131,16 @@ func TestMatchUsers(t *testing.T) {
 			a:       []ActualUser{au("ax1", "ada@x", "")},
 			matched: map[string]string{"00ua": "ax1"},
 			kinds:   []Kind{KindUserAttributes}}, // externalId gets set
+		{name: "userName by the identity rule (NFD vs NFC, issue 12 item 5): no userName drift",
+			d:       []DesiredUser{du("00ua", "JOSE\u0301@x")},
+			a:       []ActualUser{au("ax1", "josé@x", "")},
+			matched: map[string]string{"00ua": "ax1"},
+			kinds:   []Kind{KindUserAttributes}}, // externalId gets set
+		{name: "userName by the identity rule (fullwidth, zero-width space)",
+			d:       []DesiredUser{du("00ua", "ａｄａ@x\u200b")},
+			a:       []ActualUser{au("ax1", "ada@x", "")},
+			matched: map[string]string{"00ua": "ax1"},
+			kinds:   []Kind{KindUserAttributes}},
 		{name: "userName candidate linked to another identity",
 			d:         []DesiredUser{du("00ua", "a@x")},
 			a:         []ActualUser{au("ax1", "a@x", "00uZZZ")},
