@@ -98,7 +98,12 @@ type Console struct {
 	oidcMu        gosync.Mutex
 	oidcRP        *oidcClient // discovered on first use
 	httpsRedirect bool
-	pages         map[string]*template.Template
+	// signedOut holds the sessions ended by Sign out in this process
+	// (keyed by their CSRF token, unique per session) until their absolute
+	// expiry, so a copy of the cookie is refused afterwards.
+	signedOutMu gosync.Mutex
+	signedOut   map[string]time.Time
+	pages       map[string]*template.Template
 	mux           *http.ServeMux
 }
 

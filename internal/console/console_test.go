@@ -257,13 +257,25 @@ func TestTokenSignInAndRefusals(t *testing.T) {
 				t.Errorf("tokens after the refused POSTs = %d, want 1", n)
 			}
 
-			// Sign-out ends the session.
+			// Sign-out ends the session, also for a copy of its cookie
+			// taken before (a stolen or replayed cookie).
 			csrf = f.signIn(c)
+			copied := f.client()
+			copied.Jar.SetCookies(mustURL(f.srv.URL+"/ui/"), c.Jar.Cookies(mustURL(f.srv.URL+"/ui/")))
+			if res, _ := f.get(copied, "/ui/tenants/"+f.tenant); res.StatusCode != http.StatusOK {
+				t.Fatalf("copied cookie before sign-out: %d, want 200", res.StatusCode)
+			}
 			if res := f.post(c, "/ui/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusSeeOther {
 				t.Errorf("logout: %d", res.StatusCode)
 			}
 			if res, _ := f.get(c, "/ui/tenants/"+f.tenant); res.StatusCode != http.StatusSeeOther {
 				t.Errorf("GET after sign-out: %d, want 303 to the sign-in form", res.StatusCode)
+			}
+			if res := f.post(copied, "/ui/tenants/"+f.tenant+"/tokens", url.Values{"name": {"replayed"}, "csrf": {csrf}}); res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("POST with a copy of the signed-out cookie: %d, want 401", res.StatusCode)
+			}
+			if n := len(f.tokens()); n != 1 {
+				t.Errorf("tokens after the replayed POST = %d, want 1", n)
 			}
 		})
 	}

@@ -127,7 +127,7 @@ func (c *Console) readSession(r *http.Request) (*session, sessionState) {
 		return nil, sessionNone
 	}
 	now := c.now()
-	if now.Sub(time.Unix(s.Created, 0)) > c.maxAge || now.Sub(time.Unix(s.Seen, 0)) > c.idle {
+	if now.Sub(time.Unix(s.Created, 0)) > c.maxAge || now.Sub(time.Unix(s.Seen, 0)) > c.idle || c.isSignedOut(s.CSRF) {
 		return nil, sessionExpired
 	}
 	return &s, sessionOK
@@ -162,4 +162,32 @@ func (c *Console) newSession(w http.ResponseWriter, r *http.Request, s *session)
 	c.writeSession(w, r, s)
 	c.setCookie(w, r, preCookie, "", 0)
 	c.setCookie(w, r, flowCookie, "", 0)
+}
+
+// endSession records s as signed out: this process refuses its cookie (and
+// any copy of it) from now until the session's absolute expiry. Expired
+// records are dropped on the way, so the set stays as small as the number
+// of sessions signed out within one sessionMaxAge.
+func (c *Console) endSession(s *session) {
+	now := c.now()
+	c.signedOutMu.Lock()
+	defer c.signedOutMu.Unlock()
+	if c.signedOut == nil {
+		c.signedOut = make(map[string]time.Time)
+	}
+	for k, until := range c.signedOut {
+		if now.After(until) {
+			delete(c.signedOut, k)
+		}
+	}
+	c.signedOut[s.CSRF] = time.Unix(s.Created, 0).Add(c.maxAge)
+}
+
+// isSignedOut reports whether the session whose CSRF token is csrf was
+// ended by Sign out in this process.
+func (c *Console) isSignedOut(csrf string) bool {
+	c.signedOutMu.Lock()
+	defer c.signedOutMu.Unlock()
+	_, ok := c.signedOut[csrf]
+	return ok
 }
