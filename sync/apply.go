@@ -162,6 +162,15 @@ func finish(a Applied, err error) Applied {
 	return a
 }
 
+// The errors of a membership correction whose group or member does not
+// exist in AxonFlow because its creation was not applied (rejected, still
+// pending, or failed): nothing was written. A plan records such an item as
+// stale, not failed.
+const (
+	msgGroupNotCreated  = "the group was not created"
+	msgMemberNotCreated = "the member was not created"
+)
+
 // errNotManaged is recorded when an object's origin changed since the plan.
 var errNotManaged = errors.New("left alone: its origin is no longer okta-push or reconciler")
 
@@ -315,9 +324,9 @@ func (ap *Applier) members(ctx context.Context, cs []Correction) ([]Applied, err
 		out[i].Member = uid
 		switch {
 		case gid == "":
-			out[i] = finish(out[i], errors.New("the group was not created"))
+			out[i] = finish(out[i], errors.New(msgGroupNotCreated))
 		case uid == "":
-			out[i] = finish(out[i], errors.New("the member was not created"))
+			out[i] = finish(out[i], errors.New(msgMemberNotCreated))
 		default:
 			idx[uid] = i
 			ids = append(ids, uid)

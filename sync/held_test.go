@@ -331,3 +331,49 @@ func TestPlanMetrics(t *testing.T) {
 		t.Errorf("deferred counter %v", n)
 	}
 }
+
+// TestApprovedMemberOfRejectedCreateIsStale: a plan holds a user's creation
+// and its addition to a group; the creation is rejected and the addition
+// approved: the addition no longer holds (the user does not exist in
+// AxonFlow), so it is stale, not failed, and nothing is written.
+func TestApprovedMemberOfRejectedCreateIsStale(t *testing.T) {
+	allBackends(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend)
+		fresh := e.oktaUser("fresh@example.com", "Fresh", "User", "")
+		gid := e.oktaGroup("Engineering", fresh)
+		e.pushGroup("Engineering", mapping.OriginOktaPush, gid)
+		opts := e.options(ModeCorrect)
+		opts.Approval = ApprovalAll
+		rep, err := e.runner.Run(e.ctx, opts)
+		if err != nil || rep.PlanID == "" {
+			t.Fatalf("held run: %v %+v", err, rep)
+		}
+		p, err := e.runner.GetPlan(e.ctx, e.tenant, rep.PlanID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		create := itemFor(t, p, ActCreateUser, fresh)
+		var add *PlanItem
+		for i := range p.Items {
+			if p.Items[i].Action == ActAddMember {
+				add = &p.Items[i]
+			}
+		}
+		if add == nil {
+			t.Fatalf("no add_member item: %+v", p.Items)
+		}
+		if _, err := e.runner.Decide(e.ctx, e.tenant, DecideOptions{PlanID: p.ID, Items: []string{create.ID}, Operator: "t", Run: opts}); err != nil {
+			t.Fatal(err)
+		}
+		before := e.snapshot()
+		d, err := e.runner.Decide(e.ctx, e.tenant, DecideOptions{PlanID: p.ID, Items: []string{add.ID}, Approve: true, Operator: "t", Run: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := d.Plan.Item(add.ID)
+		if it.Status != ItemStale || !strings.Contains(it.Detail, "no AxonFlow user") {
+			t.Fatalf("approved add_member of a rejected create: %+v", it)
+		}
+		sameSnapshot(t, "approval of a member that was never created", before, e.snapshot())
+	})
+}

@@ -50,6 +50,14 @@ func (s *selection) settle(i int, a Applied, runID string, now time.Time) {
 		}
 	case ResultDeferred:
 		it.Detail = "not applied yet: " + a.Error
+	case ResultError:
+		it.Status, it.Detail = ItemFailed, a.Error
+		switch a.Error {
+		case msgMemberNotCreated:
+			it.Status, it.Detail = ItemStale, "no longer holds: the member has no AxonFlow user (its create_user was not applied: rejected, pending or failed); nothing was written"
+		case msgGroupNotCreated:
+			it.Status, it.Detail = ItemStale, "no longer holds: the group does not exist in AxonFlow (its create_group was not applied: rejected, pending or failed); nothing was written"
+		}
 	default:
 		it.Status, it.Detail = ItemFailed, a.Error
 	}
