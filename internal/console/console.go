@@ -104,7 +104,7 @@ type Console struct {
 	signedOutMu gosync.Mutex
 	signedOut   map[string]time.Time
 	pages       map[string]*template.Template
-	mux           *http.ServeMux
+	mux         *http.ServeMux
 }
 
 // New returns the console. With console.oidc configured it fetches the
