@@ -349,6 +349,10 @@ func TestPages(t *testing.T) {
 					t.Errorf("GET %s = %d, want %d with %q:\n%s", tc.path, res.StatusCode, tc.status, tc.want, body)
 				}
 			}
+			// Complex attribute values (name, emails) read as JSON, not Go's map syntax.
+			if _, body := f.get(c, tp+"/users/ann@example.com"); strings.Contains(body, "map[") || !strings.Contains(body, "givenName&#34;:&#34;Ann") {
+				t.Errorf("user page shows complex values as Go values:\n%s", body)
+			}
 		})
 	}
 }

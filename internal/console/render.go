@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -34,19 +35,14 @@ var funcs = template.FuncMap{
 	},
 	"join": strings.Join,
 	"show": func(v any) string {
-		switch x := v.(type) {
-		case nil:
-			return ""
-		case string:
-			return x
-		case []any:
+		if x, ok := v.([]any); ok {
 			parts := make([]string, len(x))
 			for i, e := range x {
-				parts[i] = fmt.Sprint(e)
+				parts[i] = showValue(e)
 			}
 			return strings.Join(parts, "; ")
 		}
-		return fmt.Sprint(v)
+		return showValue(v)
 	},
 	"sortedKeys": func(m map[string]any) []string {
 		ks := make([]string, 0, len(m))
@@ -106,4 +102,24 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 // errorPage renders a message page with status.
 func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, s *session, status int, title, msg string) {
 	c.render(w, r, s, status, "error", view{Title: title, Data: msg})
+}
+
+// showValue renders one attribute value for a page: a string as it is,
+// anything else (a complex value such as an email or a name, a number, a
+// boolean) as compact JSON, e.g. {"primary":true,"type":"work","value":"a@example.com"}.
+// The template escapes the result like any other text.
+func showValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
