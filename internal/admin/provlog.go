@@ -51,6 +51,11 @@ const (
 	// VerdictPresent: the name has entries in the tenant and the newest was
 	// accepted.
 	VerdictPresent = "present"
+	// VerdictAbsent: the name's newest entry in the tenant was accepted, but
+	// nothing of that name exists there now (it was deleted, or the entry
+	// was an operator's decision, such as a rejected reconcile correction,
+	// that created nothing).
+	VerdictAbsent = "absent"
 	// VerdictRejected: the newest entry of the name in the tenant is a
 	// rejected request; Latest says why.
 	VerdictRejected = "rejected"
@@ -215,6 +220,9 @@ func explain(ctx context.Context, st store.State, tenant string, tenants []store
 				e.Operation, kind, quote(name), tenant, stamp(e.Time), by(e), Why(e), state)
 		} else {
 			ex.Verdict = VerdictPresent
+			if !ex.Exists {
+				ex.Verdict = VerdictAbsent
+			}
 			ex.Message = fmt.Sprintf("%s %s: latest %s in %s at %s (%s) accepted (%d); %s",
 				kind, quote(name), e.Operation, tenant, stamp(e.Time), by(e), e.Status, state)
 		}

@@ -290,3 +290,27 @@ func TestLogServiceOperators(t *testing.T) {
 		t.Errorf("operator entries:\n%s\nwant\n%s", strings.Join(ops, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestExplainAbsent: a name whose newest entry was accepted but that does
+// not exist now (here: an operator's rejected reconcile correction, which
+// created nothing) is "absent", never "present".
+func TestExplainAbsent(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			st, ctx := open(t), context.Background()
+			if _, err := st.EnsureTenant(ctx, "acme", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			store.Record(admin.WithOperator(ctx, "cli:ada"), st, "acme", store.LogEntry{ResourceType: "User",
+				Name: "barbara@example.com", Operation: "reject_correction", Status: 200, Detail: "plan p item 3: create_user"})
+			res, err := admin.QueryLog(ctx, st, "acme", admin.LogParams{User: "barbara@example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ex := res.Explanation; ex == nil || ex.Verdict != admin.VerdictAbsent || ex.Exists ||
+				!strings.Contains(ex.Message, "does not exist in acme now") {
+				t.Fatalf("explanation %+v", ex)
+			}
+		})
+	}
+}
