@@ -388,8 +388,17 @@ func (p *patcher) applyPathless(op *PatchOp) error {
 	if !ok {
 		return badRequest(ScimInvalidValue, "a %s without a path needs an object value", op.Op)
 	}
+	if err := p.checkPathlessKeys(op.Op, obj); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // a deterministic order (and first error) whatever the JSON's
 	var dotted []string
-	for k, v := range obj {
+	for _, k := range keys {
+		v := obj[k]
 		if isSubAttrKey(p.rt, k) {
 			dotted = append(dotted, k)
 			continue
@@ -440,6 +449,62 @@ func (p *patcher) applyPathless(op *PatchOp) error {
 		}
 	}
 	return nil
+}
+
+// checkPathlessKeys refuses a path-less value in which two keys name the
+// same attribute or attribute path: they differ only in case ("displayName",
+// "DISPLAYNAME"), one is URN-qualified and the other not, or one sits in an
+// extension object and the other is the extension's URN-qualified path.
+// Which one wins would be arbitrary, so it is 400 invalidValue (RFC 7644
+// §3.12), naming both keys.
+func (p *patcher) checkPathlessKeys(opName string, obj map[string]any) error {
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	seen := make(map[string]string, len(obj))
+	claim := func(canon, k string) error {
+		if prev, dup := seen[canon]; dup {
+			return badRequest(ScimInvalidValue, "keys %q and %q of the %s value name the same attribute; send it once", prev, k, opName)
+		}
+		seen[canon] = k
+		return nil
+	}
+	for _, k := range keys {
+		if ext := p.rt.Extension(k); ext != nil {
+			if em, ok := obj[k].(map[string]any); ok {
+				for sk := range em {
+					if err := claim(p.canonicalKey(ext.ID, sk), k+"."+sk); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
+		urn, name := splitURNKey(p.rt, k)
+		if err := claim(p.canonicalKey(urn, name), k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// canonicalKey is a key's attribute path with its schema resolved (core or
+// the extension's id) and case folded, for checkPathlessKeys.
+func (p *patcher) canonicalKey(urn, name string) string {
+	base, rest := name, ""
+	if i := strings.IndexAny(name, ".["); i >= 0 {
+		base, rest = name[:i], name[i:]
+	}
+	schema := strings.ToLower(urn)
+	if a, ext, ok := p.rt.lookup(urn, base); ok {
+		base, schema = a.Name, ""
+		if ext != nil {
+			schema = ext.ID
+		}
+	}
+	return strings.ToLower(schema + ":" + base + rest)
 }
 
 // isSubAttrKey reports whether a key of a path-less PATCH value is an

@@ -90,3 +90,29 @@ func TestEntraPathlessReplaceStillStrict(t *testing.T) {
 		}
 	})
 }
+
+// TestPathlessDuplicateKeysRefused: a path-less value whose keys name one
+// attribute twice (case, a core URN prefix, an extension object beside its
+// URN-qualified path) is 400 invalidValue and changes nothing; which key
+// won used to depend on Go's map order.
+func TestPathlessDuplicateKeysRefused(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		id := e.createUser(t, "dup@example.com")
+		const core = "urn:ietf:params:scim:schemas:core:2.0:User"
+		for _, v := range []map[string]any{
+			{"userName": "a1@example.com", core + ":userName": "a2@example.com"},
+			{"displayName": "d1", "DISPLAYNAME": "d2"},
+			{"name.givenName": "g1", "NAME.GIVENNAME": "g2"},
+			{entURN: map[string]any{"employeeNumber": "1"}, entURN + ":employeeNumber": "2"},
+		} {
+			for range 4 { // map order varies between requests
+				r := e.do(t, http.MethodPatch, "/Users/"+id, entraPatch(v))
+				mustSCIMError(t, r, http.StatusBadRequest, "invalidValue")
+			}
+		}
+		g := e.get(t, "/Users/"+id)
+		if got := jstr(g.Body, "userName"); got != "dup@example.com" {
+			t.Errorf("a refused PATCH changed userName to %q", got)
+		}
+	})
+}
