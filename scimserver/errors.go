@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
@@ -138,10 +139,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.failStatus(w, r, 404, "", "no SCIM endpoint at "+r.URL.Path+"; resources are "+BasePath+"/Users and "+BasePath+"/Groups")
+	s.failStatus(w, r, 404, "", "no SCIM endpoint at "+echo(r.URL.Path)+"; resources are "+BasePath+"/Users and "+BasePath+"/Groups")
 }
 
 func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
-	s.failStatus(w, r, 405, "", r.Method+" is not supported on "+r.URL.Path+" (allowed: "+allow+")")
+	m := r.Method
+	if MethodLabel(m) == "other" {
+		m = "this method"
+	}
+	s.failStatus(w, r, 405, "", m+" is not supported on "+echo(r.URL.Path)+" (allowed: "+allow+")")
+}
+
+// maxEcho bounds how much of a client's own text (a path) an error detail
+// repeats: details reach the response, the request log and the
+// provisioning log, and an unauthenticated client must not make any of
+// them large.
+const maxEcho = 200
+
+// echo returns s cut to maxEcho bytes (at a rune boundary, marked "…").
+func echo(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	i := maxEcho
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
