@@ -197,6 +197,17 @@ func (c *Console) decide(approve bool) pageFunc {
 		}
 		tenant, id := r.PathValue("tenant"), r.PathValue("id")
 		var items []string
+		// One button is pressed at a time: a request naming more than one
+		// of all, item and kind is refused rather than widened.
+		buttons := 0
+		for _, f := range []string{"all", "item", "kind"} {
+			if r.PostFormValue(f) != "" {
+				buttons++
+			}
+		}
+		if buttons > 1 {
+			return admin.Invalid("name one of item, kind or all, not several")
+		}
 		switch {
 		case r.PostFormValue("all") == "1":
 			items = nil

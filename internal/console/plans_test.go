@@ -3,6 +3,8 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -177,5 +179,31 @@ func TestBrowserPlanKeyboard(t *testing.T) {
 	want := []string{"reject i4 by console:token", "approve i1 by console:token"}
 	if got := plans.log(); !slices.Equal(got, want) {
 		t.Errorf("decisions = %q, want %q", got, want)
+	}
+}
+
+// TestPlanDecisionNamesOneButton: a crafted POST naming an item together
+// with all (or a kind) is refused and decides nothing (it used to be
+// widened to every pending item); one button decides as before.
+func TestPlanDecisionNamesOneButton(t *testing.T) {
+	plans := newFakePlans()
+	f := newFixtureWith(t, backends(t)["sqlite"](t), config.ConsoleConfig{}, func(o *console.Options) { o.Plans = plans })
+	c := f.client()
+	csrf := f.signIn(c)
+	path := "/ui/tenants/" + f.tenant + "/plans/plan-1/reject"
+	for _, form := range []url.Values{
+		{"csrf": {csrf}, "item": {"i3"}, "all": {"1"}},
+		{"csrf": {csrf}, "item": {"i3"}, "kind": {"user_orphaned"}},
+		{"csrf": {csrf}, "kind": {"user_orphaned"}, "all": {"1"}},
+	} {
+		if res := f.post(c, path, form); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("POST %v: %d, want 400", form, res.StatusCode)
+		}
+	}
+	if d := plans.log(); len(d) != 0 {
+		t.Fatalf("a refused request decided %v", d)
+	}
+	if res := f.post(c, path, url.Values{"csrf": {csrf}, "item": {"i3"}}); res.StatusCode != http.StatusSeeOther || plans.status("i3") != "rejected" || plans.status("i1") != "pending" {
+		t.Fatalf("one item: %d, i3 %s, i1 %s", res.StatusCode, plans.status("i3"), plans.status("i1"))
 	}
 }
