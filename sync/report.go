@@ -37,6 +37,7 @@ const (
 	TriggerCLI      = "cli"      // axonflow-sync reconcile
 	TriggerSchedule = "schedule" // the per-tenant cron schedule inside serve
 	TriggerAPI      = "api"      // POST /admin/v1/tenants/{tenant}/reconcile
+	TriggerConsole  = "console"  // "Run a report now" on the console's tenant page
 )
 
 // OktaTraffic is the Okta API traffic of a run (oktasource.Stats).

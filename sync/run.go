@@ -88,7 +88,7 @@ type RunOptions struct {
 	Tenant string
 	// Mode is ModeReport (default when "") or ModeCorrect.
 	Mode Mode
-	// Trigger is TriggerCLI, TriggerSchedule or TriggerAPI (free text,
+	// Trigger is TriggerCLI, TriggerSchedule, TriggerAPI, TriggerConsole or TriggerApproval (free text,
 	// recorded in the report).
 	Trigger string
 	// Okta is the connection to the tenant's Okta org; Runner forces

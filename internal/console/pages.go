@@ -264,7 +264,7 @@ func (c *Console) runReport(w http.ResponseWriter, r *http.Request, s *session) 
 	if !ok || tc.Okta == nil || c.rc == nil {
 		return &admin.APIError{Status: http.StatusNotFound, Code: admin.CodeNotFound, Message: "tenant " + tenant + " has no Okta connection configured (tenants." + tenant + ".okta)"}
 	}
-	opts, err := admin.ReconcileOptions(tenant, tc, admin.ReconcileRequest{Mode: string(sync.ModeReport), Trigger: sync.TriggerAPI})
+	opts, err := admin.ReconcileOptions(tenant, tc, admin.ReconcileRequest{Mode: string(sync.ModeReport), Trigger: sync.TriggerConsole})
 	if err != nil {
 		return err
 	}

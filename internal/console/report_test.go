@@ -13,6 +13,7 @@ import (
 	"github.com/axonflow/axonflow-sync/config"
 	"github.com/axonflow/axonflow-sync/internal/admin"
 	"github.com/axonflow/axonflow-sync/internal/console"
+	"github.com/axonflow/axonflow-sync/sync"
 	"github.com/axonflow/axonflow-sync/sync/oktatest"
 )
 
@@ -49,6 +50,9 @@ func TestBrowserReportAndMissingUser(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(runs) == 1 {
+			if runs[0].Trigger != sync.TriggerConsole {
+				t.Errorf("a run started from the console has trigger %q, want %q", runs[0].Trigger, sync.TriggerConsole)
+			}
 			break
 		}
 		if i == 400 {
