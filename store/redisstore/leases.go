@@ -155,22 +155,31 @@ func decodeRun(id, v string) (store.RunRecord, error) {
 // ListRuns returns up to limit (<= 0: all) runs, newest first. Two round
 // trips (ZREVRANGE, HMGET); a run deleted in between is skipped.
 func (s *Store) ListRuns(ctx context.Context, tenant string, limit int) ([]store.RunRecord, error) {
+	k := s.tk(tenant)
+	return listNewest(ctx, s, k.runs(), k.runData(), limit, decodeRun)
+}
+
+// listNewest reads up to limit (<= 0: all) records indexed by the sorted
+// set index (score: time) and stored in the hash data under their ids,
+// newest first, decoding each with decode. Two round trips (ZREVRANGE,
+// HMGET); an id whose record was deleted in between is skipped. Errors:
+// the store's (wrapped) or decode's.
+func listNewest[T any](ctx context.Context, s *Store, index, data string, limit int, decode func(id, v string) (T, error)) ([]T, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	k := s.tk(tenant)
 	stop := int64(-1)
 	if limit > 0 {
 		stop = int64(limit) - 1
 	}
-	ids, err := s.c.ZRevRange(ctx, k.runs(), 0, stop).Result()
+	ids, err := s.c.ZRevRange(ctx, index, 0, stop).Result()
 	if err != nil {
 		return nil, wrap(err)
 	}
-	out := make([]store.RunRecord, 0, len(ids))
+	out := make([]T, 0, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	vals, err := s.c.HMGet(ctx, k.runData(), ids...).Result()
+	vals, err := s.c.HMGet(ctx, data, ids...).Result()
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -179,7 +188,7 @@ func (s *Store) ListRuns(ctx context.Context, tenant string, limit int) ([]store
 		if !ok {
 			continue
 		}
-		r, err := decodeRun(ids[i], sv)
+		r, err := decode(ids[i], sv)
 		if err != nil {
 			return nil, err
 		}

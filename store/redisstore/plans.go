@@ -103,37 +103,8 @@ func decodePlan(id, v string) (store.PlanRecord, error) {
 // ListPlans returns up to limit (<= 0: all) plans, newest first. Two round
 // trips (ZREVRANGE, HMGET); a plan deleted in between is skipped.
 func (s *Store) ListPlans(ctx context.Context, tenant string, limit int) ([]store.PlanRecord, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
 	k := s.tk(tenant)
-	stop := int64(-1)
-	if limit > 0 {
-		stop = int64(limit) - 1
-	}
-	ids, err := s.c.ZRevRange(ctx, k.plans(), 0, stop).Result()
-	if err != nil {
-		return nil, wrap(err)
-	}
-	out := make([]store.PlanRecord, 0, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	vals, err := s.c.HMGet(ctx, k.planData(), ids...).Result()
-	if err != nil {
-		return nil, wrap(err)
-	}
-	for i, v := range vals {
-		sv, ok := v.(string)
-		if !ok {
-			continue
-		}
-		p, err := decodePlan(ids[i], sv)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	return listNewest(ctx, s, k.plans(), k.planData(), limit, decodePlan)
 }
 
 // GetPlan returns one plan or store.ErrNotFound. One round trip (HGET).
