@@ -19,6 +19,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -247,14 +248,15 @@ func writeError(w http.ResponseWriter, e *APIError) {
 }
 
 // decode reads a JSON request body of at most 64 KiB into v, rejecting
-// unknown fields.
+// unknown fields: an empty body (also a chunked one) leaves v as it is; a
+// larger body is 413, malformed JSON or an unknown field 400 (code invalid).
 func decode(r *http.Request, v any) error {
 	if r.Body == nil || r.ContentLength == 0 {
 		return nil
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return &APIError{Status: http.StatusRequestEntityTooLarge, Code: CodeInvalid, Message: "request body is larger than 64 KiB"}

@@ -102,6 +102,21 @@ func TestPlanRoutes(t *testing.T) {
 				}
 			}
 			path := "/admin/v1/tenants/acme/reconcile/plans/" + rep.PlanID
+			// A tenant that is not configured is 404 on every plan and explain
+			// route (was 400), and a body over 64 KiB is 413 (was 400).
+			for _, u := range []string{"/admin/v1/tenants/nope/reconcile/plans/" + rep.PlanID + "/approve",
+				"/admin/v1/tenants/nope/reconcile/plans/" + rep.PlanID + "/reject"} {
+				if code, m := c.do("POST", u, adminToken, `{"items": ["1"]}`); code != 404 || errCode(m) != admin.CodeNotFound {
+					t.Errorf("POST %s: %d %v", u, code, m)
+				}
+			}
+			if code, m := c.do("GET", "/admin/v1/tenants/nope/reconcile/explain?user=x", adminToken, ""); code != 404 || errCode(m) != admin.CodeNotFound {
+				t.Errorf("explain for an unknown tenant: %d %v", code, m)
+			}
+			huge := `{"items": ["` + strings.Repeat("1", 70<<10) + `"]}`
+			if code, m := c.do("POST", path+"/approve", adminToken, huge); code != 413 {
+				t.Errorf("70 KiB body: %d %v", code, m)
+			}
 			if code, m := c.do("POST", path+"/approve", adminToken, `{"items": ["7"]}`); code != 400 || errCode(m) != admin.CodeInvalid {
 				t.Errorf("approve unknown item: %d %v", code, m)
 			}

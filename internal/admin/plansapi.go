@@ -1,9 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 
 	"github.com/axonflow/axonflow-sync/config"
@@ -31,12 +28,8 @@ func (a *API) planRoutes(rc *Reconciler, cfg *config.Config) {
 			var body struct {
 				Items []string `json:"items"`
 			}
-			if r.ContentLength != 0 {
-				dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-					return 0, nil, Invalid("request body: " + err.Error())
-				}
+			if err := decode(r, &body); err != nil {
+				return 0, nil, err
 			}
 			tenant := r.PathValue("tenant")
 			res, err := DecidePlan(r.Context(), rc.runner, a.st, tenant, cfg.Tenants[tenant],

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"net/http"
 	gosync "sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +39,9 @@ type ReconcileRequest struct {
 // (sync.OptionsFromConfig's message), a bad r.Mode, r.MaxChanges < 0,
 // r.MaxChangePercent outside 0..100.
 func ReconcileOptions(tenant string, tc config.TenantConfig, r ReconcileRequest) (sync.RunOptions, error) {
+	if tc.Okta == nil {
+		return sync.RunOptions{}, NoOktaConnection(tenant)
+	}
 	opts, err := sync.OptionsFromConfig(tenant, tc)
 	if err != nil {
 		return sync.RunOptions{}, Invalid(err.Error())
@@ -59,6 +63,14 @@ func ReconcileOptions(tenant string, tc config.TenantConfig, r ReconcileRequest)
 		opts.Limits.MaxChangePercent = *p
 	}
 	return opts, nil
+}
+
+// NoOktaConnection is the 404 (code notFound) of a reconcile, plan or
+// explain request for a tenant that is not configured or has no okta block:
+// there is nothing to reconcile against.
+func NoOktaConnection(tenant string) *APIError {
+	return &APIError{Status: http.StatusNotFound, Code: CodeNotFound,
+		Message: fmt.Sprintf("tenant %s has no Okta connection configured (tenants.%s.okta)", tenant, tenant)}
 }
 
 // Reconciler is the reconcile machinery inside serve: the runner (its

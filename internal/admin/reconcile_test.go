@@ -31,7 +31,6 @@ func TestReconcileOptions(t *testing.T) {
 		req ReconcileRequest
 		msg string
 	}{
-		"no okta":       {config.TenantConfig{}, ReconcileRequest{}, "tenant acme has no Okta connection to reconcile against (configure tenants.acme.okta)"},
 		"mode":          {tc, ReconcileRequest{Mode: "fix"}, `mode must be report or correct, got "fix"`},
 		"maxChanges":    {tc, ReconcileRequest{MaxChanges: &neg}, "maxChanges must be >= 0"},
 		"percent < 0":   {tc, ReconcileRequest{MaxChangePercent: &neg}, "maxChangePercent must be between 0 and 100"},
@@ -42,5 +41,13 @@ func TestReconcileOptions(t *testing.T) {
 		if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != CodeInvalid || ae.Message != c.msg {
 			t.Errorf("%s: %v; want invalid_request %q", name, err, c.msg)
 		}
+	}
+	// A tenant without an okta block has nothing to reconcile against: 404,
+	// so that plan, explain and reconcile routes agree on an unknown tenant.
+	_, err = ReconcileOptions("acme", config.TenantConfig{}, ReconcileRequest{})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Status != 404 || ae.Code != CodeNotFound ||
+		ae.Message != "tenant acme has no Okta connection configured (tenants.acme.okta)" {
+		t.Errorf("no okta: %v; want 404 notFound", err)
 	}
 }

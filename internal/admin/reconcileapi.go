@@ -2,10 +2,8 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -36,20 +34,15 @@ func (a *API) ReconcileRoutes(ctx context.Context, rc *Reconciler, cfg *config.C
 		}
 		tc, ok := cfg.Tenants[tenant]
 		if !ok || tc.Okta == nil {
-			return 0, nil, &APIError{Status: http.StatusNotFound, Code: CodeNotFound,
-				Message: fmt.Sprintf("tenant %s has no Okta connection configured (tenants.%s.okta)", tenant, tenant)}
+			return 0, nil, NoOktaConnection(tenant)
 		}
 		var body struct {
 			Mode             string `json:"mode"`
 			MaxChanges       *int   `json:"maxChanges"`
 			MaxChangePercent *int   `json:"maxChangePercent"`
 		}
-		if r.ContentLength != 0 { // an empty body (also chunked) asks for the defaults
-			dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-				return 0, nil, Invalid("request body: " + err.Error())
-			}
+		if err := decode(r, &body); err != nil { // an empty body (also chunked) asks for the defaults
+			return 0, nil, err
 		}
 		opts, err := ReconcileOptions(tenant, tc, ReconcileRequest{Mode: body.Mode, Trigger: sync.TriggerAPI,
 			MaxChanges: body.MaxChanges, MaxChangePercent: body.MaxChangePercent})

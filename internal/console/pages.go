@@ -262,7 +262,7 @@ func (c *Console) runReport(w http.ResponseWriter, r *http.Request, s *session) 
 	tenant := r.PathValue("tenant")
 	tc, ok := c.cfg.Tenants[tenant]
 	if !ok || tc.Okta == nil || c.rc == nil {
-		return &admin.APIError{Status: http.StatusNotFound, Code: admin.CodeNotFound, Message: "tenant " + tenant + " has no Okta connection configured (tenants." + tenant + ".okta)"}
+		return admin.NoOktaConnection(tenant)
 	}
 	opts, err := admin.ReconcileOptions(tenant, tc, admin.ReconcileRequest{Mode: string(sync.ModeReport), Trigger: sync.TriggerConsole})
 	if err != nil {
