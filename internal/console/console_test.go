@@ -392,3 +392,48 @@ func TestSignInThrottle(t *testing.T) {
 	}
 	f.signIn(c)
 }
+
+// TestOIDCCodeRefusedByProvider: when the provider refuses the sign-in code
+// at its token endpoint (400 invalid_grant: a replayed callback, an expired
+// code), the callback answers 400 with "Start again" (was 502, as if the
+// provider were down); a provider answering 500 is still 502.
+func TestOIDCCodeRefusedByProvider(t *testing.T) {
+	tokenStatus := http.StatusBadRequest
+	op := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + op.Listener.Addr().String()
+	op.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			fmt.Fprintf(w, `{"issuer": %q, "authorization_endpoint": %q, "token_endpoint": %q, "jwks_uri": %q,
+				"response_types_supported": ["code"], "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"]}`,
+				issuer, issuer+"/authorize", issuer+"/token", issuer+"/keys")
+		case "/token":
+			w.WriteHeader(tokenStatus)
+			fmt.Fprint(w, `{"error": "invalid_grant", "error_description": "code already used"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	op.Start()
+	t.Cleanup(op.Close)
+	f := newFixture(t, backends(t)["sqlite"](t), config.ConsoleConfig{OIDC: config.ConsoleOIDCConfig{Issuer: issuer,
+		ClientID: "axonflow-console", ClientSecret: "console-secret", RedirectURL: "http://127.0.0.1/ui/oidc/callback",
+		ViewerGroups: []string{"v"}, ApproverGroups: []string{"a"}}})
+	for _, c := range []struct {
+		tokenStatus, want int
+		text              string
+	}{{400, 400, "already used or has expired"}, {500, 502, "did not accept the sign-in code"}} {
+		tokenStatus = c.tokenStatus
+		cl := f.client()
+		res, _ := f.get(cl, "/ui/login/oidc")
+		loc, err := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusFound || err != nil || loc.Query().Get("state") == "" {
+			t.Fatalf("start: %d %q", res.StatusCode, res.Header.Get("Location"))
+		}
+		res, body := f.get(cl, "/ui/oidc/callback?code=used&state="+url.QueryEscape(loc.Query().Get("state")))
+		if res.StatusCode != c.want || !strings.Contains(body, c.text) {
+			t.Errorf("provider token status %d: callback %d, want %d with %q", c.tokenStatus, res.StatusCode, c.want, c.text)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -103,6 +104,15 @@ func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	tok, err := rp.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		c.log.Warn().Err(err).Msg("console: OIDC code exchange failed")
+		// The provider answered the token request with a 4xx (RFC 6749
+		// §5.2: invalid_grant for a code already used, expired or not
+		// issued to this client): the browser's request is at fault, so
+		// 400. Anything else (unreachable, 5xx) is the provider's: 502.
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
+			refuse(http.StatusBadRequest, "The identity provider did not accept the sign-in code: it was already used or has expired. Start again.")
+			return
+		}
 		refuse(http.StatusBadGateway, "The identity provider did not accept the sign-in code (see the server log).")
 		return
 	}
@@ -132,6 +142,7 @@ func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := "console:" + printable(claims.Email) + " sub=" + printable(idt.Subject)
+	c.setCookie(w, r, flowCookie, "", 0) // one sign-in per flow: a replayed callback is "not started here"
 	c.newSession(w, r, &session{Operator: op, Subject: idt.Subject, Email: claims.Email, Approver: approver})
 	http.Redirect(w, r, f.Next, http.StatusSeeOther)
 }
