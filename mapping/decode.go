@@ -9,11 +9,15 @@ import (
 )
 
 // DecodeJSON parses a request body into a JSON object with numbers kept as
-// json.Number. It rejects invalid UTF-8, trailing data and non-object
-// documents with a 400 invalidSyntax *Error.
+// json.Number. It rejects invalid UTF-8, an unpaired UTF-16 surrogate escape
+// (encoding/json would silently store U+FFFD in its place; RFC 8259 §8.2),
+// trailing data and non-object documents with a 400 invalidSyntax *Error.
 func DecodeJSON(body []byte) (map[string]any, error) {
 	if !utf8.Valid(body) {
 		return nil, badRequest(ScimInvalidSyntax, "request body is not valid UTF-8")
+	}
+	if esc, ok := loneSurrogate(body); ok {
+		return nil, badRequest(ScimInvalidSyntax, "request body has an unpaired UTF-16 surrogate escape %s: it encodes no character", esc)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -476,5 +480,61 @@ func cloneValue(v any) any {
 		return l
 	default:
 		return v
+	}
+}
+
+// loneSurrogate returns the first \uXXXX escape of the JSON text b that is
+// a UTF-16 surrogate without its pair (a high one not followed by a low
+// one, or a low one alone), and whether there is one. Backslashes occur
+// only inside JSON strings, so a scan from escape to escape is exact.
+func loneSurrogate(b []byte) (string, bool) {
+	hex4 := func(i int) (rune, bool) { // the 4 hex digits at b[i:]
+		if i+4 > len(b) {
+			return 0, false
+		}
+		var r rune
+		for _, c := range b[i : i+4] {
+			switch {
+			case c >= '0' && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case c >= 'a' && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return 0, false
+			}
+		}
+		return r, true
+	}
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 || i+j+1 >= len(b) {
+			return "", false
+		}
+		i += j + 1
+		if b[i] != 'u' {
+			i++ // a one-character escape: \\ \" \/ \b \f \n \r \t
+			continue
+		}
+		r, ok := hex4(i + 1)
+		if !ok {
+			i++ // malformed: encoding/json reports it
+			continue
+		}
+		esc := string(b[i-1 : i+5])
+		i += 5
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return esc, true
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+				if lo, ok := hex4(i + 2); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+					i += 6
+					continue
+				}
+			}
+			return esc, true
+		}
 	}
 }

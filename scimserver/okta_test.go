@@ -530,7 +530,8 @@ func TestErrorBodies(t *testing.T) {
 		mustSCIMError(t, e.post(t, "/Users", "userName=x", withCT("application/x-www-form-urlencoded")), http.StatusUnsupportedMediaType, "")
 		mustSCIMError(t, e.do(t, http.MethodPatch, "/Users/"+id, "<xml/>", withCT("text/xml")), http.StatusUnsupportedMediaType, "")
 		// Body errors.
-		for _, b := range []string{`[]`, `"x"`, `{"userName":"a"} {}`, "{\"userName\":\"\xff\"}", `{"userName": 5}`} {
+		for _, b := range []string{`[]`, `"x"`, `{"userName":"a"} {}`, "{\"userName\":\"\xff\"}", `{"userName": 5}`,
+			`{"userName":"lone\ud800@example.com"}`, `{"userName":"lo\udc00w@example.com"}`, `{"userName":"a\ud83d\u0041@example.com"}`} {
 			r := e.post(t, "/Users", b)
 			if r.Status != http.StatusBadRequest {
 				t.Fatalf("%q: %s", b, r)
@@ -543,6 +544,7 @@ func TestErrorBodies(t *testing.T) {
 			scimType string
 		}{
 			{`{}`, mapping.ScimInvalidSyntax},
+			{`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"nickName","value":"\udbff"}]}`, mapping.ScimInvalidSyntax},
 			{patchBody(), mapping.ScimInvalidSyntax},
 			{patchBody(op("remove", "", nil)), mapping.ScimNoTarget},
 			{patchBody(op("replace", "nosuch", "x")), mapping.ScimInvalidPath},
