@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/axonflow/axonflow-sync/mapping/internal/jsonesc"
 )
 
 // DecodeAttrsJSON decodes a stored attribute document (a JSON object, as
@@ -274,47 +275,12 @@ func (d *attrsDecoder) strSlow(start int) (string, bool) {
 		case c < 0x20:
 			return "", false
 		case c == '\\':
-			if i+1 >= len(s) {
+			r, n, _, ok := jsonesc.Decode(s, i)
+			if !ok {
 				return "", false
 			}
-			switch e := s[i+1]; e {
-			case '"', '\\', '/':
-				b.WriteByte(e)
-				i += 2
-			case 'b':
-				b.WriteByte('\b')
-				i += 2
-			case 'f':
-				b.WriteByte('\f')
-				i += 2
-			case 'n':
-				b.WriteByte('\n')
-				i += 2
-			case 'r':
-				b.WriteByte('\r')
-				i += 2
-			case 't':
-				b.WriteByte('\t')
-				i += 2
-			case 'u':
-				r, ok := hex4(s, i+2)
-				if !ok {
-					return "", false
-				}
-				i += 6
-				if utf16.IsSurrogate(r) {
-					r = utf8.RuneError
-					if r2, ok := hex4(s, i+2); ok && i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
-						if dec := utf16.DecodeRune(rune(hexOr(s, i-4)), r2); dec != utf8.RuneError {
-							r = dec
-							i += 6
-						}
-					}
-				}
-				b.WriteRune(r)
-			default:
-				return "", false
-			}
+			b.WriteRune(r) // U+FFFD for a lone surrogate, as encoding/json
+			i += n
 		case c < utf8.RuneSelf:
 			b.WriteByte(c)
 			i++
@@ -325,32 +291,4 @@ func (d *attrsDecoder) strSlow(start int) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// hex4 parses the 4 hex digits at s[i:].
-func hex4(s string, i int) (rune, bool) {
-	if i+4 > len(s) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range []byte(s[i : i+4]) {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
-}
-
-// hexOr is hex4 for digits already checked.
-func hexOr(s string, i int) rune {
-	r, _ := hex4(s, i)
-	return r
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/axonflow/axonflow-sync/mapping/internal/jsonesc"
 )
 
 // DecodeJSON parses a request body into a JSON object with numbers kept as
@@ -488,53 +490,19 @@ func cloneValue(v any) any {
 // one, or a low one alone), and whether there is one. Backslashes occur
 // only inside JSON strings, so a scan from escape to escape is exact.
 func loneSurrogate(b []byte) (string, bool) {
-	hex4 := func(i int) (rune, bool) { // the 4 hex digits at b[i:]
-		if i+4 > len(b) {
-			return 0, false
-		}
-		var r rune
-		for _, c := range b[i : i+4] {
-			switch {
-			case c >= '0' && c <= '9':
-				r = r<<4 | rune(c-'0')
-			case c >= 'a' && c <= 'f':
-				r = r<<4 | rune(c-'a'+10)
-			case c >= 'A' && c <= 'F':
-				r = r<<4 | rune(c-'A'+10)
-			default:
-				return 0, false
-			}
-		}
-		return r, true
-	}
 	for i := 0; ; {
 		j := bytes.IndexByte(b[i:], '\\')
-		if j < 0 || i+j+1 >= len(b) {
+		if j < 0 {
 			return "", false
 		}
-		i += j + 1
-		if b[i] != 'u' {
-			i++ // a one-character escape: \\ \" \/ \b \f \n \r \t
-			continue
+		i += j
+		_, n, lone, ok := jsonesc.Decode(b, i)
+		if lone {
+			return string(b[i : i+6]), true
 		}
-		r, ok := hex4(i + 1)
-		if !ok {
-			i++ // malformed: encoding/json reports it
-			continue
+		if !ok { // malformed: encoding/json reports it
+			n = 1
 		}
-		esc := string(b[i-1 : i+5])
-		i += 5
-		switch {
-		case r >= 0xDC00 && r <= 0xDFFF:
-			return esc, true
-		case r >= 0xD800 && r <= 0xDBFF:
-			if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
-				if lo, ok := hex4(i + 2); ok && lo >= 0xDC00 && lo <= 0xDFFF {
-					i += 6
-					continue
-				}
-			}
-			return esc, true
-		}
+		i += n
 	}
 }

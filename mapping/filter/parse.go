@@ -3,6 +3,8 @@ package filter
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/axonflow/axonflow-sync/mapping/internal/jsonesc"
 )
 
 // MaxDepth is the deepest nesting of parentheses, "not (...)" and value
@@ -538,43 +540,15 @@ func (p *parser) strEscaped(start, i int) (string, error) {
 			if i+1 >= len(s) {
 				return "", p.fail(p.i, "unterminated string")
 			}
-			switch e := s[i+1]; e {
-			case '"', '\\', '/':
-				buf = append(buf, e)
-			case 'b':
-				buf = append(buf, '\b')
-			case 'f':
-				buf = append(buf, '\f')
-			case 'n':
-				buf = append(buf, '\n')
-			case 'r':
-				buf = append(buf, '\r')
-			case 't':
-				buf = append(buf, '\t')
-			case 'u':
-				r, ok := hex4(s, i+2)
-				if !ok {
-					return "", p.fail(i, `invalid \u escape, expected four hex digits`)
-				}
-				i += 6
-				if r >= 0xD800 && r < 0xDC00 {
-					// High surrogate: combine with a following low one.
-					if i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
-						if r2, ok := hex4(s, i+2); ok && r2 >= 0xDC00 && r2 < 0xE000 {
-							r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
-							i += 6
-						}
-					}
-				}
-				if r >= 0xD800 && r < 0xE000 {
-					r = utf8.RuneError // lone surrogate, as encoding/json
-				}
-				buf = utf8.AppendRune(buf, r)
-				continue
-			default:
+			r, n, _, ok := jsonesc.Decode(s, i)
+			switch {
+			case !ok && s[i+1] == 'u':
+				return "", p.fail(i, `invalid \u escape, expected four hex digits`)
+			case !ok:
 				return "", p.fail(i, "invalid escape sequence "+snippet(s[i:i+2]))
 			}
-			i += 2
+			buf = utf8.AppendRune(buf, r) // U+FFFD for a lone surrogate, as encoding/json
+			i += n
 		case c < 0x20:
 			return "", p.fail(i, "control character in string, it must be escaped")
 		case c < utf8.RuneSelf:
@@ -590,28 +564,6 @@ func (p *parser) strEscaped(start, i int) (string, error) {
 		}
 	}
 	return "", p.fail(p.i, "unterminated string")
-}
-
-// hex4 decodes the four hex digits (either case) at s[i:i+4].
-func hex4(s string, i int) (rune, bool) {
-	if i+4 > len(s) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range []byte(s[i : i+4]) {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // opFromWord maps a two-letter operator (any case) to its Op, or 0.
