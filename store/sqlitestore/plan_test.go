@@ -125,7 +125,6 @@ var planCases = []planCase{
 	{name: "qRevokeToken", q: qRevokeToken, args: []any{1, "big", "t3"}},
 	{name: "qSetTokenExpiry", q: qSetTokenExpiry, args: []any{1, "big", "t3"}},
 	{name: "qTouchToken", q: qTouchToken, args: []any{1, "big", "t3"}},
-	{name: "qDataVersion", q: qDataVersion},
 	// Leases and runs.
 	{name: "qGetLease", q: qGetLease, args: []any{"big", "reconcile"}},
 	{name: "qPutLease", q: qPutLease, args: []any{"big", "reconcile", "me", 1}},

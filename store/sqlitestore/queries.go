@@ -169,9 +169,6 @@ const (
 	qRevokeToken    = `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant = ? AND id = ?`
 	qSetTokenExpiry = `UPDATE tokens SET expires_at = ? WHERE tenant = ? AND id = ?`
 	qTouchToken     = `UPDATE tokens SET last_used_at = ? WHERE tenant = ? AND id = ?`
-	// qDataVersion changes with every commit of another connection (the
-	// token cache's check, tokencache.go).
-	qDataVersion = `PRAGMA data_version`
 )
 
 // Leases and reconcile runs (leases.go).

@@ -64,7 +64,16 @@ type Store struct {
 	r   *sql.DB // read-only pool (query_only), concurrent readers under WAL
 	wst *stmtCache
 	rst *stmtCache
-	// tokens caches TokenByHash, checked against PRAGMA data_version.
+	// anchor is a connection held open for the Store's life, so that the
+	// -shm file wal maps stays in use (see walIndex); its pool adb has
+	// only it.
+	adb    *sql.DB
+	anchor *sql.Conn
+	// wal is the file's WAL-index header, which tells the caches below
+	// whether anything was committed (nil when it could not be mapped:
+	// the caches are then bypassed).
+	wal *walIndex
+	// tokens caches TokenByHash, checked against the WAL-index header.
 	tokens *tokenCache
 	path   string
 	log    zerolog.Logger
@@ -126,19 +135,43 @@ func Open(ctx context.Context, path string, logger zerolog.Logger) (*Store, erro
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s.r, s.rst = r, newStmtCache(r)
-	tdb, err := sql.Open("sqlite", path+"?"+rq)
-	if err != nil {
+	if err := s.openWALIndex(ctx, path+"?"+rq); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		return nil, err
 	}
-	tdb.SetMaxOpenConns(1)
-	tdb.SetMaxIdleConns(1)
-	s.tokens = newTokenCache(tdb)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// openWALIndex opens the anchor connection, reads the database on it
+// (which maps the -shm file in SQLite) and maps the WAL-index header
+// (s.wal) for the caches. A header that cannot be mapped is logged and
+// leaves the caches bypassed; only a failure to open the anchor is an
+// error.
+func (s *Store) openWALIndex(ctx context.Context, dsn string) error {
+	adb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: open %s: %w", s.path, err)
+	}
+	adb.SetMaxOpenConns(1)
+	adb.SetMaxIdleConns(1)
+	s.adb = adb
+	if s.anchor, err = adb.Conn(ctx); err != nil {
+		return s.fail("open", err)
+	}
+	var n int
+	if err := s.anchor.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
+		return s.fail("open", err)
+	}
+	s.wal, err = openWALIndex(s.path)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("WAL-index not mapped: the token cache is off, every request reads its token")
+	}
+	s.tokens = newTokenCache(s.wal)
+	return nil
 }
 
 // Path returns the database file path given to Open.
@@ -157,8 +190,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // wrapping store.ErrUnavailable.
 func (s *Store) Close() error {
 	var errs []error
-	if s.tokens != nil {
-		errs = append(errs, s.tokens.close())
+	if s.anchor != nil {
+		errs = append(errs, s.anchor.Close())
+	}
+	if s.adb != nil {
+		errs = append(errs, s.adb.Close())
 	}
 	if s.r != nil {
 		s.rst.close()
@@ -166,6 +202,11 @@ func (s *Store) Close() error {
 	}
 	s.wst.close()
 	errs = append(errs, s.w.Close())
+	if s.wal != nil {
+		// After every connection of this Store: see walIndex.
+		s.wal.release()
+		s.wal = nil
+	}
 	return errors.Join(errs...)
 }
 

@@ -81,15 +81,12 @@ func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 // including revoked and expired ones (check Token.Valid), or
 // store.ErrNotFound. A token found is cached until the next commit to the
 // file by any connection or process (see tokenCache): while nothing is
-// committed, a call costs one PRAGMA data_version instead of the token's
-// read; an unknown hash is never cached.
+// committed, a call reads no table, only the WAL-index header; an unknown
+// hash is never cached.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
-	ctx = readCtx(ctx)
-	ver, cacheable := s.tokens.version(ctx)
-	if cacheable {
-		if t, ok := s.tokens.get(hash, ver); ok {
-			return t, nil
-		}
+	t, hit, ver, cacheable := s.tokens.get(hash)
+	if hit {
+		return t, nil
 	}
 	t, err := scanToken(s.queryRow(ctx, qTokenByHash, hash))
 	if errors.Is(err, sql.ErrNoRows) {
