@@ -119,8 +119,21 @@ const maxPooledBody = 1 << 20
 // json.Encoder writes). A value that cannot be encoded (a NaN in the
 // model: a bug, never client input) becomes a 500 SCIM error instead.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeEncoded(w, status, func(b []byte) ([]byte, error) { return mapping.AppendJSON(b, v) })
+}
+
+// writeUserJSON is writeJSON of the user resource of u with its groups
+// and roles (renderWith's map for u, no projection), encoded by
+// mapping.AppendUserResource without building the map.
+func writeUserJSON(w http.ResponseWriter, status int, u *mapping.User, base string, groups []mapping.Ref, roles []any) {
+	writeEncoded(w, status, func(b []byte) ([]byte, error) { return mapping.AppendUserResource(b, u, base, groups, roles) })
+}
+
+// writeEncoded writes the body enc appends to a pooled buffer, as
+// writeJSON describes.
+func writeEncoded(w http.ResponseWriter, status int, enc func([]byte) ([]byte, error)) {
 	bp := bodyPool.Get().(*[]byte)
-	b, err := mapping.AppendJSON((*bp)[:0], v)
+	b, err := enc((*bp)[:0])
 	if err != nil {
 		bodyPool.Put(bp)
 		writeError(w, http.StatusInternalServerError, "", "internal error: the response could not be encoded")

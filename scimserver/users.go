@@ -85,33 +85,51 @@ func (s *Server) lookupUser(ctx context.Context, tenant string, idx store.Index,
 	return uc.Users[0], uc, nil
 }
 
-// renderWith renders users from a UserContext of theirs: each user's
-// groups in group creation order (from uc.Groups; one GetGroups only for
-// a context that lacks them), and the roles derived from them.
+// renderWith renders users from a UserContext of theirs (see userParts).
 func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*mapping.User, uc store.UserContext) ([]map[string]any, error) {
 	out := make([]map[string]any, len(users))
-	memberOf := uc.MemberOf
-	var gids []string
-	seen := map[string]bool{}
-	for _, l := range memberOf {
-		for _, g := range l {
-			if !seen[g] {
-				seen[g] = true
-				gids = append(gids, g)
-			}
+	err := s.userParts(ctx, tenant, users, uc, func(i int, refs []mapping.Ref, roles []any) {
+		out[i] = mapping.UserResource(users[i], base, refs)
+		if len(roles) > 0 {
+			out[i]["roles"] = roles
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
+}
+
+// userParts calls each with what rendering users[i] adds to its
+// attributes, from a UserContext of theirs: the user's groups in group
+// creation order (from uc.Groups; one GetGroups only for a context that
+// lacks them), and the roles derived from them (rolesFrom).
+func (s *Server) userParts(ctx context.Context, tenant string, users []*mapping.User, uc store.UserContext,
+	each func(i int, refs []mapping.Ref, roles []any)) error {
+	memberOf := uc.MemberOf
 	// Groups are listed in their creation order (then id), whatever order
 	// the backend returns memberships in, so responses are stable.
 	byID := uc.Groups
-	if byID == nil && len(gids) > 0 {
-		byID = map[string]*mapping.Group{}
-		groups, err := s.st.GetGroups(ctx, tenant, gids)
-		if err != nil {
-			return nil, err
+	if byID == nil {
+		var gids []string
+		seen := map[string]bool{}
+		for _, l := range memberOf {
+			for _, g := range l {
+				if !seen[g] {
+					seen[g] = true
+					gids = append(gids, g)
+				}
+			}
 		}
-		for _, g := range groups {
-			byID[g.ID] = g
+		if len(gids) > 0 {
+			byID = map[string]*mapping.Group{}
+			groups, err := s.st.GetGroups(ctx, tenant, gids)
+			if err != nil {
+				return err
+			}
+			for _, g := range groups {
+				byID[g.ID] = g
+			}
 		}
 	}
 	rolesOf := rolesFrom(uc)
@@ -128,16 +146,13 @@ func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*m
 			}
 			return strings.Compare(a.ID, b.ID)
 		})
-		var refs []mapping.Ref
+		var l []mapping.Ref
 		for _, g := range gs {
-			refs = append(refs, mapping.Ref{ID: g.ID, Display: g.DisplayName()})
+			l = append(l, mapping.Ref{ID: g.ID, Display: g.DisplayName()})
 		}
-		out[i] = mapping.UserResource(u, base, refs)
-		if roles := rolesOf(u.ID, refs); len(roles) > 0 {
-			out[i]["roles"] = roles
-		}
+		each(i, l, rolesOf(u.ID, l))
 	}
-	return out, nil
+	return nil
 }
 
 // rolesFrom returns a function rendering one user's readOnly roles
@@ -161,14 +176,6 @@ func rolesFrom(in store.UserContext) func(uid string, groups []mapping.Ref) []an
 	}
 }
 
-func (s *Server) renderUser(ctx context.Context, tenant, base string, u *mapping.User) (map[string]any, error) {
-	l, err := s.renderUsers(ctx, tenant, base, []*mapping.User{u})
-	if err != nil {
-		return nil, err
-	}
-	return l[0], nil
-}
-
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	rc := getReqCtx(r)
 	id := r.PathValue("id")
@@ -186,13 +193,31 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.ev.Name = u.UserName()
-	res, err := s.renderWith(ctx, rc.tenant, s.baseURL(r), []*mapping.User{u}, uc)
+	s.respondWith(w, r, ctx, u, uc, proj, http.StatusOK)
+}
+
+// respondWith writes status with u rendered from uc (a UserContext of
+// u's) and projected: without a projection encoded directly
+// (writeUserJSON), else through the resource's map.
+func (s *Server) respondWith(w http.ResponseWriter, r *http.Request, ctx context.Context, u *mapping.User, uc store.UserContext,
+	proj mapping.Projection, status int) {
+	var refs []mapping.Ref
+	var roles []any
+	err := s.userParts(ctx, getReqCtx(r).tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []any) { refs, roles = rs, ro })
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", mapping.ETag(u.Version))
-	writeJSON(w, 200, proj.Apply(mapping.UserType, res[0]))
+	w.Header()["Etag"] = []string{mapping.ETag(u.Version)}
+	if proj.IsZero() {
+		writeUserJSON(w, status, u, s.baseURL(r), refs, roles)
+		return
+	}
+	res := mapping.UserResource(u, s.baseURL(r), refs)
+	if len(roles) > 0 {
+		res["roles"] = roles
+	}
+	writeJSON(w, status, proj.Apply(mapping.UserType, res))
 }
 
 // notFoundAs turns store.ErrNotFound into a 404 naming the resource.
@@ -231,14 +256,18 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	// user has no groups). The user exists now, so a failure to read the
 	// role inputs must not turn the 201 into an error Okta would retry into
 	// a 409: it then answers without roles.
-	res, err := s.renderUser(ctx, rc.tenant, base, u)
+	w.Header().Set("Location", base+"/Users/"+u.ID)
+	var refs []mapping.Ref
+	var roles []any
+	uc, err := s.st.UserContext(ctx, rc.tenant, []string{u.ID}, false)
+	if err == nil {
+		err = s.userParts(ctx, rc.tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []any) { refs, roles = rs, ro })
+	}
 	if err != nil {
 		s.log.Warn().Err(err).Str("request_id", rc.id).Msg("rendering roles of a created user failed")
-		res = mapping.UserResource(u, base, nil)
 	}
-	w.Header().Set("Location", base+"/Users/"+u.ID)
-	w.Header().Set("ETag", mapping.ETag(u.Version))
-	writeJSON(w, http.StatusCreated, res)
+	w.Header()["Etag"] = []string{mapping.ETag(u.Version)}
+	writeUserJSON(w, http.StatusCreated, u, base, refs, roles)
 }
 
 func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
@@ -291,14 +320,12 @@ func (s *Server) respondUpdated(w http.ResponseWriter, r *http.Request, ctx cont
 // respondUser writes 200 with u rendered and projected. Callers parse the
 // projection before they write, so a bad one changes nothing.
 func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, ctx context.Context, u *mapping.User, proj mapping.Projection) {
-	rc := getReqCtx(r)
-	res, err := s.renderUser(ctx, rc.tenant, s.baseURL(r), u)
+	uc, err := s.st.UserContext(ctx, getReqCtx(r).tenant, []string{u.ID}, false)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", mapping.ETag(u.Version))
-	writeJSON(w, 200, proj.Apply(mapping.UserType, res))
+	s.respondWith(w, r, ctx, u, uc, proj, http.StatusOK)
 }
 
 // patchUser applies a PatchOp atomically (store.UpdateUserWith): read,
