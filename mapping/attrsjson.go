@@ -292,3 +292,145 @@ func (d *attrsDecoder) strSlow(start int) (string, bool) {
 	}
 	return "", false
 }
+
+// IdentityOfJSON is IdentityOf of the user whose stored attribute document
+// is doc (DecodeAttrsJSON's input), without building the whole document:
+// only userName, externalId, active, name and emails are decoded, every
+// other value is only checked (what the reconciler reads of every user). It
+// returns DecodeAttrsJSON's error for a document that does not decode. The
+// strings it returns may be substrings of doc.
+func IdentityOfJSON(doc string) (Identity, error) {
+	d := attrsDecoder{s: doc}
+	d.space()
+	if d.i < len(d.s) && d.s[d.i] == '{' {
+		var a Attrs
+		if d.identityFields(&a) {
+			if d.space(); d.i == len(d.s) {
+				return IdentityOf(&User{Attrs: a}), nil
+			}
+		}
+	}
+	a, err := DecodeAttrsJSON(doc)
+	if err != nil {
+		return Identity{}, err
+	}
+	return IdentityOf(&User{Attrs: a}), nil
+}
+
+// identityFields reads the top-level object at d.i ('{') as object does,
+// keeping in *a only the keys IdentityOf reads (the last of duplicates, as
+// object) and skipping the other values.
+func (d *attrsDecoder) identityFields(a *Attrs) bool {
+	d.i++
+	d.space()
+	if d.i < len(d.s) && d.s[d.i] == '}' {
+		d.i++
+		return true
+	}
+	for {
+		if d.i >= len(d.s) || d.s[d.i] != '"' {
+			return false
+		}
+		k, ok := d.str()
+		if !ok {
+			return false
+		}
+		d.space()
+		if d.i >= len(d.s) || d.s[d.i] != ':' {
+			return false
+		}
+		d.i++
+		d.space()
+		switch k {
+		case "userName", "externalId", "active", "name", "emails":
+			v, ok := d.value(1)
+			if !ok {
+				return false
+			}
+			if *a == nil {
+				*a = make(Attrs, 5)
+			}
+			(*a)[k] = v
+		default:
+			if !d.skip(1) {
+				return false
+			}
+		}
+		d.space()
+		if d.i >= len(d.s) {
+			return false
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+			d.space()
+		case '}':
+			d.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// skip reads any value at d.i as value does, keeping nothing: no
+// allocation unless a string holds escapes or invalid UTF-8.
+func (d *attrsDecoder) skip(depth int) bool {
+	if d.i >= len(d.s) {
+		return false
+	}
+	switch c := d.s[d.i]; {
+	case c == '"':
+		_, ok := d.str()
+		return ok
+	case c == '{', c == '[':
+		if depth >= maxAttrsDepth {
+			return false
+		}
+		end := byte('}')
+		if c == '[' {
+			end = ']'
+		}
+		d.i++
+		d.space()
+		if d.i < len(d.s) && d.s[d.i] == end {
+			d.i++
+			return true
+		}
+		for {
+			if c == '{' {
+				if d.i >= len(d.s) || d.s[d.i] != '"' {
+					return false
+				}
+				if _, ok := d.str(); !ok {
+					return false
+				}
+				d.space()
+				if d.i >= len(d.s) || d.s[d.i] != ':' {
+					return false
+				}
+				d.i++
+				d.space()
+			}
+			if !d.skip(depth + 1) {
+				return false
+			}
+			d.space()
+			if d.i >= len(d.s) {
+				return false
+			}
+			switch d.s[d.i] {
+			case ',':
+				d.i++
+				d.space()
+			case end:
+				d.i++
+				return true
+			default:
+				return false
+			}
+		}
+	}
+	_, ok := d.value(depth)
+	return ok
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -110,5 +111,52 @@ func BenchmarkDecodeAttrsJSON(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// identityJSONSeeds are documents whose identity fields are unusual:
+// duplicates, wrong types, escapes, nested values to skip.
+var identityJSONSeeds = []string{
+	`{"userName":"a","userName":"b","active":false,"active":"no"}`,
+	`{"name":{"givenName":"A"},"name":{"familyName":"B"},"emails":[{"value":"x","type":"home"},{"value":"y","primary":true}]}`,
+	`{"emails":[{"value":"x","type":"home"}],"emails":[{"value":"w","type":"WORK"}],"externalId":1,"userName":null}`,
+	`{"meta":{"a":[1,{"b":"\u00e9"},[]],"c":{}},"userName":"\u0041da","x":[[],[[]]],"externalId":"00u1","active":true}`,
+	`{"UserName":"no","username":"no","name":"flat","emails":{"value":"o"}}`,
+	`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","e":-1.5e3,"t":true,"f":false,"n":null}`,
+	`{"x":{"a":1,}}`, `{"x":[1 2]}`, `{"x":"\q"}`, `{"x":{"a" 1}}`, `{"x":[`, `{"x":{"a":1`, `{"userName":"a"} x`,
+}
+
+func checkIdentityOfJSON(t *testing.T, doc string) {
+	t.Helper()
+	got, err := IdentityOfJSON(doc)
+	a, werr := DecodeAttrsJSON(doc)
+	if (err != nil) != (werr != nil) {
+		t.Fatalf("IdentityOfJSON(%q) error %v; DecodeAttrsJSON's %v", doc, err, werr)
+	}
+	if werr == nil {
+		if want := IdentityOf(&User{Attrs: a}); got != want {
+			t.Fatalf("IdentityOfJSON(%q) = %+v; IdentityOf gives %+v", doc, got, want)
+		}
+	}
+}
+
+// TestIdentityOfJSON checks IdentityOfJSON against IdentityOf of
+// DecodeAttrsJSON's attributes.
+func TestIdentityOfJSON(t *testing.T) {
+	for _, doc := range append(slices.Clone(attrsJSONSeeds), identityJSONSeeds...) {
+		checkIdentityOfJSON(t, doc)
+	}
+	deep := strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001)
+	checkIdentityOfJSON(t, `{"x":`+deep+`,"userName":"a"}`)
+}
+
+// FuzzIdentityOfJSON checks IdentityOfJSON against IdentityOf of
+// DecodeAttrsJSON's attributes.
+func FuzzIdentityOfJSON(f *testing.F) {
+	for _, doc := range append(slices.Clone(attrsJSONSeeds), identityJSONSeeds...) {
+		f.Add(doc)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		checkIdentityOfJSON(t, doc)
 	})
 }

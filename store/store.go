@@ -75,6 +75,46 @@ type Page[T any] struct {
 	Total int
 }
 
+// Cursor is a position in a tenant's users or groups in creation order,
+// for keyset paging (ScanUsers, ScanGroups): 0 is before the first record;
+// a page's Next is after the last record it listed. Every record keeps the
+// position it was created at and a new one is placed after all others, so
+// a scan continued from Next never lists a record twice, and lists every
+// record that exists for the whole scan, whatever is written meanwhile. A
+// page costs the same wherever it starts (no OFFSET).
+type Cursor int64
+
+// ScanPage is one page of a keyset scan (ScanUsers, ScanGroups).
+type ScanPage[T any] struct {
+	Items []T
+	// Next continues the scan after this page.
+	Next Cursor
+	// Done says that no record after this page existed when it was read.
+	Done bool
+}
+
+// UserSummary is the part of a stored user the reconciler compares: no
+// attribute document, only the identity read from it.
+type UserSummary struct {
+	ID, Origin string
+	// Version is mapping.User.Version.
+	Version int64
+	// Identity is mapping.IdentityOf of the user.
+	Identity mapping.Identity
+}
+
+// GroupSummary is the part of a stored group the reconciler compares, with
+// its members.
+type GroupSummary struct {
+	ID, Origin, OktaID string
+	// DisplayName is mapping.Group.DisplayName.
+	DisplayName string
+	// Version is mapping.Group.Version.
+	Version int64
+	// Members are the user ids of its members, in any order.
+	Members []string
+}
+
 // State is everything axonflow-sync keeps. Every method is safe for
 // concurrent use by many goroutines and by several processes (replicas)
 // sharing one backend. Every method that changes more than one record does
@@ -127,6 +167,10 @@ type State interface {
 	FindUser(ctx context.Context, tenant string, idx Index, value string) (string, error)
 	// ListUsers returns up to limit users from the 0-based offset in creation order.
 	ListUsers(ctx context.Context, tenant string, offset, limit int) (Page[*mapping.User], error)
+	// ScanUsers returns up to limit (> 0) users created after cursor after,
+	// in creation order, as summaries (see Cursor: keyset paging, for
+	// reading a whole tenant).
+	ScanUsers(ctx context.Context, tenant string, after Cursor, limit int) (ScanPage[UserSummary], error)
 	// UserGroups returns, for each of uids, the ids of the groups it belongs to.
 	UserGroups(ctx context.Context, tenant string, uids []string) (map[string][]string, error)
 
@@ -149,6 +193,10 @@ type State interface {
 	FindGroup(ctx context.Context, tenant string, idx Index, value string) (string, error)
 	// ListGroups returns up to limit groups from the 0-based offset in creation order.
 	ListGroups(ctx context.Context, tenant string, offset, limit int) (Page[*mapping.Group], error)
+	// ScanGroups returns up to limit (> 0) groups created after cursor
+	// after, in creation order, as summaries with their members (see
+	// Cursor). Each group's members are read together with the group.
+	ScanGroups(ctx context.Context, tenant string, after Cursor, limit int) (ScanPage[GroupSummary], error)
 	// GroupMembers returns the user ids of a group's members (any order).
 	GroupMembers(ctx context.Context, tenant, id string) ([]string, error)
 

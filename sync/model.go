@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	gosync "sync"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
@@ -151,6 +150,10 @@ type Actual struct {
 	// RoleMappings are the tenant's group-to-role mappings, for
 	// role_assignment drift.
 	RoleMappings []mapping.RoleMapping
+
+	// byID holds the indexes of Users sorted by ID (userIndex), rebuilt
+	// when its length is not len(Users).
+	byID []int32
 }
 
 // Memberships returns the number of memberships in a.
@@ -162,109 +165,124 @@ func (a *Actual) Memberships() int {
 	return n
 }
 
-// loadPage is the page size LoadActual lists users and groups with.
+// loadPage is the page size LoadActual scans users with.
 const loadPage = 1000
 
-// loadWorkers is how many GroupMembers calls LoadActual runs at once.
-const loadWorkers = 4
+// loadGroupPage is the page size LoadActual scans groups (with their
+// members) with.
+const loadGroupPage = 100
 
-// LoadActual reads every user, group and membership of tenant from st: users
-// and groups in pages of 1,000 (ListUsers/ListGroups), then the members of
-// each group (GroupMembers, four at a time). It keeps only what the
-// reconciler compares (mapping.IdentityOf of each user), not the full
-// attribute documents. A store error aborts the read (the caller reports
-// the run incomplete).
+// LoadActual reads every user, group and membership of tenant from st:
+// users in pages of 1,000 (ScanUsers: keyset paging, only the fields the
+// reconciler compares, no attribute documents), then groups with their
+// members in pages of 100 (ScanGroups). Each user's strings are held in one
+// allocation, origins once per distinct value, and members share their
+// user's id string, so the snapshot holds each value once. A store error
+// aborts the read (the caller reports the run incomplete).
 func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, error) {
 	a := &Actual{}
-	for off := 0; ; off += loadPage {
-		p, err := st.ListUsers(ctx, tenant, off, loadPage)
+	count, err := st.ListUsers(ctx, tenant, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	a.Users = make([]ActualUser, 0, count.Total)
+	origins := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := origins[s]; ok {
+			return v
+		}
+		s = strings.Clone(s)
+		origins[s] = s
+		return s
+	}
+	for after := store.Cursor(0); ; {
+		p, err := st.ScanUsers(ctx, tenant, after, loadPage)
 		if err != nil {
 			return nil, fmt.Errorf("listing users: %w", err)
 		}
-		if a.Users == nil {
-			a.Users = make([]ActualUser, 0, p.Total)
-		}
 		for _, u := range p.Items {
-			a.Users = append(a.Users, ActualUser{ID: u.ID, Origin: u.Origin, Identity: mapping.IdentityOf(u), Version: u.Version})
+			a.Users = append(a.Users, packUser(u, intern(u.Origin)))
 		}
-		if len(p.Items) < loadPage {
+		if p.Done {
 			break
 		}
+		after = p.Next
 	}
-	for off := 0; ; off += loadPage {
-		p, err := st.ListGroups(ctx, tenant, off, loadPage)
+	a.byID = sortedUserIDs(a.Users)
+	for after := store.Cursor(0); ; {
+		p, err := st.ScanGroups(ctx, tenant, after, loadGroupPage)
 		if err != nil {
 			return nil, fmt.Errorf("listing groups: %w", err)
 		}
 		for _, g := range p.Items {
-			a.Groups = append(a.Groups, ActualGroup{ID: g.ID, Origin: g.Origin, OktaID: g.OktaID, DisplayName: g.DisplayName(), Version: g.Version})
+			// Members are recorded with their user's ID string, so each user
+			// id is held once however many groups the user is in.
+			for j, m := range g.Members {
+				if i := a.userIndex(m); i >= 0 {
+					g.Members[j] = a.Users[i].ID
+				}
+			}
+			slices.Sort(g.Members)
+			a.Groups = append(a.Groups, ActualGroup{ID: g.ID, Origin: intern(g.Origin), OktaID: g.OktaID,
+				DisplayName: g.DisplayName, Members: slices.Clip(g.Members), Version: g.Version})
 		}
-		if len(p.Items) < loadPage {
+		if p.Done {
 			break
 		}
+		after = p.Next
 	}
 	ms, err := st.ListRoleMappings(ctx, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("listing role mappings: %w", err)
 	}
 	a.RoleMappings = ms
-	a.Users = dedupeBy(a.Users, func(u ActualUser) string { return u.ID })
-	a.Groups = dedupeBy(a.Groups, func(g ActualGroup) string { return g.ID })
-
-	// Members are recorded with their user's ID string, so each user id is
-	// held once however many groups the user is in.
-	userIDs := make(map[string]string, len(a.Users))
-	for _, u := range a.Users {
-		userIDs[u.ID] = u.ID
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	jobs := make(chan int)
-	var wg gosync.WaitGroup
-	for range min(loadWorkers, len(a.Groups)) {
-		wg.Go(func() {
-			for i := range jobs {
-				ms, err := st.GroupMembers(ctx, tenant, a.Groups[i].ID)
-				if err != nil {
-					cancel(fmt.Errorf("members of group %s: %w", a.Groups[i].ID, err))
-					continue
-				}
-				for j, m := range ms {
-					if id, ok := userIDs[m]; ok {
-						ms[j] = id
-					}
-				}
-				slices.Sort(ms)
-				a.Groups[i].Members = ms
-			}
-		})
-	}
-feed:
-	for i := range a.Groups {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
-	}
 	return a, nil
 }
 
-// dedupeBy drops later items whose key was seen before (offset paging may
-// return an item twice when a concurrent write shifts the listing).
-func dedupeBy[T any](items []T, key func(T) string) []T {
-	seen := make(map[string]bool, len(items))
-	out := items[:0]
-	for _, it := range items {
-		if k := key(it); !seen[k] {
-			seen[k] = true
-			out = append(out, it)
-		}
+// packUser returns u as an ActualUser whose strings share one allocation
+// (not the page's buffers or attribute documents they may point into).
+func packUser(u store.UserSummary, origin string) ActualUser {
+	id := u.Identity
+	fields := [...]*string{&u.ID, &id.UserName, &id.GivenName, &id.FamilyName, &id.Email, &id.ExternalID}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
 	}
-	return out
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	all := b.String()
+	for _, f := range fields {
+		*f, all = all[:len(*f)], all[len(*f):]
+	}
+	return ActualUser{ID: u.ID, Origin: origin, Identity: id, Version: u.Version}
+}
+
+// sortedUserIDs returns the indexes of users sorted by id.
+func sortedUserIDs(users []ActualUser) []int32 {
+	idx := make([]int32, len(users))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(x, y int32) int { return cmp.Or(strings.Compare(users[x].ID, users[y].ID), cmp.Compare(x, y)) })
+	return idx
+}
+
+// userIndex returns the index in a.Users of the last user with id, or -1.
+func (a *Actual) userIndex(id string) int {
+	if len(a.byID) != len(a.Users) {
+		a.byID = sortedUserIDs(a.Users)
+	}
+	i, found := slices.BinarySearchFunc(a.byID, id, func(x int32, id string) int {
+		return strings.Compare(a.Users[x].ID, id)
+	})
+	if !found {
+		return -1
+	}
+	for i+1 < len(a.byID) && a.Users[a.byID[i+1]].ID == id {
+		i++
+	}
+	return int(a.byID[i])
 }

@@ -21,22 +21,24 @@ type Mark struct {
 }
 
 // LoadMark reads the versions of every user and group of tenant from st
-// (ListUsers and ListGroups in pages of 1,000). Call it before the Okta
-// read begins. A store error is returned wrapped (the caller reports the
-// run incomplete).
+// (ScanUsers, keyset paging, and ListGroups, without members, in pages of
+// 1,000).
+// Call it before the Okta read begins. A store error is returned wrapped
+// (the caller reports the run incomplete).
 func LoadMark(ctx context.Context, st store.State, tenant string) (*Mark, error) {
 	m := &Mark{Users: map[string]int64{}, Groups: map[string]int64{}}
-	for off := 0; ; off += loadPage {
-		p, err := st.ListUsers(ctx, tenant, off, loadPage)
+	for after := store.Cursor(0); ; {
+		p, err := st.ScanUsers(ctx, tenant, after, loadPage)
 		if err != nil {
 			return nil, fmt.Errorf("listing users: %w", err)
 		}
 		for _, u := range p.Items {
 			m.Users[u.ID] = u.Version
 		}
-		if len(p.Items) < loadPage {
+		if p.Done {
 			break
 		}
+		after = p.Next
 	}
 	for off := 0; ; off += loadPage {
 		p, err := st.ListGroups(ctx, tenant, off, loadPage)

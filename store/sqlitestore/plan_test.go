@@ -60,6 +60,7 @@ var planCases = []planCase{
 	{name: "qListUsers", q: qListUsers, args: []any{"big", 100, 1000}, walks: map[string]string{
 		"SEARCH scim_users USING COVERING INDEX scim_users_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq",
 	}},
+	{name: "qScanUsers", q: qScanUsers, args: []any{"big", 1000, 100}},
 	{name: "qUserGroups", q: qUserGroups, args: []any{"big", `["u7","u8"]`}},
 	{name: "qUserContext", q: qUserContext, args: []any{"big", `["u7","u8","u1999","nope"]`, true}, walks: ucWalks},
 	{name: "qLookupContextByName", q: qLookupContextByName, args: []any{"big", "user-7@example.com"}, walks: ucWalks},
@@ -92,6 +93,10 @@ var planCases = []planCase{
 	}},
 	{name: "qListGroups", q: qListGroups, args: []any{"big", 100, 0}, walks: map[string]string{
 		"SEARCH scim_groups USING COVERING INDEX scim_groups_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq",
+	}},
+	{name: "qScanGroups", q: qScanGroups, args: []any{"big", 10, 100}},
+	{name: "qScanGroupMembers", q: qScanGroupMembers, args: []any{"big", 10, 110}, walks: map[string]string{
+		"SEARCH m USING PRIMARY KEY (tenant=? AND group_id=?)": "the members of each group of the page",
 	}},
 	{name: "qGroupMembers", q: qGroupMembers, args: []any{"big", "g1"}, walks: map[string]string{
 		"SEARCH m USING PRIMARY KEY (tenant=? AND group_id=?) LEFT-JOIN": "returns the group's members",

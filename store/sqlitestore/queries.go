@@ -55,6 +55,8 @@ const (
 	qListUsers            = `SELECT ` + userColumns + ` FROM scim_users INDEXED BY scim_users_order
 		WHERE tenant = ?1 AND seq >= (SELECT seq FROM scim_users INDEXED BY scim_users_order WHERE tenant = ?1 ORDER BY seq LIMIT 1 OFFSET ?3)
 		ORDER BY seq LIMIT ?2`
+	qScanUsers = `SELECT seq, id, doc, origin, version FROM scim_users INDEXED BY scim_users_order
+		WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?`
 	qUserGroups = `SELECT m.user_id, m.group_id FROM memberships m
 		JOIN scim_groups g ON g.tenant = m.tenant AND g.id = m.group_id
 		WHERE m.tenant = ? AND m.user_id IN (SELECT value FROM json_each(?))
@@ -135,6 +137,11 @@ const (
 	qListGroups            = `SELECT ` + groupColumns + ` FROM scim_groups INDEXED BY scim_groups_order
 		WHERE tenant = ?1 AND seq >= (SELECT seq FROM scim_groups INDEXED BY scim_groups_order WHERE tenant = ?1 ORDER BY seq LIMIT 1 OFFSET ?3)
 		ORDER BY seq LIMIT ?2`
+	qScanGroups = `SELECT seq, id, doc, okta_id, origin, version FROM scim_groups INDEXED BY scim_groups_order
+		WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?`
+	qScanGroupMembers = `SELECT g.id, m.user_id FROM scim_groups g INDEXED BY scim_groups_order
+		JOIN memberships m ON m.tenant = g.tenant AND m.group_id = g.id
+		WHERE g.tenant = ?1 AND g.seq > ?2 AND g.seq <= ?3`
 	qGroupMembers = `SELECT m.user_id FROM scim_groups g
 		LEFT JOIN memberships m ON m.tenant = g.tenant AND m.group_id = g.id
 		WHERE g.tenant = ? AND g.id = ? ORDER BY m.user_id`
