@@ -25,14 +25,7 @@ import (
 // entries.
 func Diff(d *Desired, a *Actual, m *Matching) []Drift {
 	out := slices.Clone(m.Conflicts)
-	actualUsers := make(map[string]*ActualUser, len(a.Users))
-	for i := range a.Users {
-		actualUsers[a.Users[i].ID] = &a.Users[i]
-	}
-	desiredUsers := make(map[string]*DesiredUser, len(d.Users))
-	for i := range d.Users {
-		desiredUsers[d.Users[i].OktaID] = &d.Users[i]
-	}
+	desiredUsers := desiredIndex(d)
 
 	for _, du := range d.Users {
 		if m.conflictOktaUsers[du.OktaID] {
@@ -45,7 +38,7 @@ func Diff(d *Desired, a *Actual, m *Matching) []Drift {
 			}
 			continue
 		}
-		au := actualUsers[axID]
+		au := &a.Users[a.userIndex(axID)]
 		for _, f := range du.Identity.Diff(au.Identity) {
 			out = append(out, Drift{Kind: KindUserAttributes, UserName: du.Identity.UserName, OktaID: du.OktaID,
 				AxonflowID: au.ID, Field: f, Okta: du.Identity.Get(f), AxonFlow: au.Identity.Get(f)})
@@ -56,8 +49,8 @@ func Diff(d *Desired, a *Actual, m *Matching) []Drift {
 				AxonFlow: strconv.FormatBool(au.Identity.Active)})
 		}
 	}
-	for _, au := range a.Users {
-		if _, ok := m.matchedUsers[au.ID]; ok || m.conflictUsers[au.ID] || !au.Identity.Active {
+	for i, au := range a.Users {
+		if _, ok := m.matchedUser(i); ok || m.conflictUsers[au.ID] || !au.Identity.Active {
 			continue
 		}
 		out = append(out, Drift{Kind: KindUserOrphaned, UserName: au.Identity.UserName,
@@ -82,7 +75,7 @@ func Diff(d *Desired, a *Actual, m *Matching) []Drift {
 		} else {
 			out = append(out, Drift{Kind: KindGroupMissing, DisplayName: dg.Name, OktaID: dg.OktaID})
 		}
-		out = diffMembers(out, dg, ag, m, desiredUsers, actualUsers)
+		out = diffMembers(out, dg, ag, m, d, a, desiredUsers)
 	}
 	for _, ag := range a.Groups {
 		if _, ok := m.matchedGroups[ag.ID]; ok || m.conflictGroups[ag.ID] {
@@ -148,8 +141,9 @@ func diffRoles(out []Drift, d *Desired, a *Actual, m *Matching) []Drift {
 
 // diffMembers appends the membership drift of desired group dg, matched to
 // ag (nil when the group is missing).
+// desiredUsers is desiredIndex(d).
 func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
-	desiredUsers map[string]*DesiredUser, actualUsers map[string]*ActualUser) []Drift {
+	d *Desired, a *Actual, desiredUsers sortedIndex) []Drift {
 	entry := func(kind Kind, userName, oktaUser, axUser string) Drift {
 		d := Drift{Kind: kind, DisplayName: dg.Name, UserName: userName, OktaID: dg.OktaID,
 			Field: "members", Okta: oktaUser, AxonFlow: axUser}
@@ -165,10 +159,11 @@ func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
 	}
 	want := make(map[string]bool, len(dg.Members))
 	for _, ou := range dg.Members {
-		du := desiredUsers[ou]
-		if du == nil || m.conflictOktaUsers[ou] {
+		di := desiredUsers.last(ou)
+		if di < 0 || m.conflictOktaUsers[ou] {
 			continue
 		}
+		du := &d.Users[di]
 		axID, ok := m.Users[ou]
 		switch {
 		case ok && m.conflictUsers[axID]:
@@ -187,13 +182,14 @@ func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
 		return out
 	}
 	for _, axID := range ag.Members {
-		au := actualUsers[axID]
-		if want[axID] || au == nil || m.conflictUsers[axID] {
-			// au == nil: a user created after the users were read; not
+		ai := a.userIndex(axID)
+		if want[axID] || ai < 0 || m.conflictUsers[axID] {
+			// ai < 0: a user created after the users were read; not
 			// judged in this run.
 			continue
 		}
-		out = append(out, entry(KindMembershipExtra, au.Identity.UserName, m.matchedUsers[axID], axID))
+		okta, _ := m.matchedUser(ai)
+		out = append(out, entry(KindMembershipExtra, a.Users[ai].Identity.UserName, okta, axID))
 	}
 	return out
 }

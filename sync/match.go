@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,22 +33,34 @@ type Matching struct {
 	// Okta ids and AxonFlow ids involved in conflicts.
 	conflictOktaUsers, conflictUsers   map[string]bool
 	conflictOktaGroups, conflictGroups map[string]bool
-	// matchedUsers and matchedGroups are the AxonFlow ids in Users/Groups.
-	matchedUsers, matchedGroups map[string]string // AxonFlow id → Okta id
+	// userOkta holds, per index of Actual.Users, the Okta id of the user it
+	// is matched to ("": unmatched).
+	userOkta []string
+	// matchedGroups are the AxonFlow ids in Groups.
+	matchedGroups map[string]string // AxonFlow id → Okta id
 }
 
 // MatchObjects pairs d with a (see the package doc, Matching). It is pure
 // and deterministic.
 func MatchObjects(d *Desired, a *Actual) *Matching {
 	m := &Matching{
-		Users: map[string]string{}, Groups: map[string]string{},
+		Users: make(map[string]string, min(len(d.Users), len(a.Users))), Groups: map[string]string{},
 		conflictOktaUsers: map[string]bool{}, conflictUsers: map[string]bool{},
 		conflictOktaGroups: map[string]bool{}, conflictGroups: map[string]bool{},
-		matchedUsers: map[string]string{}, matchedGroups: map[string]string{},
+		userOkta: make([]string, len(a.Users)), matchedGroups: map[string]string{},
 	}
 	m.matchUsers(d, a)
 	m.matchGroups(d, a)
 	return m
+}
+
+// matchedUser returns the Okta id the user at index ai of the Actual given
+// to MatchObjects is matched to, and whether it is.
+func (m *Matching) matchedUser(ai int) (string, bool) {
+	if ai < 0 || ai >= len(m.userOkta) || m.userOkta[ai] == "" {
+		return "", false
+	}
+	return m.userOkta[ai], true
 }
 
 type claim struct {
@@ -55,33 +68,76 @@ type claim struct {
 	rule string
 }
 
+// userClaim is a claim on the AxonFlow user at index a.
+type userClaim struct {
+	a, d int32
+	rule string
+}
+
+// sortedIndex is a list of indexes sorted by a string key (then by index),
+// for lookups without a map.
+type sortedIndex struct {
+	idx []int32
+	key func(int32) string
+}
+
+// newSortedIndex indexes those of 0..n-1 for which in is true (all when
+// in is nil) by key.
+func newSortedIndex(n int, key func(int32) string, in func(int32) bool) sortedIndex {
+	x := sortedIndex{key: key, idx: make([]int32, 0, n)}
+	for i := range int32(n) {
+		if in == nil || in(i) {
+			x.idx = append(x.idx, i)
+		}
+	}
+	if !slices.IsSortedFunc(x.idx, x.cmp) {
+		slices.SortFunc(x.idx, x.cmp)
+	}
+	return x
+}
+
+func (x sortedIndex) cmp(i, j int32) int {
+	return cmp.Or(strings.Compare(x.key(i), x.key(j)), cmp.Compare(i, j))
+}
+
+// last returns the highest index whose key is k (the one a map filled in
+// index order would hold), or -1.
+func (x sortedIndex) last(k string) int {
+	i, found := slices.BinarySearchFunc(x.idx, k, func(e int32, k string) int { return strings.Compare(x.key(e), k) })
+	if !found {
+		return -1
+	}
+	for i+1 < len(x.idx) && x.key(x.idx[i+1]) == k {
+		i++
+	}
+	return int(x.idx[i])
+}
+
+// desiredIndex indexes d.Users by Okta id.
+func desiredIndex(d *Desired) sortedIndex {
+	return newSortedIndex(len(d.Users), func(i int32) string { return d.Users[i].OktaID }, nil)
+}
+
 func (m *Matching) matchUsers(d *Desired, a *Actual) {
-	byExt := make(map[string]int, len(a.Users))
-	byID := make(map[string]int, len(a.Users))
-	byName := make(map[string]int, len(a.Users))
+	byExt := newSortedIndex(len(a.Users), func(i int32) string { return a.Users[i].Identity.ExternalID },
+		func(i int32) bool { return a.Users[i].Identity.ExternalID != "" })
+	names := make([]string, len(a.Users)) // folded userNames
 	for i, u := range a.Users {
-		if u.Identity.ExternalID != "" {
-			byExt[u.Identity.ExternalID] = i
-		}
-		byID[u.ID] = i
-		if u.Identity.UserName != "" {
-			byName[mapping.FoldKey(u.Identity.UserName)] = i
-		}
+		names[i] = mapping.FoldKey(u.Identity.UserName)
 	}
-	desiredIDs := make(map[string]bool, len(d.Users))
-	for _, du := range d.Users {
-		desiredIDs[du.OktaID] = true
-	}
-	claims := map[int][]claim{}
+	byName := newSortedIndex(len(a.Users), func(i int32) string { return names[i] },
+		func(i int32) bool { return a.Users[i].Identity.UserName != "" })
+	desired := desiredIndex(d)
+	var claims []userClaim
 	for di, du := range d.Users {
-		if ai, ok := byExt[du.OktaID]; ok {
-			claims[ai] = append(claims[ai], claim{di, ruleExternalID})
+		if ai := byExt.last(du.OktaID); ai >= 0 {
+			claims = append(claims, userClaim{int32(ai), int32(di), ruleExternalID})
 			continue
 		}
 		ai, rule := -1, ""
-		if i, ok := byID[du.AppExternalID]; ok && du.AppExternalID != "" {
+		if i := a.userIndex(du.AppExternalID); i >= 0 && du.AppExternalID != "" {
 			ai, rule = i, ruleAppExternalID
-		} else if i, ok := byName[mapping.FoldKey(du.Identity.UserName)]; ok && du.Identity.UserName != "" {
+		} else if i := byName.last(mapping.FoldKey(du.Identity.UserName)); i >= 0 && du.Identity.UserName != "" {
 			ai, rule = i, ruleUserName
 		}
 		if ai < 0 {
@@ -91,7 +147,7 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 		if ext := au.Identity.ExternalID; ext != "" {
 			// The candidate says it is someone else (ext != du.OktaID, or the
 			// first rule had matched).
-			if desiredIDs[ext] && rule == ruleUserName {
+			if desired.last(ext) >= 0 && rule == ruleUserName {
 				// It is another app user's account, which that user matches by
 				// externalId (and renames): du is simply missing.
 				continue
@@ -101,19 +157,21 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 			m.conflictOktaUsers[du.OktaID] = true
 			continue
 		}
-		claims[ai] = append(claims[ai], claim{di, rule})
+		claims = append(claims, userClaim{int32(ai), int32(di), rule})
 	}
-	ais := make([]int, 0, len(claims))
-	for ai := range claims {
-		ais = append(ais, ai)
-	}
-	slices.Sort(ais)
-	for _, ai := range ais {
-		cs, au := claims[ai], a.Users[ai]
+	// By AxonFlow user, each user's claims in Okta order.
+	slices.SortStableFunc(claims, func(x, y userClaim) int { return cmp.Compare(x.a, y.a) })
+	for len(claims) > 0 {
+		n := 1
+		for n < len(claims) && claims[n].a == claims[0].a {
+			n++
+		}
+		cs, au := claims[:n], a.Users[claims[0].a]
+		claims = claims[n:]
 		if len(cs) == 1 {
 			du := d.Users[cs[0].d]
 			m.Users[du.OktaID] = au.ID
-			m.matchedUsers[au.ID] = du.OktaID
+			m.userOkta[cs[0].a] = du.OktaID
 			continue
 		}
 		ids := make([]string, len(cs))
@@ -135,23 +193,24 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 		if !ok {
 			continue
 		}
-		au := a.Users[byID[axID]]
+		ai := a.userIndex(axID)
+		au := a.Users[ai]
 		want := mapping.FoldKey(du.Identity.UserName)
-		if want == mapping.FoldKey(au.Identity.UserName) {
+		if want == names[ai] {
 			continue
 		}
-		zi, taken := byName[want]
-		if !taken {
+		zi := byName.last(want)
+		if zi < 0 {
 			continue
 		}
 		z := a.Users[zi]
-		if _, zMatched := m.matchedUsers[z.ID]; zMatched {
+		if _, zMatched := m.matchedUser(a.userIndex(z.ID)); zMatched {
 			continue // z is an app user too; its own update frees or keeps the name
 		}
 		m.userConflict(du, au, ruleUserName, du.Identity.UserName,
 			fmt.Sprintf("userName held by user %s (%s)", z.ID, z.Identity.UserName))
 		delete(m.Users, du.OktaID)
-		delete(m.matchedUsers, au.ID)
+		m.userOkta[ai] = ""
 		m.conflictOktaUsers[du.OktaID] = true
 		m.conflictUsers[au.ID] = true
 		m.conflictUsers[z.ID] = true
