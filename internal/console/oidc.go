@@ -142,7 +142,6 @@ func (c *Console) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := "console:" + printable(claims.Email) + " sub=" + printable(idt.Subject)
-	c.setCookie(w, r, flowCookie, "", 0) // one sign-in per flow: a replayed callback is "not started here"
 	c.newSession(w, r, &session{Operator: op, Subject: idt.Subject, Email: claims.Email, Approver: approver})
 	http.Redirect(w, r, f.Next, http.StatusSeeOther)
 }
