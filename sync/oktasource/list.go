@@ -82,16 +82,23 @@ type Member struct {
 	LastName  string
 }
 
-// pageAll reads a cursor-paged listing to its end. first fetches page one;
-// later pages follow the next link, each decoded into a newly allocated slice
-// (decoding into a reused slice overwrites earlier pages' items). It stops with
-// an IncompleteError on any failure, on a repeated cursor, at the page cap, on
-// a `null` item and when each rejects an item (ReasonBadResponse: the page
-// is half-expanded or mistyped, and acting on it could grant or remove
-// access by mistake).
-func pageAll[T any](ctx context.Context, c *Client, listing string,
-	first func(context.Context) ([]*T, *okta.Response, error), each func(*T) error) error {
-	items, resp, err := first(ctx)
+// fetchPage fetches one page of a listing: page one when prev is nil, else
+// the page prev's next link names. It returns the page's items as a
+// walkPage, which must be called once (it releases the page body).
+type fetchPage[T any] func(ctx context.Context, prev *okta.Response) (walkPage[T], *okta.Response, error)
+
+// walkPage calls each for every item of a page in order (nil for a `null`
+// item) and stops at the first error, from each or from reading the page.
+type walkPage[T any] func(each func(*T) error) error
+
+// pageAll reads a cursor-paged listing to its end with fetch (slimPages or
+// sdkPages). It stops with an IncompleteError on any failure, on a repeated
+// cursor, at the page cap, on a page that is not valid JSON of the
+// expected types, on a `null` item and when each rejects an item
+// (ReasonBadResponse: the page is half-expanded or mistyped, and acting on
+// it could grant or remove access by mistake).
+func pageAll[T any](ctx context.Context, c *Client, listing string, fetch fetchPage[T], each func(*T) error) error {
+	walk, resp, err := fetch(ctx, nil)
 	pages, n := 0, 0
 	seen := map[string]bool{}
 	for {
@@ -100,14 +107,26 @@ func pageAll[T any](ctx context.Context, c *Client, listing string,
 		}
 		pages++
 		c.stats.pages.Add(1)
-		for i, it := range items {
+		i := 0
+		var itemErr error
+		err = walk(func(it *T) error {
+			i++
 			if it == nil {
-				return c.malformed(listing, pages, n, fmt.Errorf("item %d of page %d is null", i+1, pages))
+				itemErr = fmt.Errorf("item %d of page %d is null", i, pages)
+				return itemErr
 			}
 			if err := each(it); err != nil {
-				return c.malformed(listing, pages, n, fmt.Errorf("item %d of page %d: %w", i+1, pages, err))
+				itemErr = fmt.Errorf("item %d of page %d: %w", i, pages, err)
+				return itemErr
 			}
 			n++
+			return nil
+		})
+		switch {
+		case itemErr != nil:
+			return c.malformed(listing, pages, n, itemErr)
+		case err != nil:
+			return c.malformed(listing, pages, n, fmt.Errorf("page %d: %w", pages, err))
 		}
 		if resp == nil || !resp.HasNextPage() {
 			c.log.Debug().Str("listing", listing).Int("pages", pages).Int("items", n).Msg("okta listing complete")
@@ -126,9 +145,7 @@ func pageAll[T any](ctx context.Context, c *Client, listing string,
 		if cerr := ctx.Err(); cerr != nil {
 			return c.incomplete(ctx, listing, pages, n, nil, cerr)
 		}
-		var page []*T // a new slice for every page
-		resp, err = resp.Next(ctx, &page)
-		items = page
+		walk, resp, err = fetch(ctx, resp)
 	}
 }
 
@@ -315,7 +332,7 @@ func (c *Client) listAppUsers(ctx context.Context, withProfile bool) ([]AppUser,
 		q.Set("expand", "user")
 	}
 	var out []AppUser
-	err := pageAll(ctx, c, listing, getPage[slimAppUser](c, "/api/v1/apps/"+url.PathEscape(c.cfg.AppID)+"/users", q),
+	err := pageAll(ctx, c, listing, slimPages(c, "/api/v1/apps/"+url.PathEscape(c.cfg.AppID)+"/users", q, readAppUser),
 		func(u *slimAppUser) error {
 			au, err := convertSlimAppUser(u, c.cfg.ExpandAppUsers, withProfile)
 			if err == nil {
@@ -351,9 +368,9 @@ func (c *Client) ListAppGroups(ctx context.Context) ([]Group, error) {
 	var out []Group
 	var missing []string
 	err := pageAll(ctx, c, listing,
-		func(ctx context.Context) ([]*okta.ApplicationGroupAssignment, *okta.Response, error) {
+		sdkPages(func(ctx context.Context) ([]*okta.ApplicationGroupAssignment, *okta.Response, error) {
 			return c.sdk.Application.ListApplicationGroupAssignments(ctx, c.cfg.AppID, qp)
-		},
+		}),
 		func(a *okta.ApplicationGroupAssignment) error {
 			g, err := convertAppGroup(a)
 			switch {
@@ -443,13 +460,14 @@ func (c *Client) listGroupMembers(ctx context.Context, groupID string, profile b
 	var out []Member
 	var err error
 	if profile {
-		err = pageAll(ctx, c, listing, getPage[slimMember](c, path, q), func(u *slimMember) error {
-			if u.ID == "" {
+		err = pageAll(ctx, c, listing, slimPages(c, path, q, readMember), func(u *slimMember) error {
+			if u.ID.Empty() {
 				return errors.New("member without id")
 			}
-			m := Member{ID: u.ID, Status: u.Status.S}
-			if p := u.Profile; p != nil {
-				m.Login, m.Email, m.FirstName, m.LastName = p.Login, p.Email.S, p.FirstName.S, p.LastName.S
+			m := Member{ID: u.ID.String(), Status: internStatus(u.Status)}
+			if p := &u.Profile; u.HasProfile {
+				m.Login = p.Login.String()
+				m.Email, m.FirstName, m.LastName = share(p.Email, m.Login), p.FirstName.String(), p.LastName.String()
 			}
 			out = append(out, m)
 			return nil
@@ -481,11 +499,11 @@ func (c *Client) listGroupMemberIDs(ctx context.Context, groupID string) ([]stri
 	}
 	q := url.Values{"limit": {strconv.Itoa(groupMembersPageSize)}}
 	var out []string
-	err := pageAll(ctx, c, listing, getPage[slimMemberID](c, "/api/v1/groups/"+groupID+"/users", q), func(u *slimMemberID) error {
-		if u.ID == "" {
+	err := pageAll(ctx, c, listing, slimPages(c, "/api/v1/groups/"+groupID+"/users", q, readMember), func(u *slimMember) error {
+		if u.ID.Empty() {
 			return errors.New("member without id")
 		}
-		out = append(out, u.ID)
+		out = append(out, u.ID.String())
 		return nil
 	})
 	if err != nil {
@@ -536,9 +554,9 @@ func (c *Client) FindGroupByName(ctx context.Context, name string) (*Group, erro
 	qp := query.NewQueryParams(query.WithQ(name), query.WithLimit(groupSearchPageSize))
 	var matches []*Group
 	err := pageAll(ctx, c, listing,
-		func(ctx context.Context) ([]*okta.Group, *okta.Response, error) {
+		sdkPages(func(ctx context.Context) ([]*okta.Group, *okta.Response, error) {
 			return c.sdk.Group.ListGroups(ctx, qp)
-		},
+		}),
 		func(g *okta.Group) error {
 			if g.Id == "" || g.Profile == nil || g.Profile.Name == "" {
 				return errors.New("group without id, profile or name")

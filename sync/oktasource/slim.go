@@ -1,9 +1,7 @@
 package oktasource
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,213 +9,380 @@ import (
 	"github.com/okta/okta-sdk-golang/v2/okta"
 )
 
-// Slim page types: each list page is decoded (encoding/json) into these,
-// which hold only what the reconciler and ListAppUsers/ListGroupMembers
-// return, instead of okta-sdk-golang's generated types (a full okta.User
-// with maps per object). Unknown members are skipped by the decoder; a
-// member of the wrong JSON type fails the page (ReasonBadResponse).
-
-// jstr is a JSON string member that records whether it was present: null
-// and absent both leave S empty, but only absent leaves Set false.
-type jstr struct {
-	S   string
-	Set bool
-}
-
-// UnmarshalJSON accepts a string or null; anything else is an error.
-func (j *jstr) UnmarshalJSON(b []byte) error {
-	j.Set = true
-	switch {
-	case len(b) == 4 && string(b) == "null":
-		j.S = ""
-		return nil
-	case len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0:
-		j.S = string(b[1 : len(b)-1])
-		return nil
-	case len(b) >= 2 && b[0] == '"':
-		return json.Unmarshal(b, &j.S)
-	}
-	return fmt.Errorf("a %s, not a string or null", jsonKind(b))
-}
-
-// anyObject accepts a JSON object or null without decoding it.
-type anyObject struct{ Set bool }
-
-// UnmarshalJSON checks that b is an object or null.
-func (o *anyObject) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && (b[0] == '{' || string(b) == "null") {
-		o.Set = b[0] == '{'
-		return nil
-	}
-	return fmt.Errorf("a %s, not an object", jsonKind(b))
-}
-
-func jsonKind(b []byte) string {
-	if len(b) == 0 {
-		return "nothing"
-	}
-	switch b[0] {
-	case '"':
-		return "string"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	}
-	return "number"
-}
+// Slim page items: each list page is read (pagejson.go) into these, which
+// hold only what the reconciler and ListAppUsers/ListGroupMembers return,
+// as views into the page body (jstr), instead of okta-sdk-golang's generated
+// types (a full okta.User with maps per object). A view is valid only while
+// its page is read: the lister converts each item to an AppUser or Member,
+// copying out what it keeps, before the next item is read into the same
+// view. Unknown members are checked and skipped; a member of the wrong JSON
+// type fails the page (ReasonBadResponse). A repeated member behaves as with
+// encoding/json: a later string replaces an earlier one, a later object is
+// merged into the earlier one, null clears it.
 
 type slimAppUser struct {
-	ID          string `json:"id"`
-	ExternalID  string `json:"externalId"`
-	Scope       string `json:"scope"`
-	Status      string `json:"status"`
-	SyncState   string `json:"syncState"`
-	Credentials *struct {
-		UserName string `json:"userName"`
-	} `json:"credentials"`
-	Profile  *slimAppProfile `json:"profile"`
-	Embedded *struct {
-		User *slimUser `json:"user"`
-	} `json:"_embedded"`
+	ID, ExternalID, Scope, Status, SyncState jstr
+	// HasCredentials says credentials was an object; UserName is its
+	// userName.
+	HasCredentials bool
+	UserName       jstr
+	// HasProfile says profile was an object.
+	HasProfile bool
+	Profile    slimAppProfile
+	// HasEmbedded says _embedded was an object; HasUser that
+	// _embedded.user was.
+	HasEmbedded, HasUser bool
+	User                 slimUser
 }
 
 // slimAppProfile is the part of an app user profile BuildDesired falls back
 // on when Okta did not embed the user.
 type slimAppProfile struct {
-	Email      jstr `json:"email"`
-	FirstName  jstr `json:"firstName"`
-	GivenName  jstr `json:"given_name"`
-	LastName   jstr `json:"lastName"`
-	FamilyName jstr `json:"family_name"`
-	Login      jstr `json:"login"`
+	Email, FirstName, GivenName, LastName, FamilyName, Login jstr
 }
 
 func (p *slimAppProfile) asMap() map[string]any {
 	m := map[string]any{}
-	for k, v := range map[string]jstr{"email": p.Email, "firstName": p.FirstName, "given_name": p.GivenName,
-		"lastName": p.LastName, "family_name": p.FamilyName, "login": p.Login} {
-		if v.Set {
-			m[k] = v.S
+	for _, kv := range [...]struct {
+		k string
+		v jstr
+	}{{"email", p.Email}, {"firstName", p.FirstName}, {"given_name", p.GivenName},
+		{"lastName", p.LastName}, {"family_name", p.FamilyName}, {"login", p.Login}} {
+		if kv.v.Set {
+			m[kv.k] = kv.v.String()
 		}
 	}
 	return m
 }
 
 type slimUser struct {
-	ID      string           `json:"id"`
-	Status  string           `json:"status"`
-	Profile *slimUserProfile `json:"profile"`
+	ID, Status jstr
+	HasProfile bool
+	Profile    slimUserProfile
 }
 
 type slimUserProfile struct {
-	Login     string `json:"login"`
-	Email     jstr   `json:"email"`
-	FirstName jstr   `json:"firstName"`
-	LastName  jstr   `json:"lastName"`
+	Login, Email, FirstName, LastName jstr
 }
 
 // slimMember is one item of GET /api/v1/groups/{id}/users. Status and the
 // profile are type-checked; the profile's strings are kept only when a
 // listing asks for them.
 type slimMember struct {
-	ID      string           `json:"id"`
-	Status  jstr             `json:"status"`
-	Profile *slimUserProfile `json:"profile"`
+	ID, Status jstr
+	HasProfile bool
+	Profile    slimUserProfile
 }
 
-// slimMemberID is slimMember without the profile's strings.
-type slimMemberID struct {
-	ID      string    `json:"id"`
-	Status  jstr      `json:"status"`
-	Profile anyObject `json:"profile"`
+// readAppUser reads one app user object into u (reset first).
+func readAppUser(s *scanner, u *slimAppUser) error {
+	*u = slimAppUser{}
+	_, err := s.object("app user", func(k []byte) error {
+		switch string(k) {
+		case "id":
+			return s.readStr(&u.ID, "id")
+		case "externalId":
+			return s.readStr(&u.ExternalID, "externalId")
+		case "scope":
+			return s.readStr(&u.Scope, "scope")
+		case "status":
+			return s.readStr(&u.Status, "status")
+		case "syncState":
+			return s.readStr(&u.SyncState, "syncState")
+		case "credentials":
+			ok, err := s.object("credentials", func(k []byte) error {
+				if string(k) == "userName" {
+					return s.readStr(&u.UserName, "credentials.userName")
+				}
+				return s.skip()
+			})
+			if u.HasCredentials = ok; !ok {
+				u.UserName = jstr{}
+			}
+			return err
+		case "profile":
+			ok, err := s.object("profile", func(k []byte) error {
+				p := &u.Profile
+				switch string(k) {
+				case "email":
+					return s.readStr(&p.Email, "profile.email")
+				case "firstName":
+					return s.readStr(&p.FirstName, "profile.firstName")
+				case "given_name":
+					return s.readStr(&p.GivenName, "profile.given_name")
+				case "lastName":
+					return s.readStr(&p.LastName, "profile.lastName")
+				case "family_name":
+					return s.readStr(&p.FamilyName, "profile.family_name")
+				case "login":
+					return s.readStr(&p.Login, "profile.login")
+				}
+				return s.skip()
+			})
+			if u.HasProfile = ok; !ok {
+				u.Profile = slimAppProfile{}
+			}
+			return err
+		case "_embedded":
+			ok, err := s.object("_embedded", func(k []byte) error {
+				if string(k) != "user" {
+					return s.skip()
+				}
+				ok, err := readUser(s, &u.User, "_embedded.user", "_embedded.user.profile")
+				if u.HasUser = ok; !ok {
+					u.User = slimUser{}
+				}
+				return err
+			})
+			if u.HasEmbedded = ok; !ok {
+				u.HasUser, u.User = false, slimUser{}
+			}
+			return err
+		}
+		return s.skip()
+	})
+	return err
 }
 
-// getPage returns a pageAll first-page function that GETs path?qs with the
-// SDK's request executor (auth, User-Agent, our transport's retries and
-// throttle) and decodes the page into []*T.
-func getPage[T any](c *Client, path string, q url.Values) func(context.Context) ([]*T, *okta.Response, error) {
-	return func(ctx context.Context) ([]*T, *okta.Response, error) {
+// readUser reads an Okta user object (or null: false) into u, merging; what
+// is its place in the item (for messages), profile its profile's.
+func readUser(s *scanner, u *slimUser, what, profile string) (bool, error) {
+	return s.object(what, func(k []byte) error {
+		switch string(k) {
+		case "id":
+			return s.readStrIn(&u.ID, what, "id")
+		case "status":
+			return s.readStrIn(&u.Status, what, "status")
+		case "profile":
+			ok, err := readUserProfile(s, &u.Profile, profile)
+			if u.HasProfile = ok; !ok {
+				u.Profile = slimUserProfile{}
+			}
+			return err
+		}
+		return s.skip()
+	})
+}
+
+// readUserProfile reads an Okta user profile (or null: false) into p.
+func readUserProfile(s *scanner, p *slimUserProfile, what string) (bool, error) {
+	return s.object(what, func(k []byte) error {
+		switch string(k) {
+		case "login":
+			return s.readStrIn(&p.Login, what, "login")
+		case "email":
+			return s.readStrIn(&p.Email, what, "email")
+		case "firstName":
+			return s.readStrIn(&p.FirstName, what, "firstName")
+		case "lastName":
+			return s.readStrIn(&p.LastName, what, "lastName")
+		}
+		return s.skip()
+	})
+}
+
+// readMember reads one group member object into m (reset first).
+func readMember(s *scanner, m *slimMember) error {
+	*m = slimMember{}
+	_, err := s.object("member", func(k []byte) error {
+		switch string(k) {
+		case "id":
+			return s.readStr(&m.ID, "id")
+		case "status":
+			return s.readStr(&m.Status, "status")
+		case "profile":
+			ok, err := readUserProfile(s, &m.Profile, "profile")
+			if m.HasProfile = ok; !ok {
+				m.Profile = slimUserProfile{}
+			}
+			return err
+		}
+		return s.skip()
+	})
+	return err
+}
+
+// slimPages returns a pageAll fetch function that GETs path?q, then each next
+// link, with the SDK's request executor (auth, User-Agent, Link headers; our
+// transport's retries and throttle). The transport hands the page body to
+// the fetch function instead of the SDK's decoding (pageBody), and the
+// page's items are read from it by read (into one view, reused) when
+// pageAll walks them.
+func slimPages[T any](c *Client, path string, q url.Values, read func(*scanner, *T) error) fetchPage[T] {
+	return func(ctx context.Context, prev *okta.Response) (walkPage[T], *okta.Response, error) {
 		re := c.sdk.CloneRequestExecutor()
-		req, err := re.WithAccept("application/json").WithContentType("application/json").
-			NewRequest("GET", path+"?"+q.Encode(), nil)
+		target := path + "?" + q.Encode()
+		if prev != nil {
+			target = prev.NextPage
+		}
+		req, err := re.WithAccept("application/json").WithContentType("application/json").NewRequest("GET", target, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		var page []*T
-		resp, err := re.Do(ctx, req, &page)
+		pb := &pageBody{}
+		var discard struct{}
+		resp, err := re.Do(context.WithValue(ctx, pageBodyKey{}, pb), req, &discard)
+		if err != nil {
+			pb.release()
+			return nil, resp, err
+		}
+		if !pb.got {
+			return nil, resp, errNotDiverted
+		}
+		walk := func(each func(*T) error) error {
+			defer pb.release()
+			var view T
+			return readPage(pb.body, func(s *scanner, null bool) error {
+				if null {
+					return each(nil)
+				}
+				if err := read(s, &view); err != nil {
+					return err
+				}
+				return each(&view)
+			})
+		}
+		return walk, resp, nil
+	}
+}
+
+// sdkPages returns a pageAll fetch function for a listing the SDK decodes
+// into its own types: first fetches page one, later pages follow the next
+// link, each decoded into a newly allocated slice.
+func sdkPages[T any](first func(context.Context) ([]*T, *okta.Response, error)) fetchPage[T] {
+	return func(ctx context.Context, prev *okta.Response) (walkPage[T], *okta.Response, error) {
+		var items []*T
+		var resp *okta.Response
+		var err error
+		if prev == nil {
+			items, resp, err = first(ctx)
+		} else {
+			resp, err = prev.Next(ctx, &items)
+		}
 		if err != nil {
 			return nil, resp, err
 		}
-		return page, resp, nil
+		return func(each func(*T) error) error {
+			for _, it := range items {
+				if err := each(it); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, resp, nil
 	}
+}
+
+// internStatus returns the constant string for a common Okta status, scope
+// or sync state value, so that 100,000 users share one "ACTIVE"; other
+// values are copied out of the page.
+func internStatus(v jstr) string {
+	if !v.decode {
+		switch string(v.raw) {
+		case "":
+			return ""
+		case "ACTIVE":
+			return "ACTIVE"
+		case "PROVISIONED":
+			return "PROVISIONED"
+		case "SUSPENDED":
+			return "SUSPENDED"
+		case "DEPROVISIONED":
+			return "DEPROVISIONED"
+		case "INACTIVE":
+			return "INACTIVE"
+		case "STAGED":
+			return "STAGED"
+		case "USER":
+			return "USER"
+		case "GROUP":
+			return "GROUP"
+		case "SYNCHRONIZED":
+			return "SYNCHRONIZED"
+		case "DISABLED":
+			return "DISABLED"
+		case "ENABLED":
+			return "ENABLED"
+		}
+	}
+	return v.String()
 }
 
 // convertSlimAppUser checks and converts one app user. It fails on a
 // missing id or status and, when expand is set, on a missing or null
 // `_embedded.user`, its id (which must be the app user's), status or
 // profile, or a missing profile login, email, firstName or lastName
-// (mistyped members already failed the page's decoding): a half-expanded
+// (mistyped members already failed the page's reading): a half-expanded
 // user must never read as "no status" (which would grant access) or "no
 // name" (which would remove the name). withProfile keeps the app user profile as a map always;
 // otherwise only when the embedded user has no email and no names (the only
 // case in which BuildDesired reads it).
 func convertSlimAppUser(u *slimAppUser, expand, withProfile bool) (AppUser, error) {
-	au := AppUser{ID: u.ID, ExternalID: u.ExternalID, Scope: u.Scope, Status: u.Status, SyncState: u.SyncState}
-	if u.ID == "" {
-		return au, errors.New("app user without id")
+	if u.ID.Empty() {
+		return AppUser{}, errors.New("app user without id")
 	}
-	if u.Status == "" {
-		return au, fmt.Errorf("app user %s has no status", u.ID)
+	id := u.ID.String()
+	if u.Status.Empty() {
+		return AppUser{ID: id}, fmt.Errorf("app user %s has no status", id)
 	}
-	if u.Credentials != nil {
-		au.UserName = u.Credentials.UserName
-	}
+	au := AppUser{ID: id, ExternalID: u.ExternalID.String(), Scope: internStatus(u.Scope), Status: internStatus(u.Status),
+		SyncState: internStatus(u.SyncState)}
 	if !expand {
-		if u.Profile != nil {
+		if u.HasCredentials {
+			au.UserName = u.UserName.String()
+		}
+		if u.HasProfile {
 			au.Profile = u.Profile.asMap()
 		}
 		return au, nil
 	}
-	where := "app user " + u.ID + " _embedded"
-	if u.Embedded == nil {
-		return au, fmt.Errorf("%s is missing or null (expand=user)", where)
+	// where names a place in the item, for messages (built only on error).
+	where := func(sub string) string { return "app user " + id + " _embedded" + sub }
+	if !u.HasEmbedded {
+		return au, fmt.Errorf("%s is missing or null (expand=user)", where(""))
 	}
-	if u.Embedded.User == nil {
-		return au, fmt.Errorf("%s.user is missing or null", where)
+	if !u.HasUser {
+		return au, fmt.Errorf("%s.user is missing or null", where(""))
 	}
-	user := u.Embedded.User
-	where += ".user"
+	user := &u.User
 	switch {
-	case user.ID == "":
-		return au, fmt.Errorf("%s.id is missing", where)
-	case user.ID != u.ID:
-		return au, fmt.Errorf("%s.id is %s, not the app user's id", where, user.ID)
-	case user.Status == "":
-		return au, fmt.Errorf("%s.status is missing", where)
-	case user.Profile == nil:
-		return au, fmt.Errorf("%s.profile is missing", where)
+	case user.ID.Empty():
+		return au, fmt.Errorf("%s.id is missing", where(".user"))
+	case !user.ID.Equal(u.ID):
+		return au, fmt.Errorf("%s.id is %s, not the app user's id", where(".user"), user.ID.String())
+	case user.Status.Empty():
+		return au, fmt.Errorf("%s.status is missing", where(".user"))
+	case !user.HasProfile:
+		return au, fmt.Errorf("%s.profile is missing", where(".user"))
 	}
-	p := user.Profile
-	where += ".profile"
-	if p.Login == "" {
-		return au, fmt.Errorf("%s.login is missing", where)
-	}
+	p := &user.Profile
 	switch {
+	case p.Login.Empty():
+		return au, fmt.Errorf("%s.login is missing", where(".user.profile"))
 	case !p.Email.Set:
-		return au, fmt.Errorf("%s.email is missing", where)
+		return au, fmt.Errorf("%s.email is missing", where(".user.profile"))
 	case !p.FirstName.Set:
-		return au, fmt.Errorf("%s.firstName is missing", where)
+		return au, fmt.Errorf("%s.firstName is missing", where(".user.profile"))
 	case !p.LastName.Set:
-		return au, fmt.Errorf("%s.lastName is missing", where)
+		return au, fmt.Errorf("%s.lastName is missing", where(".user.profile"))
 	}
-	au.UserStatus, au.Login, au.Email, au.FirstName, au.LastName = user.Status, p.Login, p.Email.S, p.FirstName.S, p.LastName.S
-	if u.Profile != nil && (withProfile || au.Email == "" && au.FirstName == "" && au.LastName == "") {
+	au.UserStatus, au.Login = internStatus(user.Status), p.Login.String()
+	// The login is usually the email and the app username: one string.
+	au.Email = share(p.Email, au.Login)
+	if u.HasCredentials {
+		au.UserName = share(u.UserName, au.Login)
+	}
+	au.FirstName, au.LastName = p.FirstName.String(), p.LastName.String()
+	if u.HasProfile && (withProfile || au.Email == "" && au.FirstName == "" && au.LastName == "") {
 		au.Profile = u.Profile.asMap()
 	}
 	return au, nil
+}
+
+// share returns s when v holds the same string, else v copied out.
+func share(v jstr, s string) string {
+	if v.is(s) {
+		return s
+	}
+	return v.String()
 }

@@ -207,6 +207,61 @@ func (t *throttle) observe(key string, b *bucketState, resp *http.Response) {
 // maxBodyBytes bounds one response body (a page of 1000 users is about 1 MB).
 const maxBodyBytes = 64 << 20
 
+// pageBodyKey is the request context key of a *pageBody.
+type pageBodyKey struct{}
+
+// pageBody receives the body of a list page request (slimPages): when the
+// request's context holds one, the transport hands it the body of a 2xx
+// JSON response and gives the SDK an empty body, so that the page is read
+// once, by the lister, instead of being copied and decoded by the SDK.
+// Other responses (errors, other content types) keep their body.
+type pageBody struct {
+	pooled *[]byte
+	body   []byte
+	got    bool
+}
+
+// set stores a page body read into the pooled buffer p.
+func (pb *pageBody) set(p *[]byte, body []byte) {
+	pb.release() // a 2xx is never retried; kept for safety
+	pb.pooled, pb.body, pb.got = p, body, true
+}
+
+// release returns the body's buffer to the pool; the body is then gone.
+func (pb *pageBody) release() {
+	if pb.pooled != nil {
+		bodyPool.Put(pb.pooled)
+	}
+	pb.pooled, pb.body = nil, nil
+}
+
+// bodyPool holds buffers page bodies are read into (a page of 500
+// expanded app users is about 600 KiB; one buffer per request in flight).
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// readBody reads r to its end into b (reusing its capacity, sized up front
+// from the Content-Length when known), at most maxBodyBytes+1 bytes.
+func readBody(b []byte, r io.Reader, size int64) ([]byte, error) {
+	if size > 0 && size <= maxBodyBytes && int64(cap(b)) < size+1 {
+		b = make([]byte, 0, size+1)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):min(cap(b), maxBodyBytes+1)])
+		b = b[:len(b)+n]
+		switch {
+		case err == io.EOF:
+			return b, nil
+		case err != nil:
+			return b, err
+		case len(b) > maxBodyBytes:
+			return b, nil
+		}
+	}
+}
+
 // attemptTimeoutError reports an HTTP attempt that exceeded
 // Config.RequestTimeout (it is retried like any network error).
 type attemptTimeoutError struct{ d time.Duration }
@@ -249,15 +304,38 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	actx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
 	resp, err := t.base.RoundTrip(req.WithContext(actx))
+	pb, _ := ctx.Value(pageBodyKey{}).(*pageBody)
+	var pooled *[]byte
 	if err == nil {
 		var body []byte
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+		if pb != nil {
+			pooled = bodyPool.Get().(*[]byte)
+			body, err = readBody((*pooled)[:0], resp.Body, resp.ContentLength)
+			*pooled = body[:0]
+		} else {
+			body, err = io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+		}
 		_ = resp.Body.Close()
 		if err == nil && len(body) > maxBodyBytes {
 			err = errors.New("okta response body larger than 64 MiB")
 		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.ContentLength = int64(len(body))
+		switch {
+		case err == nil && pb != nil && req.Method == http.MethodGet && resp.StatusCode >= 200 && resp.StatusCode <= 299 &&
+			strings.Contains(resp.Header.Get("Content-Type"), "application/json"):
+			// A list page: its body goes to the lister (pageBody), the SDK
+			// gets an empty one and decodes nothing.
+			pb.set(pooled, body)
+			pooled = nil
+			resp.Body, resp.ContentLength = http.NoBody, 0
+		default:
+			if pooled != nil {
+				body = bytes.Clone(body)
+				bodyPool.Put(pooled)
+				pooled = nil
+			}
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			resp.ContentLength = int64(len(body))
+		}
 	}
 	if err != nil {
 		done(nil)
