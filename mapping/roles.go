@@ -214,6 +214,14 @@ func SortRoleAssignments(as []RoleAssignment) {
 // returns nil. It is pure and cheap: O(len(groups) + len(mappings) +
 // len(assigned)) map work plus the sort.
 func EffectiveRoles(groups []Ref, mappings []RoleMapping, assigned []RoleAssignment, defaultRole string) []RoleAssignment {
+	if len(assigned) == 0 && (len(groups) == 0 || len(mappings) == 0) {
+		// Most users: no mapped group, no assignment; only the default
+		// role, if any (the general path's result, without its maps).
+		if defaultRole != "" && defaultRole != RoleNone {
+			return []RoleAssignment{{Role: defaultRole, Source: SourceDefault}}
+		}
+		return []RoleAssignment{}
+	}
 	out := []RoleAssignment{}
 	seen := map[RoleAssignment]bool{}
 	add := func(a RoleAssignment) {

@@ -140,7 +140,8 @@ func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
 		// A query string that does not parse loses its bad pairs in
 		// r.URL.Query() without a word: a mis-encoded filter would be
 		// dropped and a userName lookup would list every user. Refuse it.
-		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		// (An empty one has nothing to check.)
+		if err := checkQuery(r.URL.RawQuery); err != nil {
 			scimType := mapping.ScimInvalidValue
 			if strings.Contains(r.URL.RawQuery, "filter=") {
 				scimType = mapping.ScimInvalidFilter
@@ -151,6 +152,16 @@ func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+// checkQuery returns url.ParseQuery's error for a raw query string; an
+// empty one is not parsed (ParseQuery would allocate an empty map).
+func checkQuery(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	_, err := url.ParseQuery(raw)
+	return err
 }
 
 // discovery wraps an unauthenticated, read-only discovery handler.

@@ -74,6 +74,9 @@ func parseList(rt *mapping.ResourceType, q url.Values) (listParams, error) {
 
 // projectionOf parses attributes/excludedAttributes of a single-resource request.
 func projectionOf(rt *mapping.ResourceType, r *http.Request) (mapping.Projection, error) {
+	if r.URL.RawQuery == "" {
+		return mapping.Projection{}, nil
+	}
 	q := r.URL.Query()
 	return mapping.ParseProjection(rt, q.Get("attributes"), q.Get("excludedAttributes"))
 }

@@ -103,7 +103,7 @@ func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*m
 // userParts calls each with what rendering users[i] adds to its
 // attributes, from a UserContext of theirs: the user's groups in group
 // creation order (from uc.Groups; one GetGroups only for a context that
-// lacks them), and the roles derived from them (rolesFrom).
+// lacks them), and the roles derived from them (userRoles).
 func (s *Server) userParts(ctx context.Context, tenant string, users []*mapping.User, uc store.UserContext,
 	each func(i int, refs []mapping.Ref, roles []any)) error {
 	memberOf := uc.MemberOf
@@ -132,7 +132,7 @@ func (s *Server) userParts(ctx context.Context, tenant string, users []*mapping.
 			}
 		}
 	}
-	rolesOf := rolesFrom(uc)
+	defRole := mapping.TenantDefaultRole(uc.DefaultRole, uc.DefaultSet)
 	for i, u := range users {
 		var gs []*mapping.Group
 		for _, id := range memberOf[u.ID] {
@@ -150,30 +150,28 @@ func (s *Server) userParts(ctx context.Context, tenant string, users []*mapping.
 		for _, g := range gs {
 			l = append(l, mapping.Ref{ID: g.ID, Display: g.DisplayName()})
 		}
-		each(i, l, rolesOf(u.ID, l))
+		each(i, l, userRoles(&uc, defRole, u.ID, l))
 	}
 	return nil
 }
 
-// rolesFrom returns a function rendering one user's readOnly roles
-// attribute from its groups and what uc read (the tenant's role mappings,
-// default role and the users' manual/api assignments): one {value, type}
-// element per role, type being the role's first source (scim, manual, api,
-// default).
-func rolesFrom(in store.UserContext) func(uid string, groups []mapping.Ref) []any {
-	defRole := mapping.TenantDefaultRole(in.DefaultRole, in.DefaultSet)
-	return func(uid string, groups []mapping.Ref) []any {
-		eff := mapping.EffectiveRoles(groups, in.Mappings, in.Assigned[uid], defRole)
-		out := make([]any, 0, len(eff))
-		seen := map[string]bool{}
-		for _, a := range eff {
-			if !seen[a.Role] {
-				seen[a.Role] = true
-				out = append(out, map[string]any{"value": a.Role, "type": a.Source})
-			}
-		}
-		return out
+// userRoles renders one user's readOnly roles attribute from its groups
+// and what in read (the tenant's role mappings, default role defRole as
+// mapping.TenantDefaultRole gives it, and the users' manual/api
+// assignments): one {value, type} element per role, type being the
+// role's first source (scim, manual, api, default); nil for none.
+func userRoles(in *store.UserContext, defRole, uid string, groups []mapping.Ref) []any {
+	eff := mapping.EffectiveRoles(groups, in.Mappings, in.Assigned[uid], defRole)
+	if len(eff) == 0 {
+		return nil
 	}
+	out := make([]any, 0, len(eff))
+	for i, a := range eff {
+		if !slices.ContainsFunc(eff[:i], func(b mapping.RoleAssignment) bool { return b.Role == a.Role }) {
+			out = append(out, map[string]any{"value": a.Role, "type": a.Source})
+		}
+	}
+	return out
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {

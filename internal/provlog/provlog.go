@@ -139,28 +139,36 @@ func (r *Recorder) Record(ctx context.Context, tenant string, e store.LogEntry) 
 // (scimserver.Observer), then passes it on. An accepted change's entry
 // was written by the store with the change (Wrap); it is only counted.
 func (r *Recorder) ObserveSCIM(ev scimserver.Event) {
-	if tenant, e, ok := Entry(ev, r.now()); ok {
-		switch {
-		case !e.Rejected():
-			r.entries.WithLabelValues(store.OutcomeAccepted).Inc()
-		case ev.Status == http.StatusServiceUnavailable:
-			select {
-			case r.pending <- struct{}{}:
-				go func() {
-					defer func() { <-r.pending }()
-					r.writeSCIM(tenant, e)
-				}()
-			default:
-				r.errors.Inc()
-				r.log.Warn().Str("request_id", ev.RequestID).Str("tenant", tenant).
-					Msg("provisioning log entry of a 503 dropped: the store is failing")
-			}
-		default:
-			r.writeSCIM(tenant, e)
-		}
+	// A read that succeeded (most requests) is not recorded: no clock
+	// read, no entry.
+	if _, ok := entryTenant(&ev); ok {
+		r.observe(&ev)
 	}
 	if r.next != nil {
 		r.next.ObserveSCIM(ev)
+	}
+}
+
+// observe counts or writes the entry of ev, a recorded event (Entry).
+func (r *Recorder) observe(ev *scimserver.Event) {
+	tenant, e, _ := Entry(*ev, r.now())
+	switch {
+	case !e.Rejected():
+		r.entries.WithLabelValues(store.OutcomeAccepted).Inc()
+	case ev.Status == http.StatusServiceUnavailable:
+		select {
+		case r.pending <- struct{}{}:
+			go func() {
+				defer func() { <-r.pending }()
+				r.writeSCIM(tenant, e)
+			}()
+		default:
+			r.errors.Inc()
+			r.log.Warn().Str("request_id", ev.RequestID).Str("tenant", tenant).
+				Msg("provisioning log entry of a 503 dropped: the store is failing")
+		}
+	default:
+		r.writeSCIM(tenant, e)
 	}
 }
 
@@ -186,17 +194,24 @@ func (r *Recorder) writeSCIM(tenant string, e store.LogEntry) {
 	}
 }
 
+// entryTenant returns the tenant whose log records ev, and whether ev is
+// recorded at all (see Entry).
+func entryTenant(ev *scimserver.Event) (string, bool) {
+	tenant := ev.Tenant
+	if tenant == "" {
+		tenant = ev.TokenTenant
+	}
+	return tenant, tenant != "" && (ev.Changed || ev.Status >= 400)
+}
+
 // Entry returns the log entry for a SCIM request event, the tenant to log
 // it in, and whether it is recorded at all: only requests that changed
 // state or were rejected (status >= 400), whose tenant is known (the
 // token's, also for an expired or revoked token). The entry has no
 // secret: events carry no token, password or body.
 func Entry(ev scimserver.Event, at time.Time) (string, store.LogEntry, bool) {
-	tenant := ev.Tenant
-	if tenant == "" {
-		tenant = ev.TokenTenant
-	}
-	if tenant == "" || (!ev.Changed && ev.Status < 400) {
+	tenant, ok := entryTenant(&ev)
+	if !ok {
 		return "", store.LogEntry{}, false
 	}
 	e := store.LogEntry{

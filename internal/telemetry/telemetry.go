@@ -5,6 +5,7 @@ package telemetry
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -25,7 +26,28 @@ type SCIM struct {
 	storeErrors *prometheus.CounterVec
 	changes     *prometheus.CounterVec
 	next        scimserver.Observer
+
+	// The children of requests and duration that requests used, resolved
+	// once: WithLabelValues validates and hashes every label value on
+	// every call, a measurable part of a request's cost. A child is
+	// cached when first used, so /metrics shows the same series as
+	// without the cache (none is created in advance); no series is ever
+	// deleted, so a cached child stays the vector's.
+	mu       sync.RWMutex
+	reqByKey map[requestKey]prometheus.Counter
+	durByKey map[durationKey]prometheus.Observer
 }
+
+// requestKey identifies a child of requests (the status as a number, so
+// that a hit formats nothing).
+type requestKey struct {
+	resource, method string
+	status           int
+	tenant           string
+}
+
+// durationKey identifies a child of duration.
+type durationKey struct{ resource, method string }
 
 // NewSCIM registers the SCIM metrics on reg. next, if not nil, also
 // receives every event (e.g. the provisioning log). It panics if the
@@ -53,7 +75,9 @@ func NewSCIM(reg prometheus.Registerer, next scimserver.Observer) *SCIM {
 			Name: "axonflow_scim_changes_total",
 			Help: "SCIM requests that changed stored state, by resource, method and tenant.",
 		}, []string{"resource", "method", "tenant"}),
-		next: next,
+		next:     next,
+		reqByKey: map[requestKey]prometheus.Counter{},
+		durByKey: map[durationKey]prometheus.Observer{},
 	}
 	reg.MustRegister(m.requests, m.duration, m.authFail, m.storeErrors, m.changes)
 	return m
@@ -65,15 +89,25 @@ func NewSCIM(reg prometheus.Registerer, next scimserver.Observer) *SCIM {
 // status to a 3-digit code, the auth-failure reason to the known reasons;
 // tenant is set only for an authenticated request (a tenant that exists).
 func (m *SCIM) ObserveSCIM(ev scimserver.Event) {
-	status := statusLabel(ev.Status)
 	resource, method := resourceLabel(ev.Resource), scimserver.MethodLabel(ev.Method)
-	m.requests.WithLabelValues(resource, method, status, ev.Tenant).Inc()
-	m.duration.WithLabelValues(resource, method).Observe(ev.Duration.Seconds())
+	rk, dk := requestKey{resource, method, ev.Status, ev.Tenant}, durationKey{resource, method}
+	m.mu.RLock()
+	req, dur := m.reqByKey[rk], m.durByKey[dk]
+	m.mu.RUnlock()
+	if req == nil || dur == nil {
+		req = m.requests.WithLabelValues(resource, method, statusLabel(ev.Status), ev.Tenant)
+		dur = m.duration.WithLabelValues(resource, method)
+		m.mu.Lock()
+		m.reqByKey[rk], m.durByKey[dk] = req, dur
+		m.mu.Unlock()
+	}
+	req.Inc()
+	dur.Observe(ev.Duration.Seconds())
 	if ev.AuthFail != "" {
 		m.authFail.WithLabelValues(reasonLabel(ev.AuthFail)).Inc()
 	}
 	if ev.Status >= 500 {
-		m.storeErrors.WithLabelValues(resource, status).Inc()
+		m.storeErrors.WithLabelValues(resource, statusLabel(ev.Status)).Inc()
 	}
 	if ev.Changed {
 		m.changes.WithLabelValues(resource, method, ev.Tenant).Inc()
