@@ -143,7 +143,7 @@ func diffRoles(out []Drift, d *Desired, a *Actual, m *Matching) []Drift {
 // ag (nil when the group is missing).
 // desiredUsers is desiredIndex(d).
 func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
-	d *Desired, a *Actual, desiredUsers sortedIndex) []Drift {
+	d *Desired, a *Actual, desiredUsers *strIndex) []Drift {
 	entry := func(kind Kind, userName, oktaUser, axUser string) Drift {
 		d := Drift{Kind: kind, DisplayName: dg.Name, UserName: userName, OktaID: dg.OktaID,
 			Field: "members", Okta: oktaUser, AxonFlow: axUser}
@@ -159,7 +159,7 @@ func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
 	}
 	want := make(map[string]bool, len(dg.Members))
 	for _, ou := range dg.Members {
-		di := desiredUsers.last(ou)
+		di := desiredUsers.get(ou)
 		if di < 0 || m.conflictOktaUsers[ou] {
 			continue
 		}

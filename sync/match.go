@@ -74,70 +74,31 @@ type userClaim struct {
 	rule string
 }
 
-// sortedIndex is a list of indexes sorted by a string key (then by index),
-// for lookups without a map.
-type sortedIndex struct {
-	idx []int32
-	key func(int32) string
-}
-
-// newSortedIndex indexes those of 0..n-1 for which in is true (all when
-// in is nil) by key.
-func newSortedIndex(n int, key func(int32) string, in func(int32) bool) sortedIndex {
-	x := sortedIndex{key: key, idx: make([]int32, 0, n)}
-	for i := range int32(n) {
-		if in == nil || in(i) {
-			x.idx = append(x.idx, i)
-		}
-	}
-	if !slices.IsSortedFunc(x.idx, x.cmp) {
-		slices.SortFunc(x.idx, x.cmp)
-	}
-	return x
-}
-
-func (x sortedIndex) cmp(i, j int32) int {
-	return cmp.Or(strings.Compare(x.key(i), x.key(j)), cmp.Compare(i, j))
-}
-
-// last returns the highest index whose key is k (the one a map filled in
-// index order would hold), or -1.
-func (x sortedIndex) last(k string) int {
-	i, found := slices.BinarySearchFunc(x.idx, k, func(e int32, k string) int { return strings.Compare(x.key(e), k) })
-	if !found {
-		return -1
-	}
-	for i+1 < len(x.idx) && x.key(x.idx[i+1]) == k {
-		i++
-	}
-	return int(x.idx[i])
-}
-
 // desiredIndex indexes d.Users by Okta id.
-func desiredIndex(d *Desired) sortedIndex {
-	return newSortedIndex(len(d.Users), func(i int32) string { return d.Users[i].OktaID }, nil)
+func desiredIndex(d *Desired) *strIndex {
+	return newStrIndex(len(d.Users), func(i int32) string { return d.Users[i].OktaID }, nil)
 }
 
 func (m *Matching) matchUsers(d *Desired, a *Actual) {
-	byExt := newSortedIndex(len(a.Users), func(i int32) string { return a.Users[i].Identity.ExternalID },
+	byExt := newStrIndex(len(a.Users), func(i int32) string { return a.Users[i].Identity.ExternalID },
 		func(i int32) bool { return a.Users[i].Identity.ExternalID != "" })
 	names := make([]string, len(a.Users)) // folded userNames
 	for i, u := range a.Users {
 		names[i] = mapping.FoldKey(u.Identity.UserName)
 	}
-	byName := newSortedIndex(len(a.Users), func(i int32) string { return names[i] },
+	byName := newStrIndex(len(a.Users), func(i int32) string { return names[i] },
 		func(i int32) bool { return a.Users[i].Identity.UserName != "" })
 	desired := desiredIndex(d)
 	var claims []userClaim
 	for di, du := range d.Users {
-		if ai := byExt.last(du.OktaID); ai >= 0 {
+		if ai := byExt.get(du.OktaID); ai >= 0 {
 			claims = append(claims, userClaim{int32(ai), int32(di), ruleExternalID})
 			continue
 		}
 		ai, rule := -1, ""
 		if i := a.userIndex(du.AppExternalID); i >= 0 && du.AppExternalID != "" {
 			ai, rule = i, ruleAppExternalID
-		} else if i := byName.last(mapping.FoldKey(du.Identity.UserName)); i >= 0 && du.Identity.UserName != "" {
+		} else if i := byName.get(mapping.FoldKey(du.Identity.UserName)); i >= 0 && du.Identity.UserName != "" {
 			ai, rule = i, ruleUserName
 		}
 		if ai < 0 {
@@ -147,7 +108,7 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 		if ext := au.Identity.ExternalID; ext != "" {
 			// The candidate says it is someone else (ext != du.OktaID, or the
 			// first rule had matched).
-			if desired.last(ext) >= 0 && rule == ruleUserName {
+			if desired.get(ext) >= 0 && rule == ruleUserName {
 				// It is another app user's account, which that user matches by
 				// externalId (and renames): du is simply missing.
 				continue
@@ -199,7 +160,7 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 		if want == names[ai] {
 			continue
 		}
-		zi := byName.last(want)
+		zi := byName.get(want)
 		if zi < 0 {
 			continue
 		}

@@ -151,9 +151,10 @@ type Actual struct {
 	// role_assignment drift.
 	RoleMappings []mapping.RoleMapping
 
-	// byID holds the indexes of Users sorted by ID (userIndex), rebuilt
-	// when its length is not len(Users).
-	byID []int32
+	// byID indexes Users by ID (userIndex); rebuilt when Users has
+	// another length than byIDLen.
+	byID    *strIndex
+	byIDLen int
 }
 
 // Memberships returns the number of memberships in a.
@@ -208,7 +209,6 @@ func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, er
 		}
 		after = p.Next
 	}
-	a.byID = sortedUserIDs(a.Users)
 	for after := store.Cursor(0); ; {
 		p, err := st.ScanGroups(ctx, tenant, after, loadGroupPage)
 		if err != nil {
@@ -260,29 +260,11 @@ func packUser(u store.UserSummary, origin string) ActualUser {
 	return ActualUser{ID: u.ID, Origin: origin, Identity: id, Version: u.Version}
 }
 
-// sortedUserIDs returns the indexes of users sorted by id.
-func sortedUserIDs(users []ActualUser) []int32 {
-	idx := make([]int32, len(users))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(x, y int32) int { return cmp.Or(strings.Compare(users[x].ID, users[y].ID), cmp.Compare(x, y)) })
-	return idx
-}
-
 // userIndex returns the index in a.Users of the last user with id, or -1.
 func (a *Actual) userIndex(id string) int {
-	if len(a.byID) != len(a.Users) {
-		a.byID = sortedUserIDs(a.Users)
+	if a.byID == nil || a.byIDLen != len(a.Users) {
+		a.byID = newStrIndex(len(a.Users), func(i int32) string { return a.Users[i].ID }, nil)
+		a.byIDLen = len(a.Users)
 	}
-	i, found := slices.BinarySearchFunc(a.byID, id, func(x int32, id string) int {
-		return strings.Compare(a.Users[x].ID, id)
-	})
-	if !found {
-		return -1
-	}
-	for i+1 < len(a.byID) && a.Users[a.byID[i+1]].ID == id {
-		i++
-	}
-	return int(a.byID[i])
+	return a.byID.get(id)
 }

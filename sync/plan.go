@@ -95,18 +95,11 @@ func Managed(origin string) bool {
 // Managed) go to NotManaged. It is pure.
 func MakePlan(drift []Drift, d *Desired, a *Actual, m *Matching) *Plan {
 	p := &Plan{}
-	users := make(map[string]*ActualUser, len(a.Users))
-	for i := range a.Users {
-		users[a.Users[i].ID] = &a.Users[i]
-	}
 	groups := make(map[string]*ActualGroup, len(a.Groups))
 	for i := range a.Groups {
 		groups[a.Groups[i].ID] = &a.Groups[i]
 	}
-	desired := make(map[string]*DesiredUser, len(d.Users))
-	for i := range d.Users {
-		desired[d.Users[i].OktaID] = &d.Users[i]
-	}
+	desired := desiredIndex(d)
 	var out []Correction
 	updates := map[string]int{} // AxonFlow user id → index in out
 	groupUpdates := map[string]int{}
@@ -114,14 +107,14 @@ func MakePlan(drift []Drift, d *Desired, a *Actual, m *Matching) *Plan {
 		switch dr.Kind {
 		case KindUserMissing:
 			out = append(out, Correction{Action: ActCreateUser, UserName: dr.UserName, OktaID: dr.OktaID,
-				Identity: desired[dr.OktaID].Identity, drift: []int{i}})
+				Identity: d.Users[desired.get(dr.OktaID)].Identity, drift: []int{i}})
 		case KindUserAttributes, KindUserStatus:
 			j, ok := updates[dr.AxonflowID]
 			if !ok {
 				j = len(out)
 				updates[dr.AxonflowID] = j
 				out = append(out, Correction{Action: ActUpdateUser, UserName: dr.UserName, OktaID: dr.OktaID,
-					AxonflowID: dr.AxonflowID, Identity: desired[dr.OktaID].Identity})
+					AxonflowID: dr.AxonflowID, Identity: d.Users[desired.get(dr.OktaID)].Identity})
 			}
 			c := &out[j]
 			c.Fields = append(c.Fields, dr.Field)
@@ -163,7 +156,7 @@ func MakePlan(drift []Drift, d *Desired, a *Actual, m *Matching) *Plan {
 		origin, exists := "", c.AxonflowID != ""
 		switch c.Action {
 		case ActUpdateUser, ActDeactivateUser:
-			origin = users[c.AxonflowID].Origin
+			origin = a.Users[a.userIndex(c.AxonflowID)].Origin
 		case ActUpdateGroup, ActLinkGroup, ActDeleteGroup, ActAddMember, ActRemoveMember:
 			if exists {
 				origin = groups[c.AxonflowID].Origin

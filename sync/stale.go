@@ -142,9 +142,11 @@ func DeferStale(p *Plan, a *Actual, mark *Mark) []Deferred {
 	if mark == nil {
 		return nil
 	}
-	uv := make(map[string]int64, len(a.Users))
-	for _, u := range a.Users {
-		uv[u.ID] = u.Version
+	userVersion := func(id string) int64 {
+		if i := a.userIndex(id); i >= 0 {
+			return a.Users[i].Version
+		}
+		return 0
 	}
 	gv := make(map[string]int64, len(a.Groups))
 	for _, g := range a.Groups {
@@ -157,13 +159,13 @@ func DeferStale(p *Plan, a *Actual, mark *Mark) []Deferred {
 		if c.Destructive {
 			switch c.Action {
 			case ActDeactivateUser, ActUpdateUser:
-				reason = mark.userStale(c.AxonflowID, uv[c.AxonflowID])
+				reason = mark.userStale(c.AxonflowID, userVersion(c.AxonflowID))
 			case ActDeleteGroup:
 				reason = mark.groupStale(c.AxonflowID, gv[c.AxonflowID])
 			case ActRemoveMember:
 				reason = mark.groupStale(c.AxonflowID, gv[c.AxonflowID])
 				if reason == "" && c.MemberID != "" {
-					reason = mark.userStale(c.MemberID, uv[c.MemberID])
+					reason = mark.userStale(c.MemberID, userVersion(c.MemberID))
 				}
 			}
 		}

@@ -1,0 +1,52 @@
+package sync
+
+import (
+	"hash/maphash"
+	"math/bits"
+)
+
+// strIndex finds the index of an item by a string key without a map of
+// strings: an open-addressing hash table of int32 item indexes (4 bytes a
+// slot, at most half full), the keys read from the items themselves. The
+// desired and actual snapshots are indexed with it by id and name, so an
+// index costs 8–16 bytes an item and no copy of any key.
+type strIndex struct {
+	slots []int32 // item index + 1; 0 is an empty slot
+	mask  uint64
+	seed  maphash.Seed
+	key   func(int32) string
+}
+
+// newStrIndex indexes the items 0..n-1 for which in is true (all when in
+// is nil) by key. When two items have one key, the later one is found (as
+// in a map filled in index order).
+func newStrIndex(n int, key func(int32) string, in func(int32) bool) *strIndex {
+	size := 1 << bits.Len(uint(max(2*n, 8)-1))
+	x := &strIndex{slots: make([]int32, size), mask: uint64(size - 1), seed: maphash.MakeSeed(), key: key}
+	for i := range int32(n) {
+		if in != nil && !in(i) {
+			continue
+		}
+		k := key(i)
+		for h := maphash.String(x.seed, k) & x.mask; ; h = (h + 1) & x.mask {
+			if s := x.slots[h]; s == 0 || key(s-1) == k {
+				x.slots[h] = i + 1
+				break
+			}
+		}
+	}
+	return x
+}
+
+// get returns the index of the (last) item whose key is k, or -1.
+func (x *strIndex) get(k string) int {
+	for h := maphash.String(x.seed, k) & x.mask; ; h = (h + 1) & x.mask {
+		s := x.slots[h]
+		if s == 0 {
+			return -1
+		}
+		if x.key(s-1) == k {
+			return int(s - 1)
+		}
+	}
+}
