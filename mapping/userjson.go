@@ -10,8 +10,9 @@ import (
 )
 
 // AppendUserResource appends the JSON of the User resource UserResource(u,
-// base, groups) renders, with "roles": roles added when roles is not
-// empty, byte for byte what AppendJSON writes for that map, without
+// base, groups) renders, with "roles" added when roles is not empty (one
+// {"value": Role, "type": Source} element per assignment, in order;
+// RolesAttr's value), byte for byte what AppendJSON writes for that map, without
 // building it: the attributes are encoded from u.Attrs as they are and the
 // resource's own members (schemas, id, active, groups, meta, roles) are
 // written in their place in the sorted key order. It is the encoding of a
@@ -22,7 +23,7 @@ import (
 //
 // Errors are AppendJSON's (a value of the attributes that cannot be
 // encoded); dst is returned unchanged with the error.
-func AppendUserResource(dst []byte, u *User, base string, groups []Ref, roles []any) ([]byte, error) {
+func AppendUserResource(dst []byte, u *User, base string, groups []Ref, roles []RoleAssignment) ([]byte, error) {
 	ext, _ := u.Attrs[SchemaEnterpriseUser].(map[string]any)
 	withExt := len(ext) > 0
 	kp := memberPool.Get().(*[]member)
@@ -93,9 +94,18 @@ func AppendUserResource(dst []byte, u *User, base string, groups []Ref, roles []
 		case "meta":
 			b = appendMeta(b, "User", u.Created, u.LastModified, base, "/Users/", u.ID, u.Version)
 		case "roles":
-			if b, err = appendValue(b, roles); err != nil {
-				break
+			b = append(b, '[')
+			for j, a := range roles {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"type":`...)
+				b = appendString(b, a.Source)
+				b = append(b, `,"value":`...)
+				b = appendString(b, a.Role)
+				b = append(b, '}')
 			}
+			b = append(b, ']')
 		}
 		if err != nil {
 			break
@@ -108,6 +118,17 @@ func AppendUserResource(dst []byte, u *User, base string, groups []Ref, roles []
 		return dst, err
 	}
 	return append(b, '}'), nil
+}
+
+// RolesAttr is the value of a user's readOnly roles attribute in a
+// resource map: one {"value": Role, "type": Source} object per
+// assignment of roles, in order.
+func RolesAttr(roles []RoleAssignment) []any {
+	out := make([]any, len(roles))
+	for i, a := range roles {
+		out[i] = map[string]any{"value": a.Role, "type": a.Source}
+	}
+	return out
 }
 
 // member is one top-level member of a resource AppendUserResource writes:

@@ -10,17 +10,17 @@ import (
 
 // userResourceMap is what AppendUserResource must encode: UserResource's
 // map with the roles the server adds when there are any.
-func userResourceMap(u *User, base string, groups []Ref, roles []any) map[string]any {
+func userResourceMap(u *User, base string, groups []Ref, roles []RoleAssignment) map[string]any {
 	res := UserResource(u, base, groups)
 	if len(roles) > 0 {
-		res["roles"] = roles
+		res["roles"] = RolesAttr(roles)
 	}
 	return res
 }
 
 // checkUserResource requires AppendUserResource to write what AppendJSON
 // writes for userResourceMap, or to fail when it fails, leaving dst as is.
-func checkUserResource(t *testing.T, u *User, base string, groups []Ref, roles []any) {
+func checkUserResource(t *testing.T, u *User, base string, groups []Ref, roles []RoleAssignment) {
 	t.Helper()
 	want, werr := AppendJSON([]byte("prefix"), userResourceMap(u, base, groups, roles))
 	got, gerr := AppendUserResource([]byte("prefix"), u, base, groups, roles)
@@ -39,7 +39,7 @@ func TestAppendUserResourceMatchesMap(t *testing.T) {
 		"emails":      []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}},
 		"displayName": "Ada <Okafor> & co", "locale": "en-US", "externalId": "00u1", "active": true}
 	ext := map[string]any{"employeeNumber": "7", "manager": map[string]any{"value": "m1"}}
-	roles := []any{map[string]any{"value": "admin", "type": "scim"}, map[string]any{"value": "viewer", "type": "default"}}
+	roles := []RoleAssignment{{Role: "admin", Source: SourceSCIM, Group: "g1"}, {Role: "view\"er\u2028\xff", Source: SourceDefault}}
 	groups := []Ref{{ID: "g1", Display: "Eng & Ops"}, {ID: "g2"}, {ID: "g\u2028\"3", Display: "bad\xffname"}}
 	attrSets := []Attrs{
 		{},
@@ -61,7 +61,7 @@ func TestAppendUserResourceMatchesMap(t *testing.T) {
 		for _, base := range bases {
 			for _, id := range ids {
 				for _, gs := range [][]Ref{nil, {}, groups} {
-					for _, rs := range [][]any{nil, {}, roles, {math.Inf(1)}} {
+					for _, rs := range [][]RoleAssignment{nil, {}, roles} {
 						u := &User{ID: id, Attrs: a, Created: created, LastModified: modified, Version: 42}
 						checkUserResource(t, u, base, gs, rs)
 					}
@@ -87,7 +87,7 @@ func FuzzAppendUserResource(f *testing.F) {
 		}
 		u := &User{ID: id, Attrs: a, Created: time.Unix(1700000000, 123), LastModified: time.Unix(1700000001, 0), Version: 3}
 		checkUserResource(t, u, base, nil, nil)
-		checkUserResource(t, u, base, []Ref{{ID: gid, Display: disp}}, []any{map[string]any{"value": disp, "type": "api"}})
+		checkUserResource(t, u, base, []Ref{{ID: gid, Display: disp}}, []RoleAssignment{{Role: disp, Source: SourceAPI}})
 	})
 }
 

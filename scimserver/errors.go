@@ -125,7 +125,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeUserJSON is writeJSON of the user resource of u with its groups
 // and roles (renderWith's map for u, no projection), encoded by
 // mapping.AppendUserResource without building the map.
-func writeUserJSON(w http.ResponseWriter, status int, u *mapping.User, base string, groups []mapping.Ref, roles []any) {
+func writeUserJSON(w http.ResponseWriter, status int, u *mapping.User, base string, groups []mapping.Ref, roles []mapping.RoleAssignment) {
 	writeEncoded(w, status, func(b []byte) ([]byte, error) { return mapping.AppendUserResource(b, u, base, groups, roles) })
 }
 

@@ -88,10 +88,10 @@ func (s *Server) lookupUser(ctx context.Context, tenant string, idx store.Index,
 // renderWith renders users from a UserContext of theirs (see userParts).
 func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*mapping.User, uc store.UserContext) ([]map[string]any, error) {
 	out := make([]map[string]any, len(users))
-	err := s.userParts(ctx, tenant, users, uc, func(i int, refs []mapping.Ref, roles []any) {
+	err := s.userParts(ctx, tenant, users, uc, func(i int, refs []mapping.Ref, roles []mapping.RoleAssignment) {
 		out[i] = mapping.UserResource(users[i], base, refs)
 		if len(roles) > 0 {
-			out[i]["roles"] = roles
+			out[i]["roles"] = mapping.RolesAttr(roles)
 		}
 	})
 	if err != nil {
@@ -105,7 +105,7 @@ func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*m
 // creation order (from uc.Groups; one GetGroups only for a context that
 // lacks them), and the roles derived from them (userRoles).
 func (s *Server) userParts(ctx context.Context, tenant string, users []*mapping.User, uc store.UserContext,
-	each func(i int, refs []mapping.Ref, roles []any)) error {
+	each func(i int, refs []mapping.Ref, roles []mapping.RoleAssignment)) error {
 	memberOf := uc.MemberOf
 	// Groups are listed in their creation order (then id), whatever order
 	// the backend returns memberships in, so responses are stable.
@@ -155,21 +155,25 @@ func (s *Server) userParts(ctx context.Context, tenant string, users []*mapping.
 	return nil
 }
 
-// userRoles renders one user's readOnly roles attribute from its groups
-// and what in read (the tenant's role mappings, default role defRole as
+// userRoles returns one user's readOnly roles from its groups and what
+// in read (the tenant's role mappings, default role defRole as
 // mapping.TenantDefaultRole gives it, and the users' manual/api
-// assignments): one {value, type} element per role, type being the
-// role's first source (scim, manual, api, default); nil for none.
-func userRoles(in *store.UserContext, defRole, uid string, groups []mapping.Ref) []any {
+// assignments): one assignment per role, with the role's first source
+// (scim, manual, api, default); mapping.RolesAttr renders them.
+func userRoles(in *store.UserContext, defRole, uid string, groups []mapping.Ref) []mapping.RoleAssignment {
 	eff := mapping.EffectiveRoles(groups, in.Mappings, in.Assigned[uid], defRole)
-	if len(eff) == 0 {
-		return nil
-	}
-	out := make([]any, 0, len(eff))
+	var out []mapping.RoleAssignment // nil until a duplicate is found
 	for i, a := range eff {
-		if !slices.ContainsFunc(eff[:i], func(b mapping.RoleAssignment) bool { return b.Role == a.Role }) {
-			out = append(out, map[string]any{"value": a.Role, "type": a.Source})
+		dup := slices.ContainsFunc(eff[:i], func(b mapping.RoleAssignment) bool { return b.Role == a.Role })
+		switch {
+		case dup && out == nil:
+			out = slices.Clone(eff[:i]) // distinct so far
+		case !dup && out != nil:
+			out = append(out, a)
 		}
+	}
+	if out == nil {
+		return eff // no duplicate: most users, without a copy
 	}
 	return out
 }
@@ -200,8 +204,8 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) respondWith(w http.ResponseWriter, r *http.Request, ctx context.Context, u *mapping.User, uc store.UserContext,
 	proj mapping.Projection, status int) {
 	var refs []mapping.Ref
-	var roles []any
-	err := s.userParts(ctx, getReqCtx(r).tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []any) { refs, roles = rs, ro })
+	var roles []mapping.RoleAssignment
+	err := s.userParts(ctx, getReqCtx(r).tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []mapping.RoleAssignment) { refs, roles = rs, ro })
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -213,7 +217,7 @@ func (s *Server) respondWith(w http.ResponseWriter, r *http.Request, ctx context
 	}
 	res := mapping.UserResource(u, s.baseURL(r), refs)
 	if len(roles) > 0 {
-		res["roles"] = roles
+		res["roles"] = mapping.RolesAttr(roles)
 	}
 	writeJSON(w, status, proj.Apply(mapping.UserType, res))
 }
@@ -256,10 +260,10 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	// a 409: it then answers without roles.
 	w.Header().Set("Location", base+"/Users/"+u.ID)
 	var refs []mapping.Ref
-	var roles []any
+	var roles []mapping.RoleAssignment
 	uc, err := s.st.UserContext(ctx, rc.tenant, []string{u.ID}, false)
 	if err == nil {
-		err = s.userParts(ctx, rc.tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []any) { refs, roles = rs, ro })
+		err = s.userParts(ctx, rc.tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []mapping.RoleAssignment) { refs, roles = rs, ro })
 	}
 	if err != nil {
 		s.log.Warn().Err(err).Str("request_id", rc.id).Msg("rendering roles of a created user failed")
