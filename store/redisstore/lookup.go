@@ -134,9 +134,12 @@ func decodeUserContext(ids []string, withUsers bool, r any) (store.UserContext, 
 		}
 	}
 	flat := strs(a[2])
-	h := make(map[string]string, len(flat)/2)
-	for i := 0; i+1 < len(flat); i += 2 {
-		h[flat[i]] = flat[i+1]
+	var h map[string]string // none for a tenant without mappings (most)
+	if len(flat) > 0 {
+		h = make(map[string]string, len(flat)/2)
+		for i := 0; i+1 < len(flat); i += 2 {
+			h[flat[i]] = flat[i+1]
+		}
 	}
 	var err error
 	if uc.Mappings, err = parseMappings(h); err != nil {
@@ -157,13 +160,14 @@ func decodeUserContext(ids []string, withUsers bool, r any) (store.UserContext, 
 // value (an empty value costs no round trip). One round trip: one
 // read-only script (EVALSHA) of O(the user's memberships) commands.
 func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.Index, value string) (store.UserContext, error) {
-	k := s.tk(tenant)
-	var key, field string
+	uk := s.userCtx(tenant)
+	var keys []string
+	var field string
 	switch idx {
 	case store.IndexUserName:
-		key, field = k.idxUserName(), mapping.FoldKey(value)
+		keys, field = uk.byUserName, mapping.FoldKey(value)
 	case store.IndexExternalID:
-		key, field = k.idxUserExternalID(), value
+		keys, field = uk.byExternalID, value
 	default:
 		return store.UserContext{}, fmt.Errorf("redisstore: LookupUserContext: index %q not supported", idx)
 	}
@@ -172,7 +176,7 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	r, err := scriptLookupUser.Run(ctx, s.c, []string{key, k.roleMappings(), k.defaultRole()}, field, k.base).Result()
+	r, err := scriptLookupUser.Run(ctx, s.c, keys, field, uk.base).Result()
 	if errors.Is(err, redis.Nil) {
 		return store.UserContext{}, store.ErrNotFound
 	}

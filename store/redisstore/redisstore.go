@@ -204,6 +204,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -255,6 +256,44 @@ type Store struct {
 	sub     tokenSub
 	warn    func(error)
 	warned  string // last cause given to warn (subscriber goroutine only)
+
+	ctxMu   sync.RWMutex
+	ctxKeys map[string]*userCtxKeys // tenant → its user-context script keys
+}
+
+// userCtxKeys are what every user-context script call of one tenant
+// sends besides the ids (see userCtx): its KEYS (roles:mappings,
+// roles:default; for a lookup, the index hash first) and its key base as
+// an argument. The slices are never modified (go-redis copies them into
+// the command).
+type userCtxKeys struct {
+	keys                     []string
+	byUserName, byExternalID []string
+	base                     any
+}
+
+// userCtx returns tenant's userCtxKeys, built once per tenant (a GET
+// would otherwise build three strings and box one): a pure function of
+// the tenant id and the key prefix, so an entry never goes stale; one
+// per tenant that made a request.
+func (s *Store) userCtx(tenant string) *userCtxKeys {
+	s.ctxMu.RLock()
+	c := s.ctxKeys[tenant]
+	s.ctxMu.RUnlock()
+	if c != nil {
+		return c
+	}
+	k := s.tk(tenant)
+	c = &userCtxKeys{keys: []string{k.roleMappings(), k.defaultRole()}, base: k.base,
+		byUserName:   []string{k.idxUserName(), k.roleMappings(), k.defaultRole()},
+		byExternalID: []string{k.idxUserExternalID(), k.roleMappings(), k.defaultRole()}}
+	s.ctxMu.Lock()
+	if s.ctxKeys == nil {
+		s.ctxKeys = map[string]*userCtxKeys{}
+	}
+	s.ctxKeys[tenant] = c
+	s.ctxMu.Unlock()
+	return c
 }
 
 var _ store.State = (*Store)(nil)

@@ -182,17 +182,17 @@ func parseMappings(h map[string]string) ([]mapping.RoleMapping, error) {
 func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (store.UserContext, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	k := s.tk(tenant)
-	with := "0"
+	uk := s.userCtx(tenant)
+	var with any = "0"
 	if withUsers {
 		with = "1"
 	}
 	args := make([]any, 0, 2+len(userIDs))
-	args = append(args, k.base, with)
+	args = append(args, uk.base, with)
 	for _, id := range userIDs {
 		args = append(args, id)
 	}
-	r, err := scriptUserContext.Run(ctx, s.c, []string{k.roleMappings(), k.defaultRole()}, args...).Result()
+	r, err := scriptUserContext.Run(ctx, s.c, uk.keys, args...).Result()
 	if err != nil {
 		return store.UserContext{}, wrap(err)
 	}
