@@ -395,9 +395,9 @@ func (l *logged) UpdateGroup(ctx context.Context, tenant, id string, c GroupChan
 }
 
 // DeleteGroup deletes a group and records it.
-func (l *logged) DeleteGroup(ctx context.Context, tenant, id string) error {
+func (l *logged) DeleteGroup(ctx context.Context, tenant, id string, expectVersion int64) error {
 	if _, ok := WriterOf(ctx); !ok {
-		return l.State.DeleteGroup(ctx, tenant, id)
+		return l.State.DeleteGroup(ctx, tenant, id, expectVersion)
 	}
 	var name string
 	if cur := priorGroup(ctx, id); cur != nil {
@@ -406,7 +406,7 @@ func (l *logged) DeleteGroup(ctx context.Context, tenant, id string) error {
 		name = cur.DisplayName()
 	}
 	e, w, _ := entry(ctx, LogEntry{ResourceType: "Group", ResourceID: id, Name: name, Operation: "delete", Status: 204})
-	err := l.State.DeleteGroup(withPendingLog(ctx, e), tenant, id)
+	err := l.State.DeleteGroup(withPendingLog(ctx, e), tenant, id, expectVersion)
 	if err != nil {
 		l.rejected(ctx, tenant, w, e, err)
 	}

@@ -186,8 +186,12 @@ type State interface {
 	// after it. Version and LastModified change only if attributes or
 	// members actually changed. Added ids must exist (*UnknownMembersError).
 	UpdateGroup(ctx context.Context, tenant, id string, c GroupChange) (*mapping.Group, error)
-	// DeleteGroup removes a group and its memberships.
-	DeleteGroup(ctx context.Context, tenant, id string) error
+	// DeleteGroup removes a group and its memberships. With expectVersion
+	// > 0 it deletes only while the group's version (mapping.Group.Version)
+	// is expectVersion, else nothing changes and it returns
+	// ErrVersionMismatch; 0 deletes any version. ErrNotFound if there is no
+	// such group.
+	DeleteGroup(ctx context.Context, tenant, id string, expectVersion int64) error
 	// FindGroup returns the id of the group whose indexed attribute
 	// (displayName or externalId) equals value, or ErrNotFound.
 	FindGroup(ctx context.Context, tenant string, idx Index, value string) (string, error)

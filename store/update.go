@@ -109,13 +109,20 @@ func DeleteUserWith(ctx context.Context, st State, tenant, id string, cur *mappi
 	return cur, st.DeleteUser(ctx, tenant, id)
 }
 
-// DeleteGroupWith is DeleteUserWith for groups.
+// DeleteGroupWith is DeleteUserWith for groups, with one difference: a
+// group the caller passes as cur is deleted only while it is at
+// cur.Version (else ErrVersionMismatch and nothing changes), so a caller
+// that decided on what it read (the reconciler) never deletes a group that
+// changed since; with cur nil any version is deleted (a SCIM DELETE).
 func DeleteGroupWith(ctx context.Context, st State, tenant, id string, cur *mapping.Group) (*mapping.Group, error) {
+	var expect int64
 	if cur == nil {
 		cur, _ = st.GetGroup(withoutPendingLog(ctx), tenant, id)
+	} else {
+		expect = cur.Version
 	}
 	if cur != nil {
 		ctx = withPriorGroup(ctx, cur)
 	}
-	return cur, st.DeleteGroup(ctx, tenant, id)
+	return cur, st.DeleteGroup(ctx, tenant, id, expect)
 }

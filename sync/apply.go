@@ -298,7 +298,12 @@ func (ap *Applier) deleteGroup(ctx context.Context, c Correction) error {
 	if err := ap.stop(ctx); err != nil {
 		return err
 	}
+	// Conditioned on the version just read: a push landing between that
+	// read and this write (a member added, a rename) defers the deletion.
 	_, err = store.DeleteGroupWith(ctx, ap.Store, ap.Tenant, c.AxonflowID, cur)
+	if errors.Is(err, store.ErrVersionMismatch) {
+		return &errStale{"the group or its members changed in AxonFlow while this run was deleting it"}
+	}
 	return err
 }
 

@@ -191,9 +191,9 @@ func (s *stealingStore) UpdateGroup(ctx context.Context, tenant, id string, c st
 	return s.State.UpdateGroup(ctx, tenant, id, c)
 }
 
-func (s *stealingStore) DeleteGroup(ctx context.Context, tenant, id string) error {
+func (s *stealingStore) DeleteGroup(ctx context.Context, tenant, id string, expectVersion int64) error {
 	defer s.wrote(ctx, tenant)
-	return s.State.DeleteGroup(ctx, tenant, id)
+	return s.State.DeleteGroup(ctx, tenant, id, expectVersion)
 }
 
 func (s *stealingStore) SaveRun(ctx context.Context, tenant string, r store.RunRecord, keep int) error {

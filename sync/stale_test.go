@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -144,4 +145,44 @@ func TestDestructiveCorrectionRecheckedBeforeWrite(t *testing.T) {
 // storeAdd is a GroupChange adding uids, as a push of the membership.
 func storeAdd(uids ...string) store.GroupChange {
 	return store.GroupChange{Add: uids, At: time.Now().UTC()}
+}
+
+// pushingStore adds a member to a group right before each DeleteGroup of
+// it reaches the store: a SCIM push landing between the Applier's last
+// read of the group and its delete.
+type pushingStore struct {
+	store.State
+	member string
+}
+
+func (s *pushingStore) DeleteGroup(ctx context.Context, tenant, id string, expectVersion int64) error {
+	if _, err := s.State.UpdateGroup(ctx, tenant, id, storeAdd(s.member)); err != nil {
+		return err
+	}
+	return s.State.DeleteGroup(ctx, tenant, id, expectVersion)
+}
+
+// TestGroupDeleteRacingAPush: an orphaned group that gains a member between
+// the Applier's re-read and its delete is not deleted: the delete is
+// conditioned on the version read, and the correction is deferred.
+func TestGroupDeleteRacingAPush(t *testing.T) {
+	allBackends(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend)
+		keep := e.oktaUser("keep@example.com", "K", "P", "")
+		e.pushUser(keep, "keep@example.com", "K", "P", true, mapping.OriginOktaPush)
+		uid := e.pushUser("00ulate", "late@example.com", "L", "A", true, mapping.OriginOperator)
+		gid := e.pushGroup("Old Team", mapping.OriginOktaPush, "")
+		r := NewRunner(RunnerOptions{Store: loggedStore(t, &pushingStore{State: e.st, member: uid}), Logger: testLogger(t),
+			Replica: "test-replica", LeaseTTL: 5 * time.Second})
+		rep, err := r.Run(e.ctx, e.options(ModeCorrect))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Deferred) != 1 || rep.Deferred[0].AxonflowID != gid || !strings.Contains(rep.Deferred[0].Reason, "changed in AxonFlow") {
+			t.Fatalf("applied %+v deferred %+v; want the group deletion deferred (drift %+v refused %+v plan %q)", rep.Applied, rep.Deferred, rep.Drift, rep.Refused, rep.PlanID)
+		}
+		if ms, err := e.st.GroupMembers(e.ctx, e.tenant, gid); err != nil || len(ms) != 1 {
+			t.Fatalf("group after the deferred delete: members %v, %v", ms, err)
+		}
+	})
 }

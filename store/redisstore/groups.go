@@ -287,10 +287,11 @@ func flag(b bool) string {
 
 // DeleteGroup removes the group, its index entries, its member set and the
 // back-references of its members in one script, or returns
-// store.ErrNotFound. Two round trips: SMEMBERS of the members, then the
+// store.ErrNotFound (store.ErrVersionMismatch when expectVersion > 0 is not
+// the group's version: see store.State). Two round trips: SMEMBERS of the members, then the
 // script, which is given every memberof:<uid> key (so its cost is
 // O(members)) and retries (two more) if a member was added in between.
-func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, expectVersion int64) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	k := s.tk(tenant)
@@ -301,8 +302,8 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 		}
 		ks := make([]string, 0, 5+len(uids))
 		ks = append(ks, k.group(id), k.groups(), k.idxDisplayName(), k.idxGroupExternalID(), k.members(id))
-		args := make([]any, 0, 1+len(uids))
-		args = append(args, id)
+		args := make([]any, 0, 2+len(uids))
+		args = append(args, id, expectVersion)
 		for _, u := range uids {
 			ks = append(ks, k.memberof(u))
 			args = append(args, u)

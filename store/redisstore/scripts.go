@@ -243,18 +243,21 @@ return {'OK', v, doc, okta, cur[6] or '', cur[7] or '', lm, changed and 1 or 0}
 var scriptUpdateGroup = redis.NewScript(srcUpdateGroup)
 
 // scriptDeleteGroup: KEYS group, groups, idxDisplayName, idxExternalId,
-// members, memberof:<uid>...; ARGV id, uid... (the members as read before).
-// RETRY if the group now has a member not passed.
+// members, memberof:<uid>...; ARGV id, expectVersion (0: any), uid... (the
+// members as read before). VERSION if the group is at another version than
+// expected; RETRY if it now has a member not passed.
 const srcDeleteGroup = `
 local cur = redis.call('HMGET', KEYS[1], 'v', 'dn', 'ex')
 if not cur[1] then return {'NOTFOUND'} end
+local expect = tonumber(ARGV[2])
+if expect ~= 0 and expect ~= tonumber(cur[1]) then return {'VERSION'} end
 local id = ARGV[1]
 local passed = {}
-for i = 2, #ARGV do passed[ARGV[i]] = true end
+for i = 3, #ARGV do passed[ARGV[i]] = true end
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[5])) do
   if not passed[m] then return {'RETRY'} end
 end
-for i = 2, #ARGV do redis.call('SREM', KEYS[4 + i], id) end
+for i = 3, #ARGV do redis.call('SREM', KEYS[3 + i], id) end
 local dn, ex = cur[2] or '', cur[3] or ''
 if dn ~= '' and redis.call('HGET', KEYS[3], dn) == id then redis.call('HDEL', KEYS[3], dn) end
 if ex ~= '' and redis.call('HGET', KEYS[4], ex) == id then redis.call('HDEL', KEYS[4], ex) end

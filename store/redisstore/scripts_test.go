@@ -130,7 +130,7 @@ func TestStaleSnapshots(t *testing.T) {
 	if _, err := s.UpdateGroup(ctx, tenant, "g1", store.GroupChange{ReplaceMembers: true, Members: []string{"u3"}, At: c.At}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteGroup(ctx, tenant, "g1"); err != nil {
+	if err := s.DeleteGroup(ctx, tenant, "g1", 0); err != nil {
 		t.Fatal(err)
 	}
 	ug, _ = s.UserGroups(ctx, tenant, []string{"u1", "u2", "u3"})

@@ -56,7 +56,7 @@ func TestMigrateCounts(t *testing.T) {
 	if err := s.DeleteUser(ctx, "a", "u0"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteGroup(ctx, "a", "g"); err != nil {
+	if err := s.DeleteGroup(ctx, "a", "g", 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateUser(ctx, "c", &mapping.User{ID: "x", Attrs: mapping.Attrs{"userName": "x"}}); err != nil {

@@ -325,15 +325,23 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, c store.Grou
 
 // DeleteGroup removes the tenant's group id and its memberships. Errors:
 // store.ErrNotFound.
-func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, expectVersion int64) error {
 	return s.write(ctx, "delete group", func(tx *txn) error {
-		res, err := tx.ExecContext(ctx, qDeleteGroup, tenant, id)
+		res, err := tx.ExecContext(ctx, qDeleteGroup, tenant, id, expectVersion)
 		if err != nil {
 			return err
 		}
 		if n, err := rowsAffected(res); err != nil {
 			return err
 		} else if n == 0 {
+			if expectVersion != 0 {
+				var one int
+				if err := tx.QueryRowContext(ctx, qGroupExists, tenant, id).Scan(&one); err == nil {
+					return store.ErrVersionMismatch
+				} else if !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+			}
 			return store.ErrNotFound
 		}
 		return s.logPending(ctx, tx, tenant)

@@ -83,7 +83,8 @@ var planCases = []planCase{
 	{name: "qDeleteMembers", q: qDeleteMembers, args: []any{"big", "g1", `["u7","u8"]`}},
 	{name: "qMembersAmong", q: qMembersAmong, args: []any{"big", "g1", `["u7","u8","nope"]`}},
 	{name: "qBumpGroup", q: qBumpGroup, args: []any{2, 2, "big", "g1"}},
-	{name: "qDeleteGroup", q: qDeleteGroup, args: []any{"big", "g1"}, walks: map[string]string{
+	{name: "qGroupExists", q: qGroupExists, args: []any{"big", "g1"}},
+	{name: "qDeleteGroup", q: qDeleteGroup, args: []any{"big", "g1", 0}, walks: map[string]string{
 		"SEARCH memberships USING PRIMARY KEY (tenant=? AND group_id=?)": "deleting a group deletes its memberships",
 	}},
 	{name: "qFindGroupByName", q: qFindGroupByName, args: []any{"big", "group-1"}},

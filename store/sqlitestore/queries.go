@@ -130,7 +130,8 @@ const (
 	qMembersAmong = `SELECT user_id FROM memberships WHERE tenant = ? AND group_id = ?
 		AND user_id IN (SELECT value FROM json_each(?))`
 	qBumpGroup             = `UPDATE scim_groups SET version = ?, last_modified = ? WHERE tenant = ? AND id = ?`
-	qDeleteGroup           = `DELETE FROM scim_groups WHERE tenant = ? AND id = ?`
+	qDeleteGroup           = `DELETE FROM scim_groups WHERE tenant = ?1 AND id = ?2 AND (?3 = 0 OR version = ?3)`
+	qGroupExists           = `SELECT 1 FROM scim_groups WHERE tenant = ? AND id = ?`
 	qFindGroupByName       = `SELECT id FROM scim_groups WHERE tenant = ? AND display_name_key = ?`
 	qFindGroupByExternalID = `SELECT id FROM scim_groups WHERE tenant = ? AND external_id = ?`
 	qCountGroups           = `SELECT COALESCE((SELECT group_count FROM record_counts WHERE tenant = ?), 0)`

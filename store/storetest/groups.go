@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"slices"
 	"testing"
 
 	"github.com/axonflow/axonflow-sync/mapping"
@@ -349,7 +351,7 @@ func testUserGroups(t *testing.T, f *fixture) {
 	check("after replace", ids, all...)
 	wantStrings(t, "UserGroups(a)", f.userGroups(f.tenant, a), sortedOf(g1.ID, g2.ID, g3.ID))
 	wantStrings(t, "UserGroups(c)", f.userGroups(f.tenant, c), nil)
-	if err := f.s.DeleteGroup(f.ctx, f.tenant, g3.ID); err != nil {
+	if err := f.s.DeleteGroup(f.ctx, f.tenant, g3.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	check("after delete group", ids, g1, g2)
@@ -370,11 +372,38 @@ func testUserGroups(t *testing.T, f *fixture) {
 	}
 }
 
+// testDeleteGroupExpectVersion: DeleteGroup with an expected version
+// deletes nothing once the group moved on (a member added), and deletes it
+// at its current version; an unknown group is still ErrNotFound.
+func testDeleteGroupExpectVersion(t *testing.T, f *fixture) {
+	ids := f.createUsers("dv", 2)
+	g := f.createGroup(f.tenant, "Versioned", "", ids[0])
+	read, err := f.s.GetGroup(f.ctx, f.tenant, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := f.s.UpdateGroup(f.ctx, f.tenant, g.ID, store.GroupChange{Add: []string{ids[1]}, At: at(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.DeleteGroup(f.ctx, f.tenant, g.ID, read.Version); !errors.Is(err, store.ErrVersionMismatch) {
+		t.Fatalf("DeleteGroup at the version read before a member was added: %v, want ErrVersionMismatch", err)
+	}
+	wantStrings(t, "members after the refused delete", slices.Sorted(slices.Values(f.members(f.tenant, g.ID))), slices.Sorted(slices.Values(ids)))
+	wantStrings(t, "UserGroups after the refused delete", f.userGroups(f.tenant, ids[1]), []string{g.ID})
+	if err := f.s.DeleteGroup(f.ctx, f.tenant, g.ID, moved.Version); err != nil {
+		t.Fatalf("DeleteGroup at the current version: %v", err)
+	}
+	_, err = f.s.GetGroup(f.ctx, f.tenant, g.ID)
+	wantNotFound(t, err, "GetGroup after the delete")
+	wantNotFound(t, f.s.DeleteGroup(f.ctx, f.tenant, g.ID, moved.Version), "DeleteGroup of a deleted group at a version")
+}
+
 func testDeleteGroup(t *testing.T, f *fixture) {
 	ids := f.createUsers("dg", 2)
 	g := f.createGroup(f.tenant, "Doomed", "ext-doomed", ids...)
 	keep := f.createGroup(f.tenant, "Kept", "", ids[0])
-	if err := f.s.DeleteGroup(f.ctx, f.tenant, g.ID); err != nil {
+	if err := f.s.DeleteGroup(f.ctx, f.tenant, g.ID, 0); err != nil {
 		t.Fatalf("DeleteGroup: %v", err)
 	}
 	_, err := f.s.GetGroup(f.ctx, f.tenant, g.ID)
@@ -387,7 +416,7 @@ func testDeleteGroup(t *testing.T, f *fixture) {
 	wantStrings(t, "UserGroups after delete", f.userGroups(f.tenant, ids[1]), nil)
 	// Users survive their group.
 	f.getUser(f.tenant, ids[1])
-	wantNotFound(t, f.s.DeleteGroup(f.ctx, f.tenant, g.ID), "second DeleteGroup")
+	wantNotFound(t, f.s.DeleteGroup(f.ctx, f.tenant, g.ID, 0), "second DeleteGroup")
 	_, err = f.s.UpdateGroup(f.ctx, f.tenant, g.ID, store.GroupChange{Add: []string{ids[0]}, At: at(3)})
 	wantNotFound(t, err, "UpdateGroup after delete")
 	// The name is free again and the new group starts empty.
@@ -432,7 +461,7 @@ func testGetListGroups(t *testing.T, f *fixture) {
 		t.Errorf("Total past end = %d; want 5", total)
 	}
 	f.update(f.tenant, ids[0], store.GroupChange{Attrs: mapping.Attrs{"displayName": "zz"}, At: at(9)})
-	if err := f.s.DeleteGroup(f.ctx, f.tenant, ids[2]); err != nil {
+	if err := f.s.DeleteGroup(f.ctx, f.tenant, ids[2], 0); err != nil {
 		t.Fatal(err)
 	}
 	items, total = page(0, 10)
@@ -462,7 +491,7 @@ func testGroupIsolation(t *testing.T, f *fixture) {
 	wantNotFound(t, err, "UpdateGroup(A's group via B)")
 	_, err = f.s.UpdateGroup(f.ctx, tb, gb.ID, store.GroupChange{Add: []string{ua.ID}, At: at(3)})
 	wantUnknown(t, err, "UpdateGroup(B's group adding A's user)", ua.ID)
-	wantNotFound(t, f.s.DeleteGroup(f.ctx, tb, ga.ID), "DeleteGroup(A's group via B)")
+	wantNotFound(t, f.s.DeleteGroup(f.ctx, tb, ga.ID, 0), "DeleteGroup(A's group via B)")
 	wantStrings(t, "UserGroups(A's user via B)", f.userGroups(tb, ua.ID), nil)
 	if p, err := f.s.ListGroups(f.ctx, tb, 0, 10); err != nil || p.Total != 1 || len(p.Items) != 1 || p.Items[0].ID != gb.ID {
 		t.Errorf("ListGroups(B) = %v total %d, %v", groupIDs(p.Items), p.Total, err)

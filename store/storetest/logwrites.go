@@ -57,7 +57,7 @@ func testLogWrites(t *testing.T, f *fixture) {
 	if _, err := w.GetGroup(ctx, tenant, g.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.DeleteGroup(ctx, tenant, g.ID); err != nil {
+	if err := w.DeleteGroup(ctx, tenant, g.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	if len(logErrs) != 0 {

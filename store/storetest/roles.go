@@ -169,7 +169,7 @@ func testRoleAssignments(t *testing.T, f *fixture) {
 	// Group membership changes never touch stored assignments.
 	g := f.createGroup(f.tenant, "Admins", "", ann.ID)
 	f.update(f.tenant, g.ID, store.GroupChange{Remove: []string{ann.ID}, At: at(2)})
-	if err := f.s.DeleteGroup(f.ctx, f.tenant, g.ID); err != nil {
+	if err := f.s.DeleteGroup(f.ctx, f.tenant, g.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	wantAssignments(t, "ann after group changes", f.userRoles(f.tenant, ann.ID)[ann.ID],
@@ -308,7 +308,7 @@ func testUserContext(t *testing.T, f *fixture) {
 		t.Errorf("UserContext groups of two users = %v; want Admins and Ops", got.Groups)
 	}
 	// A deleted group is gone from the context.
-	if err := f.s.DeleteGroup(f.ctx, f.tenant, g.ID); err != nil {
+	if err := f.s.DeleteGroup(f.ctx, f.tenant, g.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	check([]string{ann.ID, bob.ID})

@@ -175,7 +175,7 @@ func testScanGroups(t *testing.T, f *fixture) {
 	}
 	var added string
 	got := scan(2, func() {
-		if err := f.s.DeleteGroup(f.ctx, f.tenant, ids[3]); err != nil {
+		if err := f.s.DeleteGroup(f.ctx, f.tenant, ids[3], 0); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.s.DeleteUser(f.ctx, f.tenant, us[3]); err != nil {

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"MembersGuardConcurrent", testMembersGuardConcurrent},
 		{"UserGroups", testUserGroups},
 		{"DeleteGroup", testDeleteGroup},
+		{"DeleteGroupExpectVersion", testDeleteGroupExpectVersion},
 		{"GetListGroups", testGetListGroups},
 		{"ScanGroups", testScanGroups},
 		{"GroupTenantIsolation", testGroupIsolation},
