@@ -108,7 +108,7 @@ func TestStaleSnapshots(t *testing.T) {
 	if err != nil || fmt.Sprint(r) != "[RETRY]" {
 		t.Errorf("delete user with stale groups = %v, %v; want RETRY", r, err)
 	}
-	r, err = scriptDeleteGroup.Run(ctx, s.c, []string{k.group("g1"), k.groups(), k.idxDisplayName(), k.idxGroupExternalID(), k.members("g1"), k.memberof("u1")}, "g1", "u1").Result()
+	r, err = scriptDeleteGroup.Run(ctx, s.c, []string{k.group("g1"), k.groups(), k.idxDisplayName(), k.idxGroupExternalID(), k.members("g1"), k.memberof("u1")}, "g1", 0, "u1").Result()
 	if err != nil || fmt.Sprint(r) != "[RETRY]" {
 		t.Errorf("delete group with stale members = %v, %v; want RETRY", r, err)
 	}
