@@ -33,9 +33,11 @@ type Matching struct {
 	// Okta ids and AxonFlow ids involved in conflicts.
 	conflictOktaUsers, conflictUsers   map[string]bool
 	conflictOktaGroups, conflictGroups map[string]bool
-	// userOkta holds, per index of Actual.Users, the Okta id of the user it
-	// is matched to ("": unmatched).
-	userOkta []string
+	// userOkta holds, per index of Actual.Users, 1 + the index in
+	// desiredUsers (Desired.Users) of the user it is matched to (0:
+	// unmatched).
+	userOkta     []int32
+	desiredUsers []DesiredUser
 	// matchedGroups are the AxonFlow ids in Groups.
 	matchedGroups map[string]string // AxonFlow id → Okta id
 }
@@ -47,7 +49,7 @@ func MatchObjects(d *Desired, a *Actual) *Matching {
 		Users: make(map[string]string, min(len(d.Users), len(a.Users))), Groups: map[string]string{},
 		conflictOktaUsers: map[string]bool{}, conflictUsers: map[string]bool{},
 		conflictOktaGroups: map[string]bool{}, conflictGroups: map[string]bool{},
-		userOkta: make([]string, len(a.Users)), matchedGroups: map[string]string{},
+		userOkta: make([]int32, len(a.Users)), desiredUsers: d.Users, matchedGroups: map[string]string{},
 	}
 	m.matchUsers(d, a)
 	m.matchGroups(d, a)
@@ -57,10 +59,10 @@ func MatchObjects(d *Desired, a *Actual) *Matching {
 // matchedUser returns the Okta id the user at index ai of the Actual given
 // to MatchObjects is matched to, and whether it is.
 func (m *Matching) matchedUser(ai int) (string, bool) {
-	if ai < 0 || ai >= len(m.userOkta) || m.userOkta[ai] == "" {
+	if ai < 0 || ai >= len(m.userOkta) || m.userOkta[ai] == 0 {
 		return "", false
 	}
-	return m.userOkta[ai], true
+	return m.desiredUsers[m.userOkta[ai]-1].OktaID, true
 }
 
 type claim struct {
@@ -68,10 +70,19 @@ type claim struct {
 	rule string
 }
 
-// userClaim is a claim on the AxonFlow user at index a.
+// userClaim is a claim on the AxonFlow user at index a by the Okta user
+// at index d, by userRules[rule].
 type userClaim struct {
 	a, d int32
-	rule string
+	rule uint8
+}
+
+// userRules are the rules a userClaim names.
+var userRules = [...]string{ruleExternalID, ruleAppExternalID, ruleUserName}
+
+// userRule returns the index of rule in userRules.
+func userRule(rule string) uint8 {
+	return uint8(slices.Index(userRules[:], rule))
 }
 
 // desiredIndex indexes d.Users by Okta id.
@@ -92,7 +103,7 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 	var claims []userClaim
 	for di, du := range d.Users {
 		if ai := byExt.get(du.OktaID); ai >= 0 {
-			claims = append(claims, userClaim{int32(ai), int32(di), ruleExternalID})
+			claims = append(claims, userClaim{int32(ai), int32(di), 0})
 			continue
 		}
 		ai, rule := -1, ""
@@ -118,7 +129,7 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 			m.conflictOktaUsers[du.OktaID] = true
 			continue
 		}
-		claims = append(claims, userClaim{int32(ai), int32(di), rule})
+		claims = append(claims, userClaim{int32(ai), int32(di), userRule(rule)})
 	}
 	// By AxonFlow user, each user's claims in Okta order.
 	slices.SortStableFunc(claims, func(x, y userClaim) int { return cmp.Compare(x.a, y.a) })
@@ -132,16 +143,16 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 		if len(cs) == 1 {
 			du := d.Users[cs[0].d]
 			m.Users[du.OktaID] = au.ID
-			m.userOkta[cs[0].a] = du.OktaID
+			m.userOkta[cs[0].a] = cs[0].d + 1
 			continue
 		}
 		ids := make([]string, len(cs))
 		for i, c := range cs {
-			ids[i] = d.Users[c.d].OktaID + " (" + c.rule + ")"
+			ids[i] = d.Users[c.d].OktaID + " (" + userRules[c.rule] + ")"
 		}
 		for _, c := range cs {
-			du := d.Users[c.d]
-			m.userConflict(du, au, c.rule, matchValue(du, au, c.rule),
+			du, rule := d.Users[c.d], userRules[c.rule]
+			m.userConflict(du, au, rule, matchValue(du, au, rule),
 				fmt.Sprintf("user %s is claimed by %d Okta users: %s", au.ID, len(cs), strings.Join(ids, ", ")))
 			m.conflictOktaUsers[du.OktaID] = true
 		}
@@ -171,7 +182,7 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 		m.userConflict(du, au, ruleUserName, du.Identity.UserName,
 			fmt.Sprintf("userName held by user %s (%s)", z.ID, z.Identity.UserName))
 		delete(m.Users, du.OktaID)
-		m.userOkta[ai] = ""
+		m.userOkta[ai] = 0
 		m.conflictOktaUsers[du.OktaID] = true
 		m.conflictUsers[au.ID] = true
 		m.conflictUsers[z.ID] = true

@@ -181,6 +181,18 @@ const loadGroupPage = 100
 // user's id string, so the snapshot holds each value once. A store error
 // aborts the read (the caller reports the run incomplete).
 func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, error) {
+	return LoadActualBeside(ctx, st, tenant, nil)
+}
+
+// LoadActualBeside is LoadActual for a run that holds the desired state d
+// (nil: none): the identity strings of a stored user that equal those of
+// the Okta user its externalId names (its id: that user's app externalId)
+// are d's strings, not copies, so a value both sides hold is held once.
+func LoadActualBeside(ctx context.Context, st store.State, tenant string, d *Desired) (*Actual, error) {
+	var desired *strIndex
+	if d != nil {
+		desired = desiredIndex(d)
+	}
 	a := &Actual{}
 	count, err := st.ListUsers(ctx, tenant, 0, 0)
 	if err != nil {
@@ -202,7 +214,13 @@ func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, er
 			return nil, fmt.Errorf("listing users: %w", err)
 		}
 		for _, u := range p.Items {
-			a.Users = append(a.Users, packUser(u, intern(u.Origin)))
+			var du *DesiredUser
+			if desired != nil {
+				if i := desired.get(u.Identity.ExternalID); i >= 0 && u.Identity.ExternalID != "" {
+					du = &d.Users[i]
+				}
+			}
+			a.Users = append(a.Users, packUser(u, intern(u.Origin), du))
 		}
 		if p.Done {
 			break
@@ -240,22 +258,39 @@ func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, er
 }
 
 // packUser returns u as an ActualUser whose strings share one allocation
-// (not the page's buffers or attribute documents they may point into).
-func packUser(u store.UserSummary, origin string) ActualUser {
+// (not the page's buffers or attribute documents they may point into),
+// except those equal to du's (the Okta user it names; nil: none), which
+// are du's.
+func packUser(u store.UserSummary, origin string, du *DesiredUser) ActualUser {
 	id := u.Identity
 	fields := [...]*string{&u.ID, &id.UserName, &id.GivenName, &id.FamilyName, &id.Email, &id.ExternalID}
+	var same [len(fields)]bool
+	if du != nil {
+		for i, v := range [...]string{du.AppExternalID, du.Identity.UserName, du.Identity.GivenName,
+			du.Identity.FamilyName, du.Identity.Email, du.OktaID} {
+			if *fields[i] == v {
+				*fields[i], same[i] = v, true
+			}
+		}
+	}
 	n := 0
-	for _, f := range fields {
-		n += len(*f)
+	for i, f := range fields {
+		if !same[i] {
+			n += len(*f)
+		}
 	}
 	var b strings.Builder
 	b.Grow(n)
-	for _, f := range fields {
-		b.WriteString(*f)
+	for i, f := range fields {
+		if !same[i] {
+			b.WriteString(*f)
+		}
 	}
 	all := b.String()
-	for _, f := range fields {
-		*f, all = all[:len(*f)], all[len(*f):]
+	for i, f := range fields {
+		if !same[i] {
+			*f, all = all[:len(*f)], all[len(*f):]
+		}
 	}
 	return ActualUser{ID: u.ID, Origin: origin, Identity: id, Version: u.Version}
 }

@@ -303,7 +303,7 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 	desired := BuildDesired(snap)
 	snap = nil
 	// 3. Actual state.
-	actual, err := LoadActual(ctx, r.o.Store, o.Tenant)
+	actual, err := LoadActualBeside(ctx, r.o.Store, o.Tenant, desired)
 	if err != nil {
 		return incomplete("reading the AxonFlow store: " + err.Error())
 	}
