@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/axonflow/axonflow-sync/mapping"
@@ -27,11 +28,11 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 	if value == "" {
 		return store.UserContext{}, store.ErrNotFound
 	}
-	rows, err := s.query(ctx, q, tenant, value)
-	if err != nil {
-		return store.UserContext{}, s.fail("lookup user context", err)
-	}
-	uc, err := scanUserContext(rows, true, 1)
+	var uc store.UserContext
+	err := s.hotQuery(ctx, q, []any{tenant, value}, func(rows *sql.Rows) (err error) {
+		uc, err = scanUserContext(rows, true, 1)
+		return err
+	})
 	if err != nil {
 		return store.UserContext{}, s.fail("lookup user context", err)
 	}

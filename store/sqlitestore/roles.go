@@ -156,11 +156,11 @@ func (s *Store) DefaultRole(ctx context.Context, tenant string) (string, bool, e
 // users' assignments in one statement (qUserContext: one read snapshot,
 // every part an indexed search).
 func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (store.UserContext, error) {
-	rows, err := s.query(ctx, qUserContext, tenant, jsonList(userIDs), withUsers)
-	if err != nil {
-		return store.UserContext{}, s.fail("user context", err)
-	}
-	uc, err := scanUserContext(rows, withUsers, len(userIDs))
+	var uc store.UserContext
+	err := s.hotQuery(ctx, qUserContext, []any{tenant, jsonList(userIDs), withUsers}, func(rows *sql.Rows) (err error) {
+		uc, err = scanUserContext(rows, withUsers, len(userIDs))
+		return err
+	})
 	if err != nil {
 		return store.UserContext{}, s.fail("user context", err)
 	}

@@ -75,8 +75,10 @@ type Store struct {
 	wal *walIndex
 	// tokens caches TokenByHash, checked against the WAL-index header.
 	tokens *tokenCache
-	path   string
-	log    zerolog.Logger
+	// snaps runs the hot reads (hotQuery); nil without wal.
+	snaps *snapshots
+	path  string
+	log   zerolog.Logger
 	// logRet is the provisioning log retention (nil: the defaults).
 	logRet atomic.Pointer[store.LogRetention]
 }
@@ -171,7 +173,37 @@ func (s *Store) openWALIndex(ctx context.Context, dsn string) error {
 		s.log.Warn().Err(err).Msg("WAL-index not mapped: the token cache is off, every request reads its token")
 	}
 	s.tokens = newTokenCache(s.wal)
+	if _, ok := s.wal.header(); ok {
+		sdb, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return fmt.Errorf("sqlitestore: open %s: %w", s.path, err)
+		}
+		s.snaps = newSnapshots(s.wal, sdb, max(2, runtime.GOMAXPROCS(0)))
+	}
 	return nil
+}
+
+// hotQuery runs q on a snapshot connection (see snapshots), or on the
+// read pool when there are none, and passes its rows to fn, which must
+// not keep them. For the single-statement reads of every request.
+func (s *Store) hotQuery(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	if s.snaps != nil {
+		return s.snaps.query(ctx, q, args, fn)
+	}
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return fn(rows)
+}
+
+// committed tells the snapshot connections that this Store committed
+// (see snapshots.releaseIdle).
+func (s *Store) committed() {
+	if s.snaps != nil {
+		s.snaps.releaseIdle()
+	}
 }
 
 // Path returns the database file path given to Open.
@@ -190,6 +222,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // wrapping store.ErrUnavailable.
 func (s *Store) Close() error {
 	var errs []error
+	if s.snaps != nil {
+		errs = append(errs, s.snaps.close())
+	}
 	if s.anchor != nil {
 		errs = append(errs, s.anchor.Close())
 	}
@@ -225,6 +260,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *txn) error) er
 	if err := tx.Commit(); err != nil {
 		return s.fail(op, err)
 	}
+	s.committed()
 	return nil
 }
 

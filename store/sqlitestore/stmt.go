@@ -157,5 +157,9 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, er
 	if err != nil {
 		return nil, err
 	}
-	return st.ExecContext(ctx, args...)
+	res, err := st.ExecContext(ctx, args...)
+	if err == nil {
+		s.committed()
+	}
+	return res, err
 }

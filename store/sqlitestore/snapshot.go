@@ -1,0 +1,188 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"sync/atomic"
+	"time"
+)
+
+// snapshotIdle is how long a snapshot connection may keep a read
+// transaction open after the database changed, when no read comes to end
+// it (see snapshots.releaseIdle).
+const snapshotIdle = time.Second
+
+// snapshots is a small set of read-only connections for the hot
+// single-statement reads (GET by id, the indexed lookup). Each keeps its
+// read transaction open from one read to the next for as long as nothing
+// is committed to the file, and so skips what a transaction's start and
+// end cost per statement: the WAL-index header's check and the
+// shared-memory read lock (fcntl calls), the pager's refresh.
+//
+// It is safe because the WAL-index header (walIndex) is read before every
+// statement and compared with the one read before the connection's
+// transaction began: equal, nothing was committed since, by any
+// connection of any process, so the transaction's snapshot is the current
+// state; different (or unreadable), the transaction is ended and the
+// statement runs in a new one.
+//
+// A read transaction left open while other connections commit would keep
+// SQLite from checkpointing past its snapshot (the WAL would grow), so
+// the transactions of idle connections are ended after every commit of
+// this Store (releaseIdle from write and exec) and, for another process's
+// commits, at most snapshotIdle after the transaction began.
+type snapshots struct {
+	wal  *walIndex
+	db   *sql.DB // query_only, one connection per snapConn
+	free chan *snapConn
+	// timer is set while a release is scheduled (see scheduleRelease).
+	timer  atomic.Bool
+	closed atomic.Bool
+}
+
+// snapConn is one connection of snapshots.
+type snapConn struct {
+	conn  *sql.Conn // nil until first use, and after an error
+	stmts map[string]*sql.Stmt
+	open  bool      // a read transaction is open
+	hdr   walHeader // the header read before it began
+}
+
+func newSnapshots(wal *walIndex, db *sql.DB, n int) *snapshots {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	sn := &snapshots{wal: wal, db: db, free: make(chan *snapConn, n)}
+	for range n {
+		sn.free <- &snapConn{}
+	}
+	return sn
+}
+
+// query runs q on a snapshot connection and passes its rows to fn, which
+// must not keep them; the rows are closed after fn.
+func (sn *snapshots) query(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	ctx = readCtx(ctx)
+	var sc *snapConn
+	select {
+	case sc = <-sn.free:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { sn.free <- sc }()
+	h, ok := sn.wal.header()
+	if sc.open && (!ok || h != sc.hdr) {
+		sc.end(ctx)
+	}
+	if sc.conn == nil {
+		conn, err := sn.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		sc.conn, sc.stmts = conn, map[string]*sql.Stmt{}
+	}
+	if !sc.open && ok {
+		// The header is read before the transaction takes its snapshot:
+		// the snapshot is at least as new as h.
+		if _, err := sc.conn.ExecContext(ctx, "BEGIN"); err != nil {
+			sc.drop()
+			return err
+		}
+		sc.open, sc.hdr = true, h
+		sn.scheduleRelease()
+	}
+	st := sc.stmts[q]
+	if st == nil {
+		var err error
+		if st, err = sc.conn.PrepareContext(ctx, q); err != nil {
+			sc.drop()
+			return err
+		}
+		sc.stmts[q] = st
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		sc.drop()
+		return err
+	}
+	err = fn(rows)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		sc.end(ctx)
+	}
+	return err
+}
+
+// end ends sc's read transaction, if any; on failure the connection is
+// dropped.
+func (sc *snapConn) end(ctx context.Context) {
+	if !sc.open {
+		return
+	}
+	sc.open = false
+	if _, err := sc.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		sc.drop()
+	}
+}
+
+// drop closes sc's connection (a new one is opened at its next use).
+func (sc *snapConn) drop() {
+	if sc.conn == nil {
+		return
+	}
+	for _, st := range sc.stmts {
+		st.Close()
+	}
+	sc.conn.Close()
+	sc.conn, sc.stmts, sc.open = nil, nil, false
+}
+
+// scheduleRelease makes releaseIdle run snapshotIdle from now unless a
+// run is already scheduled.
+func (sn *snapshots) scheduleRelease() {
+	if sn.timer.CompareAndSwap(false, true) {
+		time.AfterFunc(snapshotIdle, func() {
+			sn.timer.Store(false)
+			if sn.releaseIdle() {
+				sn.scheduleRelease()
+			}
+		})
+	}
+}
+
+// releaseIdle ends the read transactions of the connections not in use
+// whose snapshot is no longer current; busy reports whether a connection
+// in use (or still current) may keep one open.
+func (sn *snapshots) releaseIdle() (busy bool) {
+	if sn.closed.Load() {
+		return false
+	}
+	h, ok := sn.wal.header()
+	for range cap(sn.free) {
+		select {
+		case sc := <-sn.free:
+			if sc.open && (!ok || h != sc.hdr) {
+				sc.end(context.Background())
+			}
+			busy = busy || sc.open
+			sn.free <- sc
+		default:
+			busy = true
+		}
+	}
+	return busy
+}
+
+// close closes every connection (once); no query may run any more.
+func (sn *snapshots) close() error {
+	if sn.closed.Swap(true) {
+		return nil
+	}
+	for range cap(sn.free) {
+		sc := <-sn.free
+		sc.end(context.Background())
+		sc.drop()
+	}
+	return sn.db.Close()
+}
