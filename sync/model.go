@@ -71,26 +71,56 @@ func GrantsAccess(appStatus, userStatus string) bool {
 // (snap.MemberIDs when set, else snap.Members) that are not app users are
 // dropped.
 func BuildDesired(snap *oktasource.Snapshot) *Desired {
-	d := &Desired{Users: make([]DesiredUser, 0, len(snap.AppUsers)), Groups: make([]DesiredGroup, 0, len(snap.Groups))}
-	// app maps an app user's id to its index: members are recorded with the
-	// app user's id string, so each id is held once however many groups the
-	// user is in.
-	app := make(map[string]int, len(snap.AppUsers))
-	for i, u := range snap.AppUsers {
-		app[u.ID] = i
-		login, email, first, last := u.Login, u.Email, u.FirstName, u.LastName
-		if login == "" {
-			login = u.UserName
+	users := make([]DesiredUser, 0, len(snap.AppUsers))
+	for i := range snap.AppUsers {
+		users = append(users, desiredUser(snap.AppUsers[i]))
+	}
+	slices.SortStableFunc(users, func(a, b DesiredUser) int { return strings.Compare(a.OktaID, b.OktaID) })
+	return desiredFrom(users, snap)
+}
+
+// PullDesired pulls the Okta app with client (oktasource.PullAs) and
+// returns the desired state, as BuildDesired would build it from Pull's
+// snapshot, with each app user turned into its DesiredUser as its page is
+// read: the pull's app users and the desired users are never held at once,
+// and the snapshot's member ids are dropped when PullDesired returns.
+func PullDesired(ctx context.Context, client *oktasource.Client, opts oktasource.PullOptions) (*Desired, error) {
+	snap, users, err := oktasource.PullAs(ctx, client, opts, desiredUser, func(u DesiredUser) string { return u.OktaID })
+	if err != nil {
+		return nil, err
+	}
+	return desiredFrom(users, snap), nil
+}
+
+// desiredUser is the desired form of one app user (see BuildDesired).
+func desiredUser(u oktasource.AppUser) DesiredUser {
+	login, email, first, last := u.Login, u.Email, u.FirstName, u.LastName
+	if login == "" {
+		login = u.UserName
+	}
+	if email == "" && first == "" && last == "" {
+		email = profileString(u.Profile, "email")
+		first = cmp.Or(profileString(u.Profile, "firstName"), profileString(u.Profile, "given_name"))
+		last = cmp.Or(profileString(u.Profile, "lastName"), profileString(u.Profile, "family_name"))
+	}
+	return DesiredUser{
+		OktaID: u.ID, AppExternalID: u.ExternalID, AppStatus: u.Status, UserStatus: u.UserStatus,
+		Identity: mapping.IdentityFromOkta(u.ID, login, email, first, last, GrantsAccess(u.Status, u.UserStatus)),
+	}
+}
+
+// desiredFrom completes the desired state from users (sorted by Okta id)
+// and the groups and members of snap. A member is recorded with its desired
+// user's OktaID string (found by binary search), so each id is held once
+// however many groups the user is in.
+func desiredFrom(users []DesiredUser, snap *oktasource.Snapshot) *Desired {
+	d := &Desired{Users: users, Groups: make([]DesiredGroup, 0, len(snap.Groups))}
+	member := func(id string) (string, bool) {
+		i, ok := slices.BinarySearchFunc(users, id, func(u DesiredUser, id string) int { return strings.Compare(u.OktaID, id) })
+		if !ok {
+			return "", false
 		}
-		if email == "" && first == "" && last == "" {
-			email = profileString(u.Profile, "email")
-			first = cmp.Or(profileString(u.Profile, "firstName"), profileString(u.Profile, "given_name"))
-			last = cmp.Or(profileString(u.Profile, "lastName"), profileString(u.Profile, "family_name"))
-		}
-		d.Users = append(d.Users, DesiredUser{
-			OktaID: u.ID, AppExternalID: u.ExternalID, AppStatus: u.Status, UserStatus: u.UserStatus,
-			Identity: mapping.IdentityFromOkta(u.ID, login, email, first, last, GrantsAccess(u.Status, u.UserStatus)),
-		})
+		return users[i].OktaID, true
 	}
 	for _, g := range snap.Groups {
 		var members []string
@@ -98,23 +128,22 @@ func BuildDesired(snap *oktasource.Snapshot) *Desired {
 			ms := snap.MemberIDs[g.ID]
 			members = make([]string, 0, len(ms))
 			for _, m := range ms {
-				if i, ok := app[m]; ok {
-					members = append(members, snap.AppUsers[i].ID)
+				if id, ok := member(m); ok {
+					members = append(members, id)
 				}
 			}
 		} else {
 			ms := snap.Members[g.ID]
 			members = make([]string, 0, len(ms))
 			for _, m := range ms {
-				if i, ok := app[m.ID]; ok {
-					members = append(members, snap.AppUsers[i].ID)
+				if id, ok := member(m.ID); ok {
+					members = append(members, id)
 				}
 			}
 		}
 		slices.Sort(members)
 		d.Groups = append(d.Groups, DesiredGroup{OktaID: g.ID, Name: g.Name, Members: slices.Compact(members)})
 	}
-	slices.SortFunc(d.Users, func(a, b DesiredUser) int { return strings.Compare(a.OktaID, b.OktaID) })
 	slices.SortFunc(d.Groups, func(a, b DesiredGroup) int { return strings.Compare(a.OktaID, b.OktaID) })
 	return d
 }

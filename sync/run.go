@@ -292,16 +292,14 @@ func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, starte
 		return incomplete("okta configuration: " + err.Error())
 	}
 	before := client.Stats()
-	snap, err := client.Pull(ctx, oktasource.PullOptions{PushGroups: o.PushGroups, MemberIDsOnly: true})
+	// 2. Desired state, built as the app users are read; the snapshot's
+	// member ids are dropped before the store is read.
+	desired, err := PullDesired(ctx, client, oktasource.PullOptions{PushGroups: o.PushGroups, MemberIDsOnly: true})
 	st := client.Stats().Sub(before)
 	rep.Okta = OktaTraffic{APICalls: st.APICalls, Pages: st.Pages, Retries: st.Retries, RateLimited: st.RateLimited}
 	if err != nil {
 		return incomplete(err.Error())
 	}
-	// 2. Desired state (pure); the snapshot is dropped before the store is
-	// read, so the two full copies never coexist.
-	desired := BuildDesired(snap)
-	snap = nil
 	// 3. Actual state.
 	actual, err := LoadActualBeside(ctx, r.o.Store, o.Tenant, desired)
 	if err != nil {

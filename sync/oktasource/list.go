@@ -320,36 +320,56 @@ func jsonType(v any) string {
 // *IncompleteError; no partial list is returned. A null item or a
 // half-expanded or mistyped user (see convertAppUser) is ReasonBadResponse.
 func (c *Client) ListAppUsers(ctx context.Context) ([]AppUser, error) {
-	return c.listAppUsers(ctx, true)
+	return listAppUsers(ctx, c, true, keepAppUser, appUserID)
 }
 
-// listAppUsers is ListAppUsers; withProfile false keeps an app user's
-// profile only where BuildDesired needs it (see convertSlimAppUser).
-func (c *Client) listAppUsers(ctx context.Context, withProfile bool) ([]AppUser, error) {
+func keepAppUser(u AppUser) AppUser { return u }
+func appUserID(u AppUser) string    { return u.ID }
+
+// listAppUsers is ListAppUsers with each app user converted by conv as it is
+// read (id returns a converted user's Okta id); withProfile false keeps an
+// app user's profile only where BuildDesired needs it (see
+// convertSlimAppUser). Users are collected page by page and copied once
+// into a slice of the exact size (appending to one slice would allocate
+// about five times its final size on the way).
+func listAppUsers[U any](ctx context.Context, c *Client, withProfile bool, conv func(AppUser) U, id func(U) string) ([]U, error) {
 	listing := "app users of app " + c.cfg.AppID
 	q := url.Values{"limit": {strconv.Itoa(appUsersPageSize)}}
 	if c.cfg.ExpandAppUsers {
 		q.Set("expand", "user")
 	}
-	var out []AppUser
+	var chunks [][]U
+	n := 0
 	err := pageAll(ctx, c, listing, slimPages(c, "/api/v1/apps/"+url.PathEscape(c.cfg.AppID)+"/users", q, readAppUser),
 		func(u *slimAppUser) error {
 			au, err := convertSlimAppUser(u, c.cfg.ExpandAppUsers, withProfile)
-			if err == nil {
-				out = append(out, au)
+			if err != nil {
+				return err
 			}
-			return err
+			if len(chunks) == 0 || len(chunks[len(chunks)-1]) == cap(chunks[len(chunks)-1]) {
+				chunks = append(chunks, make([]U, 0, appUsersPageSize))
+			}
+			chunks[len(chunks)-1] = append(chunks[len(chunks)-1], conv(au))
+			n++
+			return nil
 		})
 	if err != nil {
 		return nil, err
 	}
-	return dedupe(c, listing, out, func(u AppUser) string { return u.ID }), nil
+	out := make([]U, 0, n)
+	for i, ch := range chunks {
+		out = append(out, ch...)
+		chunks[i] = nil
+	}
+	return dedupe(c, listing, out, id), nil
 }
 
 // dedupe sorts items by id and drops repeated ids (Okta may return an item
 // twice when the listing changes while it is paged), logging how many.
 func dedupe[T any](c *Client, listing string, items []T, id func(T) string) []T {
-	slices.SortStableFunc(items, func(a, b T) int { return strings.Compare(id(a), id(b)) })
+	if cmp := func(a, b T) int { return strings.Compare(id(a), id(b)) }; !slices.IsSortedFunc(items, cmp) {
+		slices.SortStableFunc(items, cmp)
+	}
 	out := slices.CompactFunc(items, func(a, b T) bool { return id(a) == id(b) })
 	if d := len(items) - len(out); d > 0 {
 		c.log.Warn().Str("listing", listing).Int("duplicates", d).Msg("okta listing returned duplicate ids; kept the first")

@@ -56,6 +56,21 @@ type Snapshot struct {
 // per group (at least 1) + one per push group given by id, one or more per
 // push group given by name.
 func (c *Client) Pull(ctx context.Context, opts PullOptions) (*Snapshot, error) {
+	snap, users, err := PullAs(ctx, c, opts, keepAppUser, appUserID)
+	if err != nil {
+		return nil, err
+	}
+	snap.AppUsers = users
+	return snap, nil
+}
+
+// PullAs is Pull for callers that keep their own form of each app user: conv
+// converts every app user as its page is read (id returns a converted
+// user's Okta id), and the converted users are returned sorted by id,
+// repeated ids dropped, as Snapshot.AppUsers would be (which stays nil), so
+// that the AppUsers and their converted copies are never held at once. As
+// with Pull, nothing is returned on failure.
+func PullAs[U any](ctx context.Context, c *Client, opts PullOptions, conv func(AppUser) U, id func(U) string) (*Snapshot, []U, error) {
 	start := time.Now()
 	before := c.Stats()
 	ctx, cancel := context.WithCancel(ctx)
@@ -65,7 +80,7 @@ func (c *Client) Pull(ctx context.Context, opts PullOptions) (*Snapshot, error) 
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
-		appUsers []AppUser
+		appUsers []U
 		groups   []Group
 		members  = map[string][]Member{}
 		ids      = map[string][]string{}
@@ -80,7 +95,7 @@ func (c *Client) Pull(ctx context.Context, opts PullOptions) (*Snapshot, error) 
 	}
 
 	wg.Go(func() {
-		u, err := c.listAppUsers(ctx, false)
+		u, err := listAppUsers(ctx, c, false, conv, id)
 		if err != nil {
 			fail(err)
 			return
@@ -152,20 +167,20 @@ func (c *Client) Pull(ctx context.Context, opts PullOptions) (*Snapshot, error) 
 	if firstErr != nil {
 		c.log.Warn().Err(firstErr).Int64("api_calls", stats.APICalls).Dur("took", time.Since(start)).
 			Msg("okta pull incomplete; discarding it")
-		return nil, firstErr
+		return nil, nil, firstErr
 	}
 	if opts.MemberIDsOnly {
 		members = nil
 	} else {
 		ids = nil
 	}
-	snap := &Snapshot{AppID: c.cfg.AppID, AppUsers: appUsers, Groups: groups, Members: members, MemberIDs: ids,
+	snap := &Snapshot{AppID: c.cfg.AppID, Groups: groups, Members: members, MemberIDs: ids,
 		Stats: stats, StartedAt: start, FinishedAt: time.Now()}
 	c.log.Info().Int("app_users", len(appUsers)).Int("groups", len(groups)).Int64("api_calls", stats.APICalls).
 		Int64("pages", stats.Pages).Int64("retries", stats.Retries).Int64("rate_limited", stats.RateLimited).
 		Int64("throttle_waits", stats.ThrottleWaits).Dur("throttle_wait", stats.ThrottleWait).
 		Dur("took", snap.FinishedAt.Sub(start)).Msg("okta pull complete")
-	return snap, nil
+	return snap, appUsers, nil
 }
 
 // groupsInScope returns the app's groups plus the resolved push groups,
