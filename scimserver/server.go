@@ -130,6 +130,11 @@ type Server struct {
 
 	touchMu gosync.Mutex
 	touched map[string]time.Time // token id → last lastUsedAt write
+
+	// storeBounded: the store bounds each of its calls to at most half of
+	// storeCtx's lifetime itself (store.OpTimeout), so storeCtx adds no
+	// deadline of its own (it could never be the one that ends a call).
+	storeBounded bool
 }
 
 // New returns a Server for opts. It panics only if opts.Store is nil
@@ -163,6 +168,10 @@ func New(opts Options) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if ot, ok := opts.Store.(store.OpTimeout); ok {
+		d := ot.OpTimeout()
+		s.storeBounded = d > 0 && d <= defaultStoreOpTimeoutSecs*time.Second/2
 	}
 	s.routes()
 	return s
@@ -199,7 +208,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &recorder{ResponseWriter: w, status: 200}
 	rw.Header().Set("X-Request-Id", reqID)
 	method := MethodLabel(r.Method)
-	rc := &reqCtx{id: reqID, ev: Event{RequestID: reqID, Method: method, Resource: "other"}}
+	rc := &reqCtx{id: reqID, ev: Event{RequestID: reqID, Method: method, Resource: "other"}, storeBounded: s.storeBounded}
 	r = r.WithContext(context.WithValue(r.Context(), reqCtxKey{}, rc))
 	defer func() {
 		for _, cancel := range rc.storeCancels {
@@ -307,6 +316,9 @@ type reqCtx struct {
 	storeCtx      context.Context
 	storeDeadline time.Time
 	storeCancels  []context.CancelFunc
+	// storeBounded is Server.storeBounded: storeCtx is the request's
+	// context (with the writer), without a deadline.
+	storeBounded bool
 
 	// writer is who the request's writes are recorded as in the
 	// provisioning log (set by authed for writing methods); storeCtx
@@ -357,11 +369,23 @@ func (r *recorder) Write(b []byte) (int, error) {
 // are all cancelled when the request ends (ServeHTTP); the returned cancel
 // does nothing and is kept so that call sites read as before. The context
 // carries the request's store.Writer once authentication set one, so the
-// store records the request's writes in the provisioning log.
+// store records the request's writes in the provisioning log. With a
+// store that bounds its calls itself to at most 5 s (store.OpTimeout, as
+// the Redis store does), it is the request's context with no deadline of
+// its own: each call's deadline is the store's, as it would be anyway.
 func storeCtx(r *http.Request) (context.Context, context.CancelFunc) {
 	rc, _ := r.Context().Value(reqCtxKey{}).(*reqCtx)
 	if rc == nil { // outside ServeHTTP (tests calling a handler directly)
 		return context.WithTimeout(r.Context(), defaultStoreOpTimeoutSecs*time.Second)
+	}
+	if rc.storeBounded {
+		if rc.storeCtx == nil {
+			rc.storeCtx = r.Context()
+			if rc.writer != nil {
+				rc.storeCtx = store.WithWriter(rc.storeCtx, *rc.writer)
+			}
+		}
+		return rc.storeCtx, noCancel
 	}
 	const ttl = defaultStoreOpTimeoutSecs * time.Second
 	if rc.storeCtx == nil || time.Until(rc.storeDeadline) < ttl/2 {

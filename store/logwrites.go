@@ -154,6 +154,23 @@ type logged struct {
 	record func(ctx context.Context, tenant string, e LogEntry)
 }
 
+// OpTimeout is the optional interface of a store that bounds every call
+// by a deadline of its own (whatever the caller's context allows), so
+// that callers need not bound them: OpTimeout returns that bound (0: none).
+// A Logged store has its underlying store's.
+type OpTimeout interface {
+	OpTimeout() time.Duration
+}
+
+// OpTimeout implements OpTimeout with the underlying store's bound (0 when
+// it has none).
+func (l *logged) OpTimeout() time.Duration {
+	if ot, ok := l.State.(OpTimeout); ok {
+		return ot.OpTimeout()
+	}
+	return 0
+}
+
 // LogRecorder is implemented by a Logged store: RecordLog writes one entry
 // on its own through the recording function the store was wired with.
 type LogRecorder interface {

@@ -296,7 +296,10 @@ func (s *Store) userCtx(tenant string) *userCtxKeys {
 	return c
 }
 
-var _ store.State = (*Store)(nil)
+var (
+	_ store.State     = (*Store)(nil)
+	_ store.OpTimeout = (*Store)(nil)
+)
 
 // Open connects to the Redis at url ("redis://[user:pass@]host:port/db" or
 // "rediss://..." for TLS; see redis.ParseURL for query options), checks it
@@ -364,6 +367,10 @@ func (s *Store) Close() error {
 	s.stopTokenSub()
 	return s.c.Close()
 }
+
+// OpTimeout is store.OpTimeout: every call is bounded by Options.Timeout
+// (op), one round trip or script each.
+func (s *Store) OpTimeout() time.Duration { return s.timeout }
 
 // op returns ctx bounded by the store's timeout.
 func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -1,8 +1,12 @@
 package scimserver
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
@@ -34,5 +38,38 @@ func TestUserRolesFirstSourcePerRole(t *testing.T) {
 	}
 	if got := userRoles(&uc, "viewer", "u2", nil); len(got) != 1 || got[0].Role != "viewer" || got[0].Source != mapping.SourceDefault {
 		t.Fatalf("default role: %v", got)
+	}
+}
+
+// boundedStore is a store.State whose calls are bounded by d (store.OpTimeout).
+type boundedStore struct {
+	store.State
+	d time.Duration
+}
+
+func (b boundedStore) OpTimeout() time.Duration { return b.d }
+
+// TestStoreCtxBoundedStore: with a store that bounds its calls to at most
+// half of storeCtx's lifetime (also through store.Logged), storeCtx adds no
+// deadline; with a longer bound or none it does.
+func TestStoreCtxBoundedStore(t *testing.T) {
+	for _, c := range []struct {
+		st   store.State
+		want bool
+	}{
+		{boundedStore{d: 2 * time.Second}, false},
+		{store.Logged(boundedStore{d: 2 * time.Second}, func(context.Context, string, store.LogEntry) {}), false},
+		{boundedStore{d: 30 * time.Second}, true},
+		{boundedStore{}, true},
+		{store.Logged(struct{ store.State }{}, nil), true},
+	} {
+		s := New(Options{Store: c.st})
+		var ctx context.Context
+		s.mux = http.NewServeMux()
+		s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { ctx, _ = storeCtx(r) })
+		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/x", nil))
+		if _, ok := ctx.Deadline(); ok != c.want {
+			t.Errorf("%T: storeCtx has a deadline: %v, want %v", c.st, ok, c.want)
+		}
 	}
 }
