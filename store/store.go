@@ -122,6 +122,8 @@ type GroupSummary struct {
 // changes nothing. Errors: ErrNotFound, ErrVersionMismatch, *ConflictError,
 // *UnknownMembersError, or an error wrapping ErrUnavailable.
 type State interface {
+	Sessions
+
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases connections.
@@ -337,4 +339,20 @@ type Runs interface {
 	ListRuns(ctx context.Context, tenant string, limit int) ([]RunRecord, error)
 	// GetRun returns one run of the tenant or ErrNotFound.
 	GetRun(ctx context.Context, tenant, id string) (RunRecord, error)
+}
+
+// Sessions records the console sessions ended by Sign out, so that every
+// replica sharing the backend refuses a copy of an ended session's cookie
+// (not only the replica that served the sign-out). Records are global (a
+// console session is not a tenant's) and expire on their own.
+type Sessions interface {
+	// EndSession records the session id (an opaque key of at most 128
+	// bytes; the console passes a hash, never the cookie) as ended until
+	// until, when the session would have expired anyway. Idempotent; a
+	// later until extends the record. A record whose until has passed is
+	// gone.
+	EndSession(ctx context.Context, id string, until time.Time) error
+	// SessionEnded reports whether id was ended and its record has not
+	// expired. An error means nothing is known (the caller fails closed).
+	SessionEnded(ctx context.Context, id string) (bool, error)
 }

@@ -228,6 +228,10 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, s *session) error
 func (c *Console) get(h pageFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, state := c.readSession(r)
+		if state == sessionUnknown {
+			c.storeDown(w, r)
+			return
+		}
 		if state != sessionOK {
 			q := url.Values{"next": {r.URL.RequestURI()}}
 			if state == sessionExpired {
@@ -250,6 +254,14 @@ func (c *Console) get(h pageFunc) http.HandlerFunc {
 	}
 }
 
+// storeDown answers a request whose session cannot be checked against the
+// store's sign-outs: 503 with Retry-After, nothing done.
+func (c *Console) storeDown(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	c.errorPage(w, r, nil, http.StatusServiceUnavailable, "Store unavailable",
+		"The console cannot reach its store to check your session, so nothing was done. Retry in a few seconds; see the server log.")
+}
+
 // post wraps a state-changing form: it needs a valid session (401
 // otherwise: nothing changes), the session's CSRF token in the form field
 // csrf (403 otherwise) and, when approver is set, approver rights (403).
@@ -257,6 +269,10 @@ func (c *Console) post(approver bool, h pageFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 		s, state := c.readSession(r)
+		if state == sessionUnknown {
+			c.storeDown(w, r)
+			return
+		}
 		if state != sessionOK {
 			msg := "You are not signed in, so nothing was changed. Sign in and try again."
 			if state == sessionExpired {

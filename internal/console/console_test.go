@@ -437,3 +437,72 @@ func TestOIDCCodeRefusedByProvider(t *testing.T) {
 		}
 	}
 }
+
+// sessionsDown is a store whose sign-out records cannot be read.
+type sessionsDown struct{ store.State }
+
+func (sessionsDown) SessionEnded(context.Context, string) (bool, error) {
+	return false, fmt.Errorf("%w: test", store.ErrUnavailable)
+}
+
+// TestSignOutAcrossReplicas: Sign out on one replica ends the session on
+// every replica sharing the store, also one started afterwards, for a copy
+// of the cookie taken before; when the store cannot say, the request is
+// refused with 503 and nothing changes.
+func TestSignOutAcrossReplicas(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			cc := config.ConsoleConfig{SessionIdleTimeout: 30 * time.Minute, SessionMaxAge: 2 * time.Hour}
+			f := newFixture(t, open(t), cc)
+			replica := func(st store.State) *httptest.Server {
+				c, err := console.New(context.Background(), console.Options{Store: st, AdminToken: f.token, Console: cc,
+					Logger: zerolog.Nop(), Now: f.clock.now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				srv := httptest.NewServer(c)
+				t.Cleanup(srv.Close)
+				return srv
+			}
+			b := replica(f.st)
+			c := f.client()
+			csrf := f.signIn(c)
+			copied := f.client()
+			copied.Jar.SetCookies(mustURL(f.srv.URL+"/ui/"), c.Jar.Cookies(mustURL(f.srv.URL+"/ui/")))
+			get := func(cl *http.Client, srv *httptest.Server) int {
+				res, err := cl.Get(srv.URL + "/ui/tenants/" + f.tenant)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				return res.StatusCode
+			}
+			if code := get(copied, b); code != http.StatusOK {
+				t.Fatalf("replica B before sign-out: %d, want 200", code)
+			}
+			down := replica(sessionsDown{f.st})
+			if code := get(copied, down); code != http.StatusServiceUnavailable {
+				t.Errorf("replica whose store cannot answer: %d, want 503", code)
+			}
+			if res := f.post(c, "/ui/logout", url.Values{"csrf": {csrf}}); res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("logout on A: %d", res.StatusCode)
+			}
+			if code := get(copied, b); code != http.StatusSeeOther {
+				t.Errorf("replica B after sign-out on A: %d, want 303 to the sign-in form", code)
+			}
+			later := replica(f.st) // started after the sign-out
+			if code := get(copied, later); code != http.StatusSeeOther {
+				t.Errorf("a replica started after the sign-out: %d, want 303", code)
+			}
+			form := url.Values{"name": {"replayed"}, "csrf": {csrf}}
+			res, err := copied.PostForm(b.URL+"/ui/tenants/"+f.tenant+"/tokens", form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnauthorized || len(f.tokens()) != 0 {
+				t.Errorf("POST on B with the signed-out cookie: %d, %d tokens; want 401 and none", res.StatusCode, len(f.tokens()))
+			}
+		})
+	}
+}

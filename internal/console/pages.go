@@ -79,7 +79,7 @@ func (c *Console) tokenLogin(w http.ResponseWriter, r *http.Request) {
 
 // logout is POST /ui/logout.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) error {
-	c.endSession(s)
+	c.endSession(r.Context(), s)
 	c.setCookie(w, r, sessionCookie, "", 0)
 	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
 	return nil

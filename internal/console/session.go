@@ -1,12 +1,14 @@
 package console
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -113,6 +115,9 @@ const (
 	sessionNone sessionState = iota
 	sessionOK
 	sessionExpired
+	// sessionUnknown: the store could not say whether the session was
+	// signed out on another replica; the request is refused (503).
+	sessionUnknown
 )
 
 // readSession returns the request's session and whether it is valid now
@@ -130,8 +135,26 @@ func (c *Console) readSession(r *http.Request) (*session, sessionState) {
 	if now.Sub(time.Unix(s.Created, 0)) > c.maxAge || now.Sub(time.Unix(s.Seen, 0)) > c.idle || c.isSignedOut(s.CSRF) {
 		return nil, sessionExpired
 	}
+	switch ended, err := c.st.SessionEnded(r.Context(), endedKey(s.CSRF)); {
+	case err != nil:
+		c.log.Warn().Err(err).Msg("console: cannot read whether the session was signed out")
+		return nil, sessionUnknown
+	case ended: // signed out on another replica (or before a restart)
+		c.rememberSignOut(s.CSRF, c.sessionEnd(&s))
+		return nil, sessionExpired
+	}
 	return &s, sessionOK
 }
+
+// endedKey is the store key of a signed-out session: a hash of its CSRF
+// token (unique per session), so the store never holds the token itself.
+func endedKey(csrf string) string {
+	h := sha256.Sum256([]byte("axonflow-console-session\x00" + csrf))
+	return hex.EncodeToString(h[:])
+}
+
+// sessionEnd is when s expires at the latest (sign-in plus sessionMaxAge).
+func (c *Console) sessionEnd(s *session) time.Time { return time.Unix(s.Created, 0).Add(c.maxAge) }
 
 // writeSession (re)sets the session cookie with s.Seen at now.
 func (c *Console) writeSession(w http.ResponseWriter, r *http.Request, s *session) {
@@ -164,11 +187,24 @@ func (c *Console) newSession(w http.ResponseWriter, r *http.Request, s *session)
 	c.setCookie(w, r, flowCookie, "", 0)
 }
 
-// endSession records s as signed out: this process refuses its cookie (and
-// any copy of it) from now until the session's absolute expiry. Expired
-// records are dropped on the way, so the set stays as small as the number
-// of sessions signed out within one sessionMaxAge.
-func (c *Console) endSession(s *session) {
+// endSession records s as signed out until the session's absolute expiry:
+// in the store (store.Sessions), so that every replica refuses its cookie
+// (and any copy of it), and in this process, which refuses it even while
+// the store is unreachable. A store failure is logged; this replica still
+// refuses the session.
+func (c *Console) endSession(ctx context.Context, s *session) {
+	until := c.sessionEnd(s)
+	if err := c.st.EndSession(ctx, endedKey(s.CSRF), until); err != nil {
+		c.log.Warn().Err(err).Msg("console: sign-out not recorded in the store: other replicas accept this session until it expires")
+	}
+	c.rememberSignOut(s.CSRF, until)
+}
+
+// rememberSignOut records in this process that the session whose CSRF
+// token is csrf ended, until until. Expired records are dropped on the way,
+// so the set stays as small as the number of sessions signed out within
+// one sessionMaxAge.
+func (c *Console) rememberSignOut(csrf string, until time.Time) {
 	now := c.now()
 	c.signedOutMu.Lock()
 	defer c.signedOutMu.Unlock()
@@ -180,7 +216,7 @@ func (c *Console) endSession(s *session) {
 			delete(c.signedOut, k)
 		}
 	}
-	c.signedOut[s.CSRF] = time.Unix(s.Created, 0).Add(c.maxAge)
+	c.signedOut[csrf] = until
 }
 
 // isSignedOut reports whether the session whose CSRF token is csrf was

@@ -38,6 +38,7 @@
 //	t:{T}:log:rej:name:<n>        LIST stream ids, newest first    (t:{T}:log:rej's name index)
 //	tokens:<sha256hex>            HASH tenant id name prefix created exp used revoked   (global)
 //	tokens:invalidate             pub/sub channel: hashes of changed tokens, "*" = all   (token cache)
+//	console:ended:<id>            STRING "1", expiring when the session would have   (global; store.Sessions)
 //
 // Record fields: doc is the JSON of mapping.Attrs (decoded with UseNumber, so
 // numbers come back as json.Number); created and lm (lastModified) are UTC

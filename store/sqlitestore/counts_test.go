@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,9 +14,13 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// undoV6 drops what schema steps 7 (reconcile_plans) and 6
+// undoV9 drops what schema step 9 (console_sessions_ended) creates, for
+// tests that turn a new file into one of version 8 or older.
+var undoV9 = []string{`DROP TABLE console_sessions_ended`}
+
+// undoV6 drops what schema steps 9, 7 (reconcile_plans) and 6
 // (provisioning_log_rejected) create.
-var undoV6 = []string{`DROP TABLE reconcile_plans`, `DROP TABLE provisioning_log_rejected`}
+var undoV6 = append(slices.Clone(undoV9), `DROP TABLE reconcile_plans`, `DROP TABLE provisioning_log_rejected`)
 
 // undoV5 drops what schema steps 5 (record_counts) and later create, for
 // tests that turn a new file into an older one.

@@ -218,6 +218,13 @@ CREATE INDEX reconcile_plans_order ON reconcile_plans (tenant, created_at DESC, 
 	// mapping.FoldKey's PRECIS-style rule (NFC, width, ignorables, spaces,
 	// case folding) instead of strings.ToLower. The work is Go: goSteps[8].
 	`SELECT 1`,
+	// 9: console sessions ended by Sign out (store.Sessions), shared by the
+	// processes on the file; until is Unix ns UTC.
+	`CREATE TABLE console_sessions_ended (
+	id    TEXT PRIMARY KEY,
+	until INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX console_sessions_ended_until ON console_sessions_ended (until);`,
 }
 
 // goSteps are migrations done in Go, run right after the SQL of the same

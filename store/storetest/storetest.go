@@ -101,6 +101,7 @@ func Run(t *testing.T, open func(t *testing.T) store.State) {
 		{"LogWrites", testLogWrites},
 		{"LogRejectionsApart", testLogRejectionsApart},
 		{"UpdateWith", testUpdateWith},
+		{"Sessions", testSessions},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
