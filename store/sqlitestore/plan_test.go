@@ -63,6 +63,7 @@ var planCases = []planCase{
 	{name: "qScanUsers", q: qScanUsers, args: []any{"big", 1000, 100}},
 	{name: "qUserGroups", q: qUserGroups, args: []any{"big", `["u7","u8"]`}},
 	{name: "qUserContext", q: qUserContext, args: []any{"big", `["u7","u8","u1999","nope"]`, true}, walks: ucWalks},
+	{name: "qUserContextOne", q: qUserContextOne, args: []any{"big", "u7", true}, walks: ucWalks},
 	{name: "qLookupContextByName", q: qLookupContextByName, args: []any{"big", "user-7@example.com"}, walks: ucWalks},
 	{name: "qLookupContextByExternalID", q: qLookupContextByExternalID, args: []any{"big", "ext-7"}, walks: ucWalks},
 	// Groups and memberships.

@@ -70,7 +70,9 @@ const (
 // group id, doc, okta_id, origin; created, last_modified, version), 2 a
 // role mapping (grp, role, source; by_name), 3 the default role (role), 4
 // a role assignment (user_id, role, source). One statement is one read
-// snapshot, and one step of the driver instead of five.
+// snapshot, and one step of the driver instead of five. The rows come in
+// no particular order (an ORDER BY made SQLite sort every part in a
+// temporary b-tree): scanUserContext orders users and memberships by ord.
 const (
 	ucUser  = `u.id, u.doc, u.origin, NULL, NULL, u.created, u.last_modified, u.version`
 	ucGroup = `SELECT 1, g.seq, m.user_id, g.id, g.doc, g.okta_id, g.origin, g.created, g.last_modified, g.version
@@ -80,8 +82,7 @@ const (
 		WHERE tenant = ?1 AND user_id `
 	ucTenant = `
 		UNION ALL SELECT 2, 0, grp, role, source, NULL, NULL, by_name, NULL, NULL FROM role_mappings WHERE tenant = ?1
-		UNION ALL SELECT 3, 0, role, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM role_defaults WHERE tenant = ?1
-		ORDER BY 1, 2`
+		UNION ALL SELECT 3, 0, role, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM role_defaults WHERE tenant = ?1`
 	ucByName = `(SELECT id FROM scim_users WHERE tenant = ?1 AND user_name_key = ?2)`
 	ucByExt  = `(SELECT id FROM scim_users WHERE tenant = ?1 AND external_id = ?2)`
 
@@ -91,6 +92,12 @@ const (
 		FROM json_each(?2) j CROSS JOIN scim_users u ON u.tenant = ?1 AND u.id = j.value WHERE ?3
 		UNION ALL ` + ucGroup + `IN (SELECT value FROM json_each(?2))
 		UNION ALL ` + ucRoles + `IN (SELECT value FROM json_each(?2))` + ucTenant
+	// qUserContextOne is qUserContext of one user: ?1 tenant, ?2 the user
+	// id, ?3 whether to return the user (GET /Users/{id}: no JSON list to
+	// encode and walk).
+	qUserContextOne = `SELECT 0, 0, ` + ucUser + ` FROM scim_users u WHERE u.tenant = ?1 AND u.id = ?2 AND ?3
+		UNION ALL ` + ucGroup + `= ?2
+		UNION ALL ` + ucRoles + `= ?2` + ucTenant
 	// qLookupContextByName / qLookupContextByExternalID: ?1 tenant, ?2 the
 	// folded userName / the externalId.
 	qLookupContextByName = `SELECT 0, 0, ` + ucUser + ` FROM scim_users u WHERE u.tenant = ?1 AND u.user_name_key = ?2

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sort"
 
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
@@ -153,11 +154,18 @@ func (s *Store) DefaultRole(ctx context.Context, tenant string) (string, bool, e
 
 // UserContext reads (when withUsers) the users among userIDs, their group
 // ids and those groups, the tenant's mappings and default role and the
-// users' assignments in one statement (qUserContext: one read snapshot,
+// users' assignments in one statement (qUserContext, or qUserContextOne for
+// one id: one read snapshot,
 // every part an indexed search).
 func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (store.UserContext, error) {
 	var uc store.UserContext
-	err := s.hotQuery(ctx, qUserContext, []any{tenant, jsonList(userIDs), withUsers}, func(rows *sql.Rows) (err error) {
+	q, args := qUserContext, []any{tenant, nil, withUsers}
+	if len(userIDs) == 1 {
+		q, args[1] = qUserContextOne, userIDs[0]
+	} else {
+		args[1] = jsonList(userIDs)
+	}
+	err := s.hotQuery(ctx, q, args, func(rows *sql.Rows) (err error) {
 		uc, err = scanUserContext(rows, withUsers, len(userIDs))
 		return err
 	})
@@ -184,6 +192,11 @@ func scanUserContext(rows *sql.Rows, withUsers bool, n int) (store.UserContext, 
 		s2, s3, s4 sql.NullString // NULL in some kinds' rows
 		s5         sql.NullString
 		n1, n2, n3 sql.NullInt64
+		// The rows come unordered (see queries.go): userOrd and
+		// memberOrd keep the ord of each user and membership until the
+		// lists are sorted by it.
+		userOrd   []int64
+		memberOrd map[string][]int64
 	)
 	for rows.Next() {
 		if err := rows.Scan(&kind, &ord, &s1, &s2, &s3, &s4, &s5, &n1, &n2, &n3); err != nil {
@@ -197,9 +210,14 @@ func scanUserContext(rows *sql.Rows, withUsers bool, n int) (store.UserContext, 
 			}
 			uc.Users = append(uc.Users, &mapping.User{ID: s1, Attrs: a, Origin: s3.String,
 				Created: fromNanos(n1), LastModified: fromNanos(n2), Version: n3.Int64})
+			userOrd = append(userOrd, ord)
 		case 1: // a membership: user_id, group id, doc, okta_id, origin; times, version
 			gid := s2.String
 			uc.MemberOf[s1] = append(uc.MemberOf[s1], gid)
+			if memberOrd == nil {
+				memberOrd = map[string][]int64{}
+			}
+			memberOrd[s1] = append(memberOrd[s1], ord)
 			if _, ok := uc.Groups[gid]; ok {
 				continue
 			}
@@ -220,9 +238,34 @@ func scanUserContext(rows *sql.Rows, withUsers bool, n int) (store.UserContext, 
 	if err := rows.Err(); err != nil {
 		return store.UserContext{}, err
 	}
+	sortByOrd(uc.Users, userOrd)
+	for uid, ords := range memberOrd {
+		sortByOrd(uc.MemberOf[uid], ords)
+	}
 	mapping.SortRoleMappings(uc.Mappings)
 	for _, as := range uc.Assigned {
 		mapping.SortRoleAssignments(as)
 	}
 	return uc, nil
+}
+
+// sortByOrd sorts s by ords (ords[i] is the key of s[i]; both are
+// reordered), stably.
+func sortByOrd[T any](s []T, ords []int64) {
+	if len(s) > 1 {
+		sort.Stable(byOrd[T]{s, ords})
+	}
+}
+
+// byOrd is sort.Interface over two parallel slices, by the second.
+type byOrd[T any] struct {
+	s    []T
+	ords []int64
+}
+
+func (b byOrd[T]) Len() int           { return len(b.s) }
+func (b byOrd[T]) Less(i, j int) bool { return b.ords[i] < b.ords[j] }
+func (b byOrd[T]) Swap(i, j int) {
+	b.s[i], b.s[j] = b.s[j], b.s[i]
+	b.ords[i], b.ords[j] = b.ords[j], b.ords[i]
 }
