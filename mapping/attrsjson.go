@@ -294,19 +294,19 @@ func (d *attrsDecoder) strSlow(start int) (string, bool) {
 }
 
 // IdentityOfJSON is IdentityOf of the user whose stored attribute document
-// is doc (DecodeAttrsJSON's input), without building the whole document:
-// only userName, externalId, active, name and emails are decoded, every
-// other value is only checked (what the reconciler reads of every user). It
-// returns DecodeAttrsJSON's error for a document that does not decode. The
-// strings it returns may be substrings of doc.
+// is doc (DecodeAttrsJSON's input), without building the document: only
+// userName, externalId, active, name and emails are read (into the
+// Identity, no maps), every other value is only checked (what the
+// reconciler reads of every user). It returns DecodeAttrsJSON's error for a
+// document that does not decode. The strings it returns may be substrings
+// of doc.
 func IdentityOfJSON(doc string) (Identity, error) {
 	d := attrsDecoder{s: doc}
 	d.space()
 	if d.i < len(d.s) && d.s[d.i] == '{' {
-		var a Attrs
-		if d.identityFields(&a) {
+		if id, ok := d.identity(); ok {
 			if d.space(); d.i == len(d.s) {
-				return IdentityOf(&User{Attrs: a}), nil
+				return id, nil
 			}
 		}
 	}
@@ -317,10 +317,14 @@ func IdentityOfJSON(doc string) (Identity, error) {
 	return IdentityOf(&User{Attrs: a}), nil
 }
 
-// identityFields reads the top-level object at d.i ('{') as object does,
-// keeping in *a only the keys IdentityOf reads (the last of duplicates, as
-// object) and skipping the other values.
-func (d *attrsDecoder) identityFields(a *Attrs) bool {
+// members calls fn for each member of the object at d.i ('{') with d.i at
+// its value; fn reads the value (as value or skip would) and returns ok.
+// The last of duplicate keys is the one that counts, as in object, when fn
+// overwrites what it keeps.
+func (d *attrsDecoder) members(depth int, fn func(k string) bool) bool {
+	if depth >= maxAttrsDepth {
+		return false
+	}
 	d.i++
 	d.space()
 	if d.i < len(d.s) && d.s[d.i] == '}' {
@@ -341,20 +345,8 @@ func (d *attrsDecoder) identityFields(a *Attrs) bool {
 		}
 		d.i++
 		d.space()
-		switch k {
-		case "userName", "externalId", "active", "name", "emails":
-			v, ok := d.value(1)
-			if !ok {
-				return false
-			}
-			if *a == nil {
-				*a = make(Attrs, 5)
-			}
-			(*a)[k] = v
-		default:
-			if !d.skip(1) {
-				return false
-			}
+		if !fn(k) {
+			return false
 		}
 		d.space()
 		if d.i >= len(d.s) {
@@ -369,6 +361,143 @@ func (d *attrsDecoder) identityFields(a *Attrs) bool {
 			return true
 		default:
 			return false
+		}
+	}
+}
+
+// stringOr reads the value at d.i: a string gives itself, anything else
+// "" (as a type assertion to string would).
+func (d *attrsDecoder) stringOr(depth int) (string, bool) {
+	if d.i < len(d.s) && d.s[d.i] == '"' {
+		return d.str()
+	}
+	return "", d.skip(depth)
+}
+
+// identity reads the top-level object at d.i ('{') as IdentityOf reads
+// the decoded document.
+func (d *attrsDecoder) identity() (Identity, bool) {
+	id := Identity{Active: true}
+	ok := d.members(0, func(k string) bool {
+		var ok bool
+		switch k {
+		case "userName":
+			id.UserName, ok = d.stringOr(1)
+		case "externalId":
+			id.ExternalID, ok = d.stringOr(1)
+		case "active":
+			switch {
+			case strings.HasPrefix(d.s[d.i:], "true"):
+				id.Active, ok = true, d.lit("true")
+			case strings.HasPrefix(d.s[d.i:], "false"):
+				id.Active, ok = false, d.lit("false")
+			default:
+				id.Active, ok = true, d.skip(1)
+			}
+		case "name":
+			id.GivenName, id.FamilyName = "", ""
+			if d.i < len(d.s) && d.s[d.i] == '{' {
+				ok = d.members(1, func(k string) bool {
+					switch k {
+					case "givenName":
+						var ok bool
+						id.GivenName, ok = d.stringOr(2)
+						return ok
+					case "familyName":
+						var ok bool
+						id.FamilyName, ok = d.stringOr(2)
+						return ok
+					}
+					return d.skip(2)
+				})
+			} else {
+				ok = d.skip(1)
+			}
+		case "emails":
+			id.Email, ok = d.workEmail()
+		default:
+			ok = d.skip(1)
+		}
+		return ok
+	})
+	return id, ok
+}
+
+// workEmail reads the emails value at d.i and returns what WorkEmail
+// returns for it (a value that is not an array: "").
+func (d *attrsDecoder) workEmail() (string, bool) {
+	if d.i >= len(d.s) || d.s[d.i] != '[' {
+		return "", d.skip(1)
+	}
+	d.i++
+	d.space()
+	var work, primary, first string
+	found := false
+	if d.i < len(d.s) && d.s[d.i] == ']' {
+		d.i++
+		return "", true
+	}
+	for {
+		if d.i < len(d.s) && d.s[d.i] == '{' {
+			var v, t string
+			var p bool
+			ok := d.members(2, func(k string) bool {
+				var ok bool
+				switch k {
+				case "value":
+					v, ok = d.stringOr(3)
+				case "type":
+					t, ok = d.stringOr(3)
+				case "primary":
+					switch {
+					case strings.HasPrefix(d.s[d.i:], "true"):
+						p, ok = true, d.lit("true")
+					case strings.HasPrefix(d.s[d.i:], "false"):
+						p, ok = false, d.lit("false")
+					default:
+						p, ok = false, d.skip(3)
+					}
+				default:
+					ok = d.skip(3)
+				}
+				return ok
+			})
+			if !ok {
+				return "", false
+			}
+			if !found {
+				if strings.EqualFold(t, "work") && v != "" {
+					work, found = v, true
+				}
+				if p && primary == "" {
+					primary = v
+				}
+				if first == "" {
+					first = v
+				}
+			}
+		} else if !d.skip(2) {
+			return "", false
+		}
+		d.space()
+		if d.i >= len(d.s) {
+			return "", false
+		}
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+			d.space()
+		case ']':
+			d.i++
+			switch {
+			case found:
+				return work, true
+			case primary != "":
+				return primary, true
+			}
+			return first, true
+		default:
+			return "", false
 		}
 	}
 }

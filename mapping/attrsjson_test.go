@@ -123,6 +123,9 @@ var identityJSONSeeds = []string{
 	`{"meta":{"a":[1,{"b":"\u00e9"},[]],"c":{}},"userName":"\u0041da","x":[[],[[]]],"externalId":"00u1","active":true}`,
 	`{"UserName":"no","username":"no","name":"flat","emails":{"value":"o"}}`,
 	`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ada@example.com","e":-1.5e3,"t":true,"f":false,"n":null}`,
+	`{"emails":[{"value":"","type":"work"},"x",{"value":"a","primary":true},{"value":"b","type":"Work","value":"c"},{"value":"d","primary":1}]}`,
+	`{"emails":[{"value":"","primary":true},{"value":"e","primary":true}],"name":{"givenName":1,"familyName":"F","familyName":null}}`,
+	`{"emails":[{"value":"f"},{"value":"g","type":"home"}],"active":1}`, `{"emails":[],"name":null,"active":null}`,
 	`{"x":{"a":1,}}`, `{"x":[1 2]}`, `{"x":"\q"}`, `{"x":{"a" 1}}`, `{"x":[`, `{"x":{"a":1`, `{"userName":"a"} x`,
 }
 

@@ -26,6 +26,7 @@ import (
 func Diff(d *Desired, a *Actual, m *Matching) []Drift {
 	out := slices.Clone(m.Conflicts)
 	desiredUsers := desiredIndex(d)
+	scratch := &memberScratch{want: map[string]bool{}}
 
 	for _, du := range d.Users {
 		if m.conflictOktaUsers[du.OktaID] {
@@ -75,7 +76,7 @@ func Diff(d *Desired, a *Actual, m *Matching) []Drift {
 		} else {
 			out = append(out, Drift{Kind: KindGroupMissing, DisplayName: dg.Name, OktaID: dg.OktaID})
 		}
-		out = diffMembers(out, dg, ag, m, d, a, desiredUsers)
+		out = diffMembers(out, dg, ag, m, d, a, desiredUsers, scratch)
 	}
 	for _, ag := range a.Groups {
 		if _, ok := m.matchedGroups[ag.ID]; ok || m.conflictGroups[ag.ID] {
@@ -139,11 +140,16 @@ func diffRoles(out []Drift, d *Desired, a *Actual, m *Matching) []Drift {
 	return out
 }
 
+// memberScratch is what diffMembers reuses from one group to the next.
+type memberScratch struct {
+	want map[string]bool
+}
+
 // diffMembers appends the membership drift of desired group dg, matched to
 // ag (nil when the group is missing).
 // desiredUsers is desiredIndex(d).
 func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
-	d *Desired, a *Actual, desiredUsers *strIndex) []Drift {
+	d *Desired, a *Actual, desiredUsers *strIndex, scratch *memberScratch) []Drift {
 	entry := func(kind Kind, userName, oktaUser, axUser string) Drift {
 		d := Drift{Kind: kind, DisplayName: dg.Name, UserName: userName, OktaID: dg.OktaID,
 			Field: "members", Okta: oktaUser, AxonFlow: axUser}
@@ -157,7 +163,8 @@ func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
 		c.Members = slices.Sorted(slices.Values(ag.Members))
 		ag = &c
 	}
-	want := make(map[string]bool, len(dg.Members))
+	want := scratch.want
+	clear(want)
 	for _, ou := range dg.Members {
 		di := desiredUsers.get(ou)
 		if di < 0 || m.conflictOktaUsers[ou] {

@@ -100,7 +100,7 @@ func MakePlan(drift []Drift, d *Desired, a *Actual, m *Matching) *Plan {
 		groups[a.Groups[i].ID] = &a.Groups[i]
 	}
 	desired := desiredIndex(d)
-	var out []Correction
+	out := make([]Correction, 0, len(drift)+len(m.Groups))
 	updates := map[string]int{} // AxonFlow user id → index in out
 	groupUpdates := map[string]int{}
 	for i, dr := range drift {
