@@ -15,6 +15,11 @@ import (
 // ContentType is the media type of every response body (RFC 7644 §3.1).
 const ContentType = "application/scim+json"
 
+// contentType is the Content-Type header value of every body, shared by
+// all responses (one allocation less each): nothing modifies a header
+// value in place, and net/http copies the header before writing it.
+var contentType = []string{ContentType}
+
 // writeError writes an RFC 7644 §3.12 error body with status as a string.
 // Like writeJSON, it sends a Content-Length and does not escape HTML
 // characters.
@@ -31,7 +36,7 @@ func writeError(w http.ResponseWriter, status int, scimType, detail string) {
 	h := w.Header()
 	h.Del("ETag")
 	h.Del("Location")
-	h["Content-Type"] = []string{ContentType}
+	h["Content-Type"] = contentType
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
@@ -141,7 +146,7 @@ func writeEncoded(w http.ResponseWriter, status int, enc func([]byte) ([]byte, e
 	}
 	b = append(b, '\n')
 	h := w.Header()
-	h["Content-Type"] = []string{ContentType}
+	h["Content-Type"] = contentType
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
