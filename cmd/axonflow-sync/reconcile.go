@@ -6,6 +6,7 @@ import (
 	"flag"
 	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"syscall"
 	"time"
@@ -22,6 +23,24 @@ const (
 	exitError   = 1 // the run failed: configuration, incomplete read, busy tenant, failed corrections
 	exitDrift   = 2 // the run completed and drift remains (report mode, refused or partial correction)
 )
+
+// reconcileGCPercent is the GC target (debug.SetGCPercent) of a reconcile
+// command run without GOGC in its environment.
+const reconcileGCPercent = 50
+
+// reconcileGC sets the GC target of a one-shot reconcile run and returns the
+// function that restores the previous one. The run holds Okta's and the
+// store's view of the tenant at once, read in a burst: a lower target than
+// Go's default 100 % keeps its peak memory nearer what it holds, for some
+// more GC work (README: reconcile benchmark, 170 -> 145 MiB peak RSS and
+// +0.5 s CPU at 100,000 users). GOGC set in the environment wins.
+func reconcileGC(getenv func(string) string) (restore func()) {
+	if getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(reconcileGCPercent)
+	return func() { debug.SetGCPercent(old) }
+}
 
 // reconcile runs one reconciliation of a tenant against its Okta org and
 // prints the report (table or JSON) on stdout.
@@ -101,6 +120,7 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 	defer st.Close()
 	st, _ = withProvLog(st, log, nil) // failed log writes: a warning on stderr
 
+	defer reconcileGC(e.getenv)()
 	runner := sync.NewRunner(sync.RunnerOptions{Store: st, Logger: log})
 	rep, err := runner.Run(ctx, opts)
 	if rep == nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -280,4 +281,24 @@ func TestServeReconcile(t *testing.T) {
 			t.Errorf("/metrics lacks %s", m)
 		}
 	}
+}
+
+// TestReconcileGCTarget: a reconcile run lowers the GC target to
+// reconcileGCPercent unless GOGC is set, and restores it afterwards.
+func TestReconcileGCTarget(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	restore := reconcileGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(reconcileGCPercent); got != reconcileGCPercent {
+		t.Errorf("GC target during the run %d; want %d", got, reconcileGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC target after the run %d; want 100 restored", got)
+	}
+	restore = reconcileGC(func(k string) string { return map[string]string{"GOGC": "200"}[k] })
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC target with GOGC=200 set %d; want it left alone", got)
+	}
+	restore()
 }
