@@ -12,6 +12,13 @@ import (
 // it (see snapshots.releaseIdle).
 const snapshotIdle = time.Second
 
+// snapshotQuiet is how long after a commit (seen or made) the snapshot
+// connections run each statement in its own transaction instead of
+// keeping one open: while writes go on, an open read transaction would
+// keep the writer from restarting the WAL from its beginning (SQLite does
+// that only when no reader uses it), and the WAL would grow.
+const snapshotQuiet = 100 * time.Millisecond
+
 // snapshots is a small set of read-only connections for the hot
 // single-statement reads (GET by id, the indexed lookup). Each keeps its
 // read transaction open from one read to the next for as long as nothing
@@ -27,10 +34,12 @@ const snapshotIdle = time.Second
 // statement runs in a new one.
 //
 // A read transaction left open while other connections commit would keep
-// SQLite from checkpointing past its snapshot (the WAL would grow), so
-// the transactions of idle connections are ended after every commit of
-// this Store (releaseIdle from write and exec) and, for another process's
-// commits, at most snapshotIdle after the transaction began.
+// SQLite from checkpointing past its snapshot and from restarting the WAL
+// (the WAL would grow), so transactions are kept open only once no commit
+// has been seen for snapshotQuiet, the transactions of idle connections
+// are ended after every commit of this Store (releaseIdle from write and
+// exec) and, for another process's commits, at most snapshotIdle after
+// the transaction began.
 type snapshots struct {
 	wal  *walIndex
 	db   *sql.DB // query_only, one connection per snapConn
@@ -38,6 +47,12 @@ type snapshots struct {
 	// timer is set while a release is scheduled (see scheduleRelease).
 	timer  atomic.Bool
 	closed atomic.Bool
+	// changed is when a commit was last seen (time.Now().UnixNano()):
+	// within snapshotQuiet of it, statements run in their own transaction
+	// (see query).
+	changed atomic.Int64
+	// seen is the header at the last statement.
+	seen atomic.Pointer[walHeader]
 }
 
 // snapConn is one connection of snapshots.
@@ -70,7 +85,16 @@ func (sn *snapshots) query(ctx context.Context, q string, args []any, fn func(*s
 	}
 	defer func() { sn.free <- sc }()
 	h, ok := sn.wal.header()
-	if sc.open && (!ok || h != sc.hdr) {
+	now := time.Now().UnixNano()
+	if seen := sn.seen.Load(); !ok || seen == nil || h != *seen {
+		sn.changed.Store(now)
+		if ok {
+			hh := h // only a change allocates
+			sn.seen.Store(&hh)
+		}
+	}
+	hold := ok && time.Duration(now-sn.changed.Load()) >= snapshotQuiet
+	if sc.open && (!hold || h != sc.hdr) {
 		sc.end(ctx)
 	}
 	if sc.conn == nil {
@@ -80,7 +104,7 @@ func (sn *snapshots) query(ctx context.Context, q string, args []any, fn func(*s
 		}
 		sc.conn, sc.stmts = conn, map[string]*sql.Stmt{}
 	}
-	if !sc.open && ok {
+	if !sc.open && hold {
 		// The header is read before the transaction takes its snapshot:
 		// the snapshot is at least as new as h.
 		if _, err := sc.conn.ExecContext(ctx, "BEGIN"); err != nil {
@@ -151,13 +175,15 @@ func (sn *snapshots) scheduleRelease() {
 	}
 }
 
-// releaseIdle ends the read transactions of the connections not in use
-// whose snapshot is no longer current; busy reports whether a connection
+// releaseIdle notes a commit (see snapshotQuiet) and ends the read
+// transactions of the connections not in use whose snapshot is no longer
+// current; busy reports whether a connection
 // in use (or still current) may keep one open.
 func (sn *snapshots) releaseIdle() (busy bool) {
 	if sn.closed.Load() {
 		return false
 	}
+	sn.changed.Store(time.Now().UnixNano())
 	h, ok := sn.wal.header()
 	for range cap(sn.free) {
 		select {

@@ -53,9 +53,23 @@ func wantDefaultRole(t *testing.T, s *Store, role, after string) {
 	}
 }
 
+// holdSnapshot reads through s (which notices the last commit), waits out
+// snapshotQuiet and reads again, which leaves a snapshot transaction
+// open, and checks that it did.
+func holdSnapshot(t *testing.T, s *Store, role string) {
+	t.Helper()
+	wantDefaultRole(t, s, role, "the last commit")
+	time.Sleep(snapshotQuiet + 10*time.Millisecond)
+	wantDefaultRole(t, s, role, "a quiet time")
+	if n := openSnapshots(s); n != 1 {
+		t.Fatalf("%d snapshot transactions open after a read in a quiet time; want 1", n)
+	}
+}
+
 // TestSnapshotSeesCommits: the hot reads, which keep a read transaction
-// open between statements, see the Store's own commits, another Store's on
-// the same file, and another process's at the next read.
+// open between statements once nothing has been committed for a while,
+// see the Store's own commits, another Store's on the same file, and
+// another process's at the next read.
 func TestSnapshotSeesCommits(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "state.db")
@@ -64,16 +78,17 @@ func TestSnapshotSeesCommits(t *testing.T) {
 		t.Fatal("no snapshot connections")
 	}
 	snapUser(t, s)
-	wantDefaultRole(t, s, "", "creating the user")
+	holdSnapshot(t, s, "")
 	if err := s.SetDefaultRole(ctx, "acme", "own"); err != nil {
 		t.Fatal(err)
 	}
 	wantDefaultRole(t, s, "own", "the Store's own write")
+	holdSnapshot(t, s, "own")
 	if err := other.SetDefaultRole(ctx, "acme", "other-store"); err != nil {
 		t.Fatal(err)
 	}
 	wantDefaultRole(t, s, "other-store", "another Store's write")
-	wantDefaultRole(t, s, "other-store", "a read") // from the open transaction
+	holdSnapshot(t, s, "other-store")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDefaultRole$", "-test.count=1")
 	cmd.Env = append(os.Environ(), roleHelperEnv+"="+path)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -97,16 +112,14 @@ func openSnapshots(s *Store) (n int) {
 
 // TestSnapshotReleased: a snapshot connection's read transaction, which
 // would keep SQLite from checkpointing past it, ends at the Store's next
-// commit, and within about snapshotIdle after another connection's.
+// commit, and within about snapshotIdle after another connection's; right
+// after a commit, reads keep none open.
 func TestSnapshotReleased(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "state.db")
 	s, other := openTB(t, path), openTB(t, path)
 	snapUser(t, s)
-	wantDefaultRole(t, s, "", "creating the user")
-	if n := openSnapshots(s); n != 1 {
-		t.Fatalf("%d snapshot transactions open after a read; want 1", n)
-	}
+	holdSnapshot(t, s, "")
 	if err := s.SetDefaultRole(ctx, "acme", "own"); err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +127,10 @@ func TestSnapshotReleased(t *testing.T) {
 		t.Errorf("%d snapshot transactions open after the Store's own commit; want 0", n)
 	}
 	wantDefaultRole(t, s, "own", "the Store's own write")
+	if n := openSnapshots(s); n != 0 {
+		t.Errorf("%d snapshot transactions open after a read right after a commit; want 0", n)
+	}
+	holdSnapshot(t, s, "own")
 	if err := other.SetDefaultRole(ctx, "acme", "other"); err != nil {
 		t.Fatal(err)
 	}
