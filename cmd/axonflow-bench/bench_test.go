@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -421,6 +422,7 @@ func twoStoreReport(embSmall, embBig float64, embOK float64) *report {
 	for _, n := range []int{1000, 100000} {
 		add(storeRedis, n, "lookup", 7000, us(100), us(40), 1, map[string]int64{"evalsha": 10000, "hget": 10000, "hmget": 10000})
 		add(storeRedis, n, "get", 9000, us(80), us(30), 1, map[string]int64{"hmget": 10000, "smembers": 20000})
+		add(storeRedis, n, floorServerPhaseName, 10000, us(66), us(30), 1, map[string]int64{"hmget": 10000, "smembers": 20000})
 		add(storeRedis, n, floorPhaseName, 11000, us(60), us(30), 1, map[string]int64{"hmget": 10000})
 		add(storeRedis, n, "put", 4000, us(200), us(60), 3, map[string]int64{"evalsha": 10000, "hmget": 20000})
 		emb := embSmall
@@ -472,8 +474,53 @@ func TestTargets(t *testing.T) {
 	if tg := findTarget(t, r, "Redis store, writes"); tg.Info || !strings.Contains(tg.Measured, "PUT /Users 3.00") {
 		t.Errorf("writes %+v", tg)
 	}
-	if tg := findTarget(t, r, "Redis store, GET /Users/{id}: ok/s against the stack floor"); !tg.Info || !strings.Contains(tg.Measured, "9,000 of the floor's 11,000 ok/s (0.82)") {
+	const floorTarget = "Redis store, GET /Users/{id} at ≥ 0.9 of the stack floor"
+	if tg := findTarget(t, r, floorTarget); !tg.Met || tg.Info || !tg.Comparable ||
+		!strings.Contains(tg.Measured, "1,000 users: server CPU per request 66µs vs the floor's 60µs (0.91), 10,000 vs 11,000 ok/s (0.91)") {
 		t.Errorf("floor %+v", tg)
+	}
+	// The floor target is judged on the interleaved rows only, on both
+	// figures, at every size.
+	floorCase := func(size int, serverCPU time.Duration, ok float64, errs int) targetCheck {
+		t.Helper()
+		r := twoStoreReport(90, 100, 10000)
+		p := r.phaseOf(storeRedis, size, floorServerPhaseName)
+		p.CPU.Server, p.OKPerSec = serverCPU*time.Duration(p.Requests), ok
+		if errs > 0 {
+			p.Errors["503"] = errs
+		}
+		p.finish()
+		p.OKPerSec = ok // finish derives it from the wall time
+		r.finish()
+		return findTarget(t, r, floorTarget)
+	}
+	for _, c := range []struct {
+		size      int
+		serverCPU time.Duration
+		ok        float64
+		errs      int
+		met       bool
+		why       string
+	}{
+		{1000, 66 * time.Microsecond, 10000, 0, true, ""},
+		{100000, 67 * time.Microsecond, 10000, 0, false, "more CPU per request than the floor allows"}, // 60/67 = 0.896
+		{1000, 66 * time.Microsecond, 9800, 0, false, "fewer ok/s than the floor allows"},              // 9,800/11,000 = 0.89
+		{100000, 70 * time.Microsecond, 9000, 0, false, "more CPU per request than the floor allows, fewer ok/s than the floor allows"},
+		{1000, 66 * time.Microsecond, 10000, 3, false, "errors"},
+	} {
+		if tg := floorCase(c.size, c.serverCPU, c.ok, c.errs); tg.Met != c.met || tg.Why != c.why {
+			t.Errorf("%+v: %+v", c, tg)
+		}
+	}
+	// Without the interleaved rows (e.g. --floor=false) there is no floor
+	// target, whatever the get phase measured.
+	rNoFloor := twoStoreReport(90, 100, 10000)
+	rNoFloor.Phases = slices.DeleteFunc(rNoFloor.Phases, func(p *phaseResult) bool { return p.Name == floorServerPhaseName })
+	rNoFloor.finish()
+	for _, tg := range rNoFloor.Targets {
+		if strings.HasPrefix(tg.Target, floorTarget) {
+			t.Errorf("a floor target without the interleaved rows: %+v", tg)
+		}
 	}
 
 	// Embedded: 90 → 120 µs (×1.33), above Redis's 110 µs for GET at the

@@ -171,9 +171,17 @@ func startFloor(ctx context.Context, dir string, f floorFlags, body []byte, cpus
 	return c, "http://" + f.listen + "/scim/v2", nil
 }
 
-// floorPhase drives the floor server like the get phase drives the real
-// one and returns its row ("get (stack floor)").
-func (b *bench) floorPhase(ctx context.Context, dir string, f floorFlags) (*phaseResult, error) {
+// floorRounds compares the real server's GET with the stack floor's in
+// interleaved rounds (--rounds; ABBA: get, floor, floor, get, ...), each
+// side driven alone for --duration ÷ --rounds per round while the other
+// idles on the same CPU (layout.Server), and returns the two sums as rows:
+// "get (floor rounds)", the real server, and "get (stack floor)". Drift of
+// the VM's speed during the comparison hits both sides alike, which two
+// phases of --duration one after the other do not (the get phase stays,
+// measured alone before). The floor is warmed up (connections, its Redis
+// pool, the script cache) before the first round; the real server's CPU
+// profile, if any, is not taken during the rounds.
+func (b *bench) floorRounds(ctx context.Context, dir string, f floorFlags) ([]*phaseResult, error) {
 	// The body the real server returns for a user, so the floor sends as
 	// many bytes.
 	r, err := b.c.do(ctx, http.MethodGet, "/Users/"+b.users[0].id, nil, true)
@@ -190,16 +198,50 @@ func (b *bench) floorPhase(ctx context.Context, dir string, f floorFlags) (*phas
 		return nil, err
 	}
 	realClient, realPid, realProf := b.c, b.serverPid, b.prof
-	b.c, b.serverPid, b.prof = fc, c.pid(), nil
 	defer func() { b.c, b.serverPid, b.prof = realClient, realPid, realProf }()
-	return b.measure(ctx, phaseSpec{
-		name:    floorPhaseName,
-		request: "GET /Users/{id} on the stack floor: net/http + go-redis, one round trip (the user-context script), a canned body of get's size",
-		op: func(ctx context.Context, w int, r *rand.Rand, n int) outcome {
-			return is(http.StatusOK)(b.c.do(ctx, http.MethodGet, "/Users/"+b.pick(r).id, nil, false))
-		},
-	})
+	b.prof = nil
+	getOp := func(ctx context.Context, w int, r *rand.Rand, n int) outcome {
+		return is(http.StatusOK)(b.c.do(ctx, http.MethodGet, "/Users/"+b.pick(r).id, nil, false))
+	}
+	b.c = fc
+	if warm := drive(ctx, b.opt.conns, time.Time{}, 20*b.opt.conns, b.opt.seed^0xf100, getOp); warm.ok == 0 {
+		return nil, fmt.Errorf("floor: warm-up: no request succeeded (%s; %s)", warm.errors, warm.firstError)
+	}
+	rounds := b.opt.rounds
+	slice := b.opt.duration / time.Duration(rounds)
+	var server, floor []*phaseResult
+	for round := range rounds {
+		order := []bool{false, true} // false: the real server, true: the floor
+		if round%2 == 1 {
+			order = []bool{true, false}
+		}
+		for _, onFloor := range order {
+			name := fmt.Sprintf("get-server-r%d", round)
+			b.c, b.serverPid = realClient, realPid
+			if onFloor {
+				name = fmt.Sprintf("get-floor-r%d", round)
+				b.c, b.serverPid = fc, c.pid()
+			}
+			p, err := b.measure(ctx, phaseSpec{name: name, duration: slice, op: getOp})
+			if err != nil {
+				return nil, err
+			}
+			if onFloor {
+				floor = append(floor, p)
+			} else {
+				server = append(server, p)
+			}
+		}
+	}
+	return []*phaseResult{
+		mergePhases(floorServerPhaseName, fmt.Sprintf("GET /Users/{id} on the real server, in %d rounds interleaved with the stack floor's (ABBA)", rounds), server),
+		mergePhases(floorPhaseName, fmt.Sprintf("GET /Users/{id} on the stack floor: net/http + go-redis, one round trip (the user-context script), a canned body of get's size; %d rounds interleaved with the real server's (ABBA)", rounds), floor),
+	}, nil
 }
 
-// floorPhaseName is the floor's row in the report.
-const floorPhaseName = "get (stack floor)"
+// floorPhaseName is the floor's row in the report (its interleaved rounds);
+// floorServerPhaseName the real server's row of the same rounds.
+const (
+	floorPhaseName       = "get (stack floor)"
+	floorServerPhaseName = "get (floor rounds)"
+)

@@ -153,7 +153,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	}
 	fs.BoolVar(&o.spawn, "spawn", false, "start the store and axonflow-sync serve on free 127.0.0.1 ports (per --store and --sizes) and stop them at the end")
 	fs.BoolVar(&o.pin, "pin", true, "spawn mode: pin the server, redis-server and the load generator to their own CPUs (2 CPUs: server on the first, Redis and generator on the second; the ceiling loops run on the server's CPU; the embedded store: the same without Redis); --pin=false lets the kernel place them")
-	fs.BoolVar(&o.floor, "floor", true, "spawn mode, Redis: after the get phase, drive the stack floor the same way: a minimal net/http + go-redis server making get's Redis round trip and returning a canned body (see README)")
+	fs.BoolVar(&o.floor, "floor", true, "spawn mode, Redis: after the get phase, compare the server's GET with the stack floor's in interleaved rounds (--rounds): a minimal net/http + go-redis server making get's Redis round trip and returning a canned body (see README)")
 	fs.StringVar(&o.url, "url", "", "attach mode: SCIM base URL of a running server, e.g. http://127.0.0.1:8080/scim/v2")
 	fs.StringVar(&o.token, "token", "", "attach mode: SCIM bearer token (scim_...; default $AXONFLOW_BENCH_TOKEN)")
 	fs.IntVar(&o.serverPid, "server-pid", 0, "attach mode: pid of the server process, for its CPU time and peak RSS")
@@ -172,7 +172,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs.IntVar(&o.bigGroup, "big-group", 0, "run the big-group phase with a group of this many members, at the largest size (needs it >= this; 100000 takes minutes)")
 	fs.IntVar(&o.batch, "batch", 100, "members per PATCH in group-add and when building the big group")
 	fs.IntVar(&o.memberPool, "member-pool", 300, "big-group: users per connection for the single-member add/remove")
-	fs.IntVar(&o.rounds, "rounds", 4, "big-group: interleaved rounds (big, small, small, big, ...) sharing --duration per group")
+	fs.IntVar(&o.rounds, "rounds", 4, "interleaved rounds (ABBA: big, small, small, big, ...; get, floor, floor, get, ...) sharing --duration per side, for the big group and the stack floor comparison")
 	fs.BoolVar(&o.countRTT, "count-rtt", true, "count Redis round trips and commands per request (INFO before/after each phase; needs Redis access)")
 	fs.BoolVar(&o.ceiling, "ceiling", true, "measure the Redis ceiling (needs Redis access)")
 	fs.DurationVar(&o.ceilingDuration, "ceiling-duration", 2*time.Second, "duration of each ceiling loop (4 command shapes, measured once per Redis run, after the lookup and get phases)")
@@ -564,10 +564,8 @@ func (b *bench) runPhases(ctx context.Context, info serverInfo) error {
 			return err
 		}
 		if name == "get" && o.floor && b.spawnDir != "" && b.store == storeRedis && tenant != "" {
-			fr, err := b.floorPhase(ctx, b.spawnDir, floorFlags{redisURL: o.redisURL, keyBase: target.keyBase})
-			if fr != nil {
-				rep.Phases = append(rep.Phases, fr)
-			}
+			rows, err := b.floorRounds(ctx, b.spawnDir, floorFlags{redisURL: o.redisURL, keyBase: target.keyBase})
+			rep.Phases = append(rep.Phases, rows...)
 			if err != nil {
 				return err
 			}
