@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -219,9 +220,18 @@ func benchReportRun(b *testing.B, users, groups, memberships int) {
 	drift := reportOut != ""
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "axonflow-sync")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/axonflow/axonflow-sync/cmd/axonflow-sync").CombinedOutput(); err != nil {
-		b.Fatalf("building axonflow-sync: %v\n%s", err, out)
+	profDir := os.Getenv("AXONFLOW_BENCH_PROFILE")
+	build := func() {
+		args := []string{"build", "-o", bin}
+		if profDir != "" {
+			args = append(args, "-overlay", profileOverlay(b, dir))
+		}
+		args = append(args, "github.com/axonflow/axonflow-sync/cmd/axonflow-sync")
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			b.Fatalf("building axonflow-sync: %v\n%s", err, out)
+		}
 	}
+	build()
 	srv := oktatest.New(oktatest.WithoutRateLimits())
 	b.Cleanup(srv.Close)
 	start := time.Now()
@@ -258,9 +268,20 @@ func benchReportRun(b *testing.B, users, groups, memberships int) {
 	var calls, pages int64
 	var cpu, wall time.Duration
 	var rss int64
+	run := 0
 	for b.Loop() {
+		if profDir != "" && run > 0 {
+			b.StopTimer()
+			waitGo(b, profDir, run)
+			build()
+			b.StartTimer()
+		}
+		run++
 		cmd := exec.Command(bin, "reconcile", "--tenant", tenant, "--output", "json", "--detailed-exitcode")
 		cmd.Env = env
+		if profDir != "" {
+			cmd.Env = append(slices.Clone(env), "AXONFLOW_BENCH_CPUPROFILE="+filepath.Join(profDir, fmt.Sprintf("cpu-%d-%d.pprof", users, run)))
+		}
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		t0 := time.Now()
@@ -270,7 +291,8 @@ func benchReportRun(b *testing.B, users, groups, memberships int) {
 		hwm := watchHWM(cmd.Process.Pid)
 		err := cmd.Wait()
 		wall += time.Since(t0)
-		rss = max(rss, hwm())
+		runRSS := hwm()
+		rss = max(rss, runRSS)
 		if err != nil && !(drift && cmd.ProcessState.ExitCode() == 2) {
 			b.Fatalf("reconcile: %v (exit 0 means no drift)\n%s\n%.2000s", err, stderr.String(), stdout.String())
 		}
@@ -288,6 +310,10 @@ func benchReportRun(b *testing.B, users, groups, memberships int) {
 			writeComparableReport(b, reportOut, stdout.Bytes())
 		}
 		calls, pages = rep.Okta.APICalls, rep.Okta.Pages
+		if profDir != "" {
+			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			b.Logf("run %d: %.2f s CPU, %.1f MiB peak RSS", run, time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds(), float64(runRSS)/1024)
+		}
 		if calls != wantCalls {
 			b.Fatalf("okta calls %d; want the minimum number of pages %d", calls, wantCalls)
 		}
@@ -321,5 +347,79 @@ func writeComparableReport(b *testing.B, path string, in []byte) {
 	}
 	if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// profileOverlay writes, into dir, a go build -overlay file that makes
+// cmd/axonflow-sync write a CPU profile of its whole run to the file named by
+// AXONFLOW_BENCH_CPUPROFILE (nothing when unset), and returns its path. It is
+// for profiling the reconcile benchmark (AXONFLOW_BENCH_PROFILE=DIR): the
+// repository's code is not changed.
+func profileOverlay(b *testing.B, dir string) string {
+	src, err := filepath.Abs("../cmd/axonflow-sync/main.go")
+	if err != nil {
+		b.Fatal(err)
+	}
+	text, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const call = "os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))"
+	if !bytes.Contains(text, []byte(call)) {
+		b.Fatalf("%s: no %q to wrap", src, call)
+	}
+	text = bytes.Replace(text, []byte(call), []byte("os.Exit(benchProfiled(func() int { return "+call[len("os.Exit("):len(call)-1]+" }))"), 1)
+	const hook = `package main
+
+import (
+	"os"
+	"runtime/pprof"
+)
+
+func benchProfiled(f func() int) int {
+	path := os.Getenv("AXONFLOW_BENCH_CPUPROFILE")
+	if path == "" {
+		return f()
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		panic(err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		panic(err)
+	}
+	code := f()
+	pprof.StopCPUProfile()
+	out.Close()
+	return code
+}
+`
+	main, hookFile := filepath.Join(dir, "main.go"), filepath.Join(dir, "zz_bench_profile.go")
+	if err := os.WriteFile(main, text, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(hookFile, []byte(hook), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	ov, _ := json.Marshal(map[string]any{"Replace": map[string]string{
+		src: main, filepath.Join(filepath.Dir(src), "zz_bench_profile.go"): hookFile}})
+	path := filepath.Join(dir, "overlay.json")
+	if err := os.WriteFile(path, ov, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// waitGo waits, before profiled run n+1, until the file DIR/go-N exists (so
+// that one seeded org can be reconciled by successive builds of the
+// worktree: edit, then touch the file; the binary is rebuilt before the run).
+func waitGo(b *testing.B, dir string, n int) {
+	path := filepath.Join(dir, fmt.Sprintf("go-%d", n))
+	b.Logf("run %d done; touch %s to rebuild and run again", n, path)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(time.Second)
 	}
 }
