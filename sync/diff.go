@@ -25,21 +25,21 @@ import (
 // entries.
 func Diff(d *Desired, a *Actual, m *Matching) []Drift {
 	out := slices.Clone(m.Conflicts)
-	desiredUsers := desiredIndex(d)
-	scratch := &memberScratch{want: map[string]bool{}}
+	scratch := &memberScratch{want: make([]uint32, len(a.Users)), in: make([]uint32, len(a.Users))}
 
-	for _, du := range d.Users {
+	for di := range d.Users {
+		du := &d.Users[di]
 		if m.conflictOktaUsers[du.OktaID] {
 			continue
 		}
-		axID, ok := m.Users[du.OktaID]
-		if !ok {
+		ai := m.actualOf(di)
+		if ai < 0 {
 			if du.Identity.Active {
 				out = append(out, Drift{Kind: KindUserMissing, UserName: du.Identity.UserName, OktaID: du.OktaID})
 			}
 			continue
 		}
-		au := &a.Users[a.userIndex(axID)]
+		au := &a.Users[ai]
 		for _, f := range du.Identity.Diff(au.Identity) {
 			out = append(out, Drift{Kind: KindUserAttributes, UserName: du.Identity.UserName, OktaID: du.OktaID,
 				AxonflowID: au.ID, Field: f, Okta: du.Identity.Get(f), AxonFlow: au.Identity.Get(f)})
@@ -76,7 +76,7 @@ func Diff(d *Desired, a *Actual, m *Matching) []Drift {
 		} else {
 			out = append(out, Drift{Kind: KindGroupMissing, DisplayName: dg.Name, OktaID: dg.OktaID})
 		}
-		out = diffMembers(out, dg, ag, m, d, a, desiredUsers, scratch)
+		out = diffMembers(out, dg, ag, m, d, a, scratch)
 	}
 	for _, ag := range a.Groups {
 		if _, ok := m.matchedGroups[ag.ID]; ok || m.conflictGroups[ag.ID] {
@@ -140,16 +140,20 @@ func diffRoles(out []Drift, d *Desired, a *Actual, m *Matching) []Drift {
 	return out
 }
 
-// memberScratch is what diffMembers reuses from one group to the next.
+// memberScratch is what diffMembers reuses from one group to the next:
+// per index of Actual.Users, the stamp of the last group that wants the
+// user (want) and that has it (in).
 type memberScratch struct {
-	want map[string]bool
+	want, in []uint32
+	stamp    uint32
 }
 
 // diffMembers appends the membership drift of desired group dg, matched to
-// ag (nil when the group is missing).
-// desiredUsers is desiredIndex(d).
+// ag (nil when the group is missing). Members are followed by their
+// indexes in d.Users and a.Users (DesiredGroup and ActualGroup memberIdx),
+// so a membership costs no lookup by id.
 func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
-	d *Desired, a *Actual, desiredUsers *strIndex, scratch *memberScratch) []Drift {
+	d *Desired, a *Actual, scratch *memberScratch) []Drift {
 	entry := func(kind Kind, userName, oktaUser, axUser string) Drift {
 		d := Drift{Kind: kind, DisplayName: dg.Name, UserName: userName, OktaID: dg.OktaID,
 			Field: "members", Okta: oktaUser, AxonFlow: axUser}
@@ -158,27 +162,47 @@ func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
 		}
 		return d
 	}
-	if ag != nil && !slices.IsSorted(ag.Members) {
+	if ag != nil && (len(ag.memberIdx) != len(ag.Members) || !slices.IsSorted(ag.Members)) {
+		// Not as LoadActual leaves it (a hand-built group): sort a copy and
+		// index it.
 		c := *ag
 		c.Members = slices.Sorted(slices.Values(ag.Members))
+		c.memberIdx = make([]int32, len(c.Members))
+		for j, id := range c.Members {
+			c.memberIdx[j] = int32(a.userIndex(id))
+		}
 		ag = &c
 	}
-	want := scratch.want
-	clear(want)
-	for _, ou := range dg.Members {
-		di := desiredUsers.get(ou)
+	didx := dg.memberIdx
+	if len(didx) != len(dg.Members) {
+		didx = make([]int32, len(dg.Members))
+		for j, ou := range dg.Members {
+			didx[j] = int32(d.userIndex(ou))
+		}
+	}
+	scratch.stamp++
+	stamp := scratch.stamp
+	if ag != nil {
+		for _, ai := range ag.memberIdx {
+			if ai >= 0 {
+				scratch.in[ai] = stamp
+			}
+		}
+	}
+	for j, ou := range dg.Members {
+		di := didx[j]
 		if di < 0 || m.conflictOktaUsers[ou] {
 			continue
 		}
 		du := &d.Users[di]
-		axID, ok := m.Users[ou]
+		ai := m.actualOf(int(di))
 		switch {
-		case ok && m.conflictUsers[axID]:
+		case ai >= 0 && m.conflictUsers[a.Users[ai].ID]:
 			continue
-		case ok:
-			want[axID] = true
-			if ag == nil || !hasSorted(ag.Members, axID) {
-				out = append(out, entry(KindMembershipMissing, du.Identity.UserName, ou, axID))
+		case ai >= 0:
+			scratch.want[ai] = stamp
+			if ag == nil || scratch.in[ai] != stamp {
+				out = append(out, entry(KindMembershipMissing, du.Identity.UserName, ou, a.Users[ai].ID))
 			}
 		case du.Identity.Active:
 			// The member is missing and will be created.
@@ -188,21 +212,15 @@ func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
 	if ag == nil {
 		return out
 	}
-	for _, axID := range ag.Members {
-		ai := a.userIndex(axID)
-		if want[axID] || ai < 0 || m.conflictUsers[axID] {
+	for j, axID := range ag.Members {
+		ai := ag.memberIdx[j]
+		if ai < 0 || scratch.want[ai] == stamp || m.conflictUsers[axID] {
 			// ai < 0: a user created after the users were read; not
 			// judged in this run.
 			continue
 		}
-		okta, _ := m.matchedUser(ai)
+		okta, _ := m.matchedUser(int(ai))
 		out = append(out, entry(KindMembershipExtra, a.Users[ai].Identity.UserName, okta, axID))
 	}
 	return out
-}
-
-// hasSorted reports whether the sorted list contains s.
-func hasSorted(list []string, s string) bool {
-	_, ok := slices.BinarySearch(list, s)
-	return ok
 }

@@ -38,6 +38,10 @@ type Matching struct {
 	// unmatched).
 	userOkta     []int32
 	desiredUsers []DesiredUser
+	// oktaUser is the reverse of userOkta: per index of Desired.Users, 1 +
+	// the index in Actual.Users of the user it is matched to (0:
+	// unmatched), so the diff follows a match without a lookup by id.
+	oktaUser []int32
 	// matchedGroups are the AxonFlow ids in Groups.
 	matchedGroups map[string]string // AxonFlow id → Okta id
 }
@@ -49,7 +53,8 @@ func MatchObjects(d *Desired, a *Actual) *Matching {
 		Users: make(map[string]string, min(len(d.Users), len(a.Users))), Groups: map[string]string{},
 		conflictOktaUsers: map[string]bool{}, conflictUsers: map[string]bool{},
 		conflictOktaGroups: map[string]bool{}, conflictGroups: map[string]bool{},
-		userOkta: make([]int32, len(a.Users)), desiredUsers: d.Users, matchedGroups: map[string]string{},
+		userOkta: make([]int32, len(a.Users)), desiredUsers: d.Users, oktaUser: make([]int32, len(d.Users)),
+		matchedGroups: map[string]string{},
 	}
 	m.matchUsers(d, a)
 	m.matchGroups(d, a)
@@ -63,6 +68,15 @@ func (m *Matching) matchedUser(ai int) (string, bool) {
 		return "", false
 	}
 	return m.desiredUsers[m.userOkta[ai]-1].OktaID, true
+}
+
+// actualOf returns the index in the Actual given to MatchObjects of the
+// user the Okta user at index di of the Desired is matched to, or -1.
+func (m *Matching) actualOf(di int) int {
+	if di < 0 || di >= len(m.oktaUser) {
+		return -1
+	}
+	return int(m.oktaUser[di]) - 1
 }
 
 type claim struct {
@@ -85,9 +99,15 @@ func userRule(rule string) uint8 {
 	return uint8(slices.Index(userRules[:], rule))
 }
 
-// desiredIndex indexes d.Users by Okta id.
+// desiredIndex returns the index of d.Users by Okta id, built once per
+// length of d.Users (matching, the diff, the plan and the store read all
+// look users up in it).
 func desiredIndex(d *Desired) *strIndex {
-	return newStrIndex(len(d.Users), func(i int32) string { return d.Users[i].OktaID }, nil)
+	if d.byID == nil || d.byIDLen != len(d.Users) {
+		d.byID = newStrIndex(len(d.Users), func(i int32) string { return d.Users[i].OktaID }, nil)
+		d.byIDLen = len(d.Users)
+	}
+	return d.byID
 }
 
 func (m *Matching) matchUsers(d *Desired, a *Actual) {
@@ -144,6 +164,7 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 			du := d.Users[cs[0].d]
 			m.Users[du.OktaID] = au.ID
 			m.userOkta[cs[0].a] = cs[0].d + 1
+			m.oktaUser[cs[0].d] = cs[0].a + 1
 			continue
 		}
 		ids := make([]string, len(cs))
@@ -160,12 +181,11 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 	}
 	// A rename onto a userName that another, unmatched AxonFlow user holds
 	// cannot be applied and would be a guess: conflict.
-	for _, du := range d.Users {
-		axID, ok := m.Users[du.OktaID]
-		if !ok {
+	for di, du := range d.Users {
+		ai := int(m.oktaUser[di]) - 1
+		if ai < 0 {
 			continue
 		}
-		ai := a.userIndex(axID)
 		au := a.Users[ai]
 		want := mapping.FoldKey(du.Identity.UserName)
 		if want == names[ai] {
@@ -183,6 +203,7 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 			fmt.Sprintf("userName held by user %s (%s)", z.ID, z.Identity.UserName))
 		delete(m.Users, du.OktaID)
 		m.userOkta[ai] = 0
+		m.oktaUser[di] = 0
 		m.conflictOktaUsers[du.OktaID] = true
 		m.conflictUsers[au.ID] = true
 		m.conflictUsers[z.ID] = true

@@ -33,6 +33,11 @@ type DesiredGroup struct {
 	// Members are the Okta user ids of its members that are app users,
 	// sorted.
 	Members []string
+
+	// memberIdx holds, per Members entry, its index in Desired.Users
+	// (desiredFrom fills it; the diff computes it when it does not match
+	// Members' length).
+	memberIdx []int32
 }
 
 // Desired is what Okta says the tenant should contain. Users and Groups are
@@ -40,6 +45,17 @@ type DesiredGroup struct {
 type Desired struct {
 	Users  []DesiredUser
 	Groups []DesiredGroup
+
+	// byID indexes Users by OktaID (userIndex); rebuilt when Users has
+	// another length than byIDLen.
+	byID    *strIndex
+	byIDLen int
+}
+
+// userIndex returns the index in d.Users of the (last) user whose OktaID is
+// id, or -1.
+func (d *Desired) userIndex(id string) int {
+	return desiredIndex(d).get(id)
 }
 
 // grantingAppStatuses are the app user statuses that give access.
@@ -111,38 +127,37 @@ func desiredUser(u oktasource.AppUser) DesiredUser {
 
 // desiredFrom completes the desired state from users (sorted by Okta id)
 // and the groups and members of snap. A member is recorded with its desired
-// user's OktaID string (found by binary search), so each id is held once
+// user's OktaID string (found through the index of users by id), so each id is held once
 // however many groups the user is in.
 func desiredFrom(users []DesiredUser, snap *oktasource.Snapshot) *Desired {
 	d := &Desired{Users: users, Groups: make([]DesiredGroup, 0, len(snap.Groups))}
-	member := func(id string) (string, bool) {
-		i, ok := slices.BinarySearchFunc(users, id, func(u DesiredUser, id string) int { return strings.Compare(u.OktaID, id) })
-		if !ok {
-			return "", false
-		}
-		return users[i].OktaID, true
-	}
+	byID := newStrIndex(len(users), func(i int32) string { return users[i].OktaID }, nil)
+	var idx []int32
 	for _, g := range snap.Groups {
-		var members []string
+		// A hash lookup per member, not a binary search over the users: at
+		// a million users most of the ~20 steps of a search are cache misses.
+		idx = idx[:0]
 		if snap.MemberIDs != nil {
-			ms := snap.MemberIDs[g.ID]
-			members = make([]string, 0, len(ms))
-			for _, m := range ms {
-				if id, ok := member(m); ok {
-					members = append(members, id)
+			for _, m := range snap.MemberIDs[g.ID] {
+				if i := byID.get(m); i >= 0 {
+					idx = append(idx, int32(i))
 				}
 			}
 		} else {
-			ms := snap.Members[g.ID]
-			members = make([]string, 0, len(ms))
-			for _, m := range ms {
-				if id, ok := member(m.ID); ok {
-					members = append(members, id)
+			for _, m := range snap.Members[g.ID] {
+				if i := byID.get(m.ID); i >= 0 {
+					idx = append(idx, int32(i))
 				}
 			}
 		}
-		slices.Sort(members)
-		d.Groups = append(d.Groups, DesiredGroup{OktaID: g.ID, Name: g.Name, Members: slices.Compact(members)})
+		// Users are sorted by id, so their indexes sort as their ids.
+		slices.Sort(idx)
+		idx = slices.Compact(idx)
+		dg := DesiredGroup{OktaID: g.ID, Name: g.Name, Members: make([]string, len(idx)), memberIdx: slices.Clone(idx)}
+		for j, i := range idx {
+			dg.Members[j] = users[i].OktaID
+		}
+		d.Groups = append(d.Groups, dg)
 	}
 	slices.SortFunc(d.Groups, func(a, b DesiredGroup) int { return strings.Compare(a.OktaID, b.OktaID) })
 	return d
@@ -170,6 +185,11 @@ type ActualGroup struct {
 	// Version is the stored version read (mapping.Group.Version; it moves
 	// with every attribute or membership change).
 	Version int64
+
+	// memberIdx holds, per Members entry, its index in Actual.Users (-1: a
+	// user the read did not see). LoadActual fills it; the diff computes
+	// it when it does not match Members' length.
+	memberIdx []int32
 }
 
 // Actual is what the store holds for a tenant, in creation order.
@@ -263,15 +283,19 @@ func LoadActualBeside(ctx context.Context, st store.State, tenant string, d *Des
 		}
 		for _, g := range p.Items {
 			// Members are recorded with their user's ID string, so each user
-			// id is held once however many groups the user is in.
+			// id is held once however many groups the user is in, and with
+			// their user's index.
+			slices.Sort(g.Members)
+			idx := make([]int32, len(g.Members))
 			for j, m := range g.Members {
-				if i := a.userIndex(m); i >= 0 {
+				i := a.userIndex(m)
+				if i >= 0 {
 					g.Members[j] = a.Users[i].ID
 				}
+				idx[j] = int32(i)
 			}
-			slices.Sort(g.Members)
 			a.Groups = append(a.Groups, ActualGroup{ID: g.ID, Origin: intern(g.Origin), OktaID: g.OktaID,
-				DisplayName: g.DisplayName, Members: slices.Clip(g.Members), Version: g.Version})
+				DisplayName: g.DisplayName, Members: slices.Clip(g.Members), Version: g.Version, memberIdx: idx})
 		}
 		if p.Done {
 			break
