@@ -136,7 +136,7 @@ func (s *Server) authed(resource string, h http.HandlerFunc) http.HandlerFunc {
 			rc.setWriter(store.Writer{Actor: store.ActorOktaPush, ID: tok.ID, RequestID: rc.id,
 				UpdateOp: updateOp(r.Method), OwnRejections: true})
 		}
-		w.Header().Set("X-AxonFlow-Tenant", tok.Tenant)
+		setHeader(w, "X-Axonflow-Tenant", tok.Tenant) // X-AxonFlow-Tenant, canonical
 		// A query string that does not parse loses its bad pairs in
 		// r.URL.Query() without a word: a mis-encoded filter would be
 		// dropped and a userName lookup would list every user. Refuse it.

@@ -37,7 +37,7 @@ func writeError(w http.ResponseWriter, status int, scimType, detail string) {
 	h.Del("ETag")
 	h.Del("Location")
 	h["Content-Type"] = contentType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	setHeader(w, "Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
@@ -147,7 +147,7 @@ func writeEncoded(w http.ResponseWriter, status int, enc func([]byte) ([]byte, e
 	b = append(b, '\n')
 	h := w.Header()
 	h["Content-Type"] = contentType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	setHeader(w, "Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 	if cap(b) <= maxPooledBody {

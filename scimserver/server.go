@@ -205,11 +205,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if reqID == "" || len(reqID) > 128 {
 		reqID = newRequestID()
 	}
-	rw := &recorder{ResponseWriter: w, status: 200}
-	rw.Header().Set("X-Request-Id", reqID)
 	method := MethodLabel(r.Method)
-	rc := &reqCtx{id: reqID, ev: Event{RequestID: reqID, Method: method, Resource: "other"}, storeBounded: s.storeBounded}
-	r = r.WithContext(context.WithValue(r.Context(), reqCtxKey{}, rc))
+	// One allocation holds the request's facts, its context and the
+	// response recorder.
+	rc := &reqCtx{Context: r.Context(), id: reqID, ev: Event{RequestID: reqID, Method: method, Resource: "other"}, storeBounded: s.storeBounded}
+	rw := &rc.rec
+	rw.ResponseWriter, rw.status = w, 200
+	setHeader(rw, "X-Request-Id", reqID)
+	r = r.WithContext(rc)
 	defer func() {
 		for _, cancel := range rc.storeCancels {
 			cancel()
@@ -301,10 +304,17 @@ func newRequestID() string {
 	return string(b[:])
 }
 
+// reqCtxKey is the context key of a request's *reqCtx.
 type reqCtxKey struct{}
 
 // reqCtx carries per-request facts from handlers to the logging wrapper.
+// It is the request's context too (the request's own, with the value
+// reqCtxKey{} → itself: context.WithValue without its allocation), and
+// holds the response recorder.
 type reqCtx struct {
+	context.Context
+	rec recorder
+
 	id     string
 	tenant string
 	token  store.Token
@@ -324,6 +334,14 @@ type reqCtx struct {
 	// provisioning log (set by authed for writing methods); storeCtx
 	// carries it to the store (store.WithWriter).
 	writer *store.Writer
+}
+
+// Value returns rc for reqCtxKey{}, else the request context's value.
+func (rc *reqCtx) Value(key any) any {
+	if _, ok := key.(reqCtxKey); ok {
+		return rc
+	}
+	return rc.Context.Value(key)
 }
 
 // setWriter attaches w to the request's store calls (see storeCtx).
@@ -347,6 +365,27 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	// vals backs the one-value slices of the headers set with setHeader
+	// (nvals of them so far).
+	vals  [4]string
+	nvals int
+}
+
+// setHeader sets the header key, which must be in canonical form
+// (textproto.CanonicalMIMEHeaderKey: "X-Request-Id", "Etag"), to the one
+// value v, as w.Header().Set does; when w is the request's recorder the
+// value's slice is the recorder's (no allocation) for the first
+// len(recorder.vals) headers set.
+func setHeader(w http.ResponseWriter, key, v string) {
+	h := w.Header()
+	if rec, ok := w.(*recorder); ok && rec.nvals < len(rec.vals) {
+		i := rec.nvals
+		rec.nvals++
+		rec.vals[i] = v
+		h[key] = rec.vals[i : i+1 : i+1]
+		return
+	}
+	h[key] = []string{v}
 }
 
 func (r *recorder) WriteHeader(code int) {

@@ -210,7 +210,7 @@ func (s *Server) respondWith(w http.ResponseWriter, r *http.Request, ctx context
 		s.fail(w, r, err)
 		return
 	}
-	w.Header()["Etag"] = []string{mapping.ETag(u.Version)}
+	setHeader(w, "Etag", mapping.ETag(u.Version))
 	if proj.IsZero() {
 		writeUserJSON(w, status, u, s.baseURL(r), refs, roles)
 		return
@@ -268,7 +268,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Warn().Err(err).Str("request_id", rc.id).Msg("rendering roles of a created user failed")
 	}
-	w.Header()["Etag"] = []string{mapping.ETag(u.Version)}
+	setHeader(w, "Etag", mapping.ETag(u.Version))
 	writeUserJSON(w, http.StatusCreated, u, base, refs, roles)
 }
 

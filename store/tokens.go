@@ -17,7 +17,9 @@ const TokenPrefix = "scim_"
 // form in which a secret is stored.
 func HashToken(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
+	var buf [2 * sha256.Size]byte // on the stack: the string is the only allocation
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
 }
 
 // DisplayPrefix is the part of a secret that may be shown to operators
