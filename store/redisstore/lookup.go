@@ -161,13 +161,13 @@ func decodeUserContext(ids []string, withUsers bool, r any) (store.UserContext, 
 // read-only script (EVALSHA) of O(the user's memberships) commands.
 func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.Index, value string) (store.UserContext, error) {
 	uk := s.userCtx(tenant)
-	var keys []string
+	var head []any
 	var field string
 	switch idx {
 	case store.IndexUserName:
-		keys, field = uk.byUserName, mapping.FoldKey(value)
+		head, field = uk.lookupUserName, mapping.FoldKey(value)
 	case store.IndexExternalID:
-		keys, field = uk.byExternalID, value
+		head, field = uk.lookupExternalID, value
 	default:
 		return store.UserContext{}, fmt.Errorf("redisstore: LookupUserContext: index %q not supported", idx)
 	}
@@ -176,7 +176,9 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	r, err := scriptLookupUser.Run(ctx, s.c, keys, field, uk.base).Result()
+	cmd := make([]any, len(head), len(head)+2)
+	copy(cmd, head)
+	r, err := s.runScript(ctx, scriptLookupUser, append(cmd, field, uk.base), len(head)-3).Result()
 	if errors.Is(err, redis.Nil) {
 		return store.UserContext{}, store.ErrNotFound
 	}

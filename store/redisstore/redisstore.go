@@ -266,11 +266,47 @@ type Store struct {
 // sends besides the ids (see userCtx): its KEYS (roles:mappings,
 // roles:default; for a lookup, the index hash first) and its key base as
 // an argument. The slices are never modified (go-redis copies them into
-// the command).
+// the command). The heads are the same as the beginning of the EVALSHA
+// commands (evalHead), boxed once: userContext's with the key base, the
+// lookups' without.
 type userCtxKeys struct {
 	keys                     []string
 	byUserName, byExternalID []string
 	base                     any
+
+	userContext, lookupUserName, lookupExternalID []any
+}
+
+// evalHead is the beginning of an EVALSHA command of sc on keys, its
+// arguments boxed once: "evalsha", the script's SHA1, the number of keys,
+// the keys, then extra (arguments that never change).
+func evalHead(sc *redis.Script, keys []string, extra ...any) []any {
+	h := make([]any, 0, 3+len(keys)+len(extra))
+	h = append(h, "evalsha", sc.Hash(), len(keys))
+	for _, k := range keys {
+		h = append(h, k)
+	}
+	return append(h, extra...)
+}
+
+// runScript runs cmd, an EVALSHA command of sc that begins with an
+// evalHead of nkeys keys, as sc.Run would run the same keys and
+// arguments, without copying and boxing them again: one command, and on
+// NOSCRIPT (a Redis that lost its script cache) the script's EVAL.
+func (s *Store) runScript(ctx context.Context, sc *redis.Script, cmd []any, nkeys int) *redis.Cmd {
+	c := redis.NewCmd(ctx, cmd...)
+	if nkeys > 0 {
+		c.SetFirstKeyPos(3)
+	}
+	_ = s.c.Process(ctx, c)
+	if err := c.Err(); err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")) {
+		keys := make([]string, nkeys)
+		for i := range keys {
+			keys[i], _ = cmd[3+i].(string)
+		}
+		return sc.Eval(ctx, s.c, keys, cmd[3+nkeys:]...)
+	}
+	return c
 }
 
 // userCtx returns tenant's userCtxKeys, built once per tenant (a GET
@@ -288,6 +324,9 @@ func (s *Store) userCtx(tenant string) *userCtxKeys {
 	c = &userCtxKeys{keys: []string{k.roleMappings(), k.defaultRole()}, base: k.base,
 		byUserName:   []string{k.idxUserName(), k.roleMappings(), k.defaultRole()},
 		byExternalID: []string{k.idxUserExternalID(), k.roleMappings(), k.defaultRole()}}
+	c.userContext = evalHead(scriptUserContext, c.keys, c.base)
+	c.lookupUserName = evalHead(scriptLookupUser, c.byUserName)
+	c.lookupExternalID = evalHead(scriptLookupUser, c.byExternalID)
 	s.ctxMu.Lock()
 	if s.ctxKeys == nil {
 		s.ctxKeys = map[string]*userCtxKeys{}

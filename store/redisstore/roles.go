@@ -187,12 +187,13 @@ func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string
 	if withUsers {
 		with = "1"
 	}
-	args := make([]any, 0, 2+len(userIDs))
-	args = append(args, uk.base, with)
+	cmd := make([]any, len(uk.userContext), len(uk.userContext)+1+len(userIDs))
+	copy(cmd, uk.userContext)
+	cmd = append(cmd, with)
 	for _, id := range userIDs {
-		args = append(args, id)
+		cmd = append(cmd, id)
 	}
-	r, err := scriptUserContext.Run(ctx, s.c, uk.keys, args...).Result()
+	r, err := s.runScript(ctx, scriptUserContext, cmd, len(uk.keys)).Result()
 	if err != nil {
 		return store.UserContext{}, wrap(err)
 	}

@@ -295,3 +295,36 @@ func TestKeysShareSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestUserContextAfterScriptFlush: UserContext and LookupUserContext send
+// their EVALSHA commands themselves (runScript); a Redis that lost its
+// script cache (SCRIPT FLUSH, a restart, a failover) answers NOSCRIPT and
+// they fall back to EVAL, as redis.Script.Run does.
+func TestUserContextAfterScriptFlush(t *testing.T) {
+	s := openTB(t)
+	ctx := context.Background()
+	tenant := uniq("flush")
+	mustUser(t, s, tenant, "u1", "ada@example.com")
+	for _, read := range []struct {
+		name string
+		f    func() (store.UserContext, error)
+	}{
+		{"UserContext", func() (store.UserContext, error) { return s.UserContext(ctx, tenant, []string{"u1"}, true) }},
+		{"LookupUserContext", func() (store.UserContext, error) {
+			return s.LookupUserContext(ctx, tenant, store.IndexUserName, "Ada@example.com")
+		}},
+	} {
+		for range 2 { // once with the script cached, once after the flush
+			uc, err := read.f()
+			if err != nil || len(uc.Users) != 1 || uc.Users[0].ID != "u1" {
+				t.Fatalf("%s: %+v, %v", read.name, uc, err)
+			}
+			if err := s.c.ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := s.LookupUserContext(ctx, tenant, store.IndexUserName, "nobody@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("lookup of nobody after a flush: %v", err)
+	}
+}
