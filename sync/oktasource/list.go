@@ -518,16 +518,32 @@ func (c *Client) listGroupMemberIDs(ctx context.Context, groupID string) ([]stri
 		return nil, &IncompleteError{Listing: listing, Reason: ReasonInvalidInput, Err: errors.New("not an Okta id")}
 	}
 	q := url.Values{"limit": {strconv.Itoa(groupMembersPageSize)}}
-	var out []string
+	// The ids are collected into one buffer and become substrings of one
+	// string: one allocation per group instead of one per member.
+	var buf []byte
+	var ends []int
 	err := pageAll(ctx, c, listing, slimPages(c, "/api/v1/groups/"+groupID+"/users", q, readMember), func(u *slimMember) error {
 		if u.ID.Empty() {
 			return errors.New("member without id")
 		}
-		out = append(out, u.ID.String())
+		if u.ID.decode {
+			buf = append(buf, u.ID.String()...)
+		} else {
+			buf = append(buf, u.ID.raw...)
+		}
+		ends = append(ends, len(buf))
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	var out []string
+	if len(ends) > 0 {
+		all, start := string(buf), 0
+		out = make([]string, len(ends))
+		for i, end := range ends {
+			out[i], start = all[start:end], end
+		}
 	}
 	return dedupe(c, listing, out, func(id string) string { return id }), nil
 }
