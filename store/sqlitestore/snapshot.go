@@ -3,13 +3,17 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/axonflow/axonflow-sync/store"
 )
 
-// snapshotIdle is how long a snapshot connection may keep a read
-// transaction open after the database changed, when no read comes to end
-// it (see snapshots.releaseIdle).
+// snapshotIdle is the longest a snapshot connection keeps one read
+// transaction open (see snapshots.releaseIdle): whether or not the
+// database changed meanwhile, for an open read transaction keeps another
+// connection's wal_checkpoint(RESTART or TRUNCATE) waiting.
 const snapshotIdle = time.Second
 
 // snapshotQuiet is how long after a commit (seen or made) the snapshot
@@ -39,11 +43,15 @@ const snapshotQuiet = 100 * time.Millisecond
 // has been seen for snapshotQuiet, the transactions of idle connections
 // are ended after every commit of this Store (releaseIdle from write and
 // exec) and, for another process's commits, at most snapshotIdle after
-// the transaction began.
+// the transaction began. No transaction is kept longer than
+// snapshotIdle, so none keeps a checkpoint waiting for longer than that.
 type snapshots struct {
 	wal  *walIndex
 	db   *sql.DB // query_only, one connection per snapConn
 	free chan *snapConn
+	// done is closed by close: queries waiting for a connection, and
+	// every later one, fail with store.ErrUnavailable.
+	done chan struct{}
 	// timer is set while a release is scheduled (see scheduleRelease).
 	timer  atomic.Bool
 	closed atomic.Bool
@@ -61,29 +69,41 @@ type snapConn struct {
 	stmts map[string]*sql.Stmt
 	open  bool      // a read transaction is open
 	hdr   walHeader // the header read before it began
+	began int64     // when it began (time.Now().UnixNano())
 }
 
 func newSnapshots(wal *walIndex, db *sql.DB, n int) *snapshots {
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
-	sn := &snapshots{wal: wal, db: db, free: make(chan *snapConn, n)}
+	sn := &snapshots{wal: wal, db: db, free: make(chan *snapConn, n), done: make(chan struct{})}
 	for range n {
 		sn.free <- &snapConn{}
 	}
 	return sn
 }
 
+// errSnapshotsClosed is what queries get after close.
+var errSnapshotsClosed = fmt.Errorf("%w: sqlitestore: store closed", store.ErrUnavailable)
+
 // query runs q on a snapshot connection and passes its rows to fn, which
-// must not keep them; the rows are closed after fn.
+// must not keep them; the rows are closed after fn. Waiting for a free
+// connection ends with ctx (its error) and with close
+// (store.ErrUnavailable); the statement itself runs without ctx's
+// cancellation (see readCtx).
 func (sn *snapshots) query(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
-	ctx = readCtx(ctx)
 	var sc *snapConn
 	select {
 	case sc = <-sn.free:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-sn.done:
+		return errSnapshotsClosed
 	}
 	defer func() { sn.free <- sc }()
+	if sn.closed.Load() {
+		return errSnapshotsClosed
+	}
+	ctx = readCtx(ctx)
 	h, ok := sn.wal.header()
 	now := time.Now().UnixNano()
 	if seen := sn.seen.Load(); !ok || seen == nil || h != *seen {
@@ -94,7 +114,7 @@ func (sn *snapshots) query(ctx context.Context, q string, args []any, fn func(*s
 		}
 	}
 	hold := ok && time.Duration(now-sn.changed.Load()) >= snapshotQuiet
-	if sc.open && (!hold || h != sc.hdr) {
+	if sc.open && (!hold || h != sc.hdr || time.Duration(now-sc.began) >= snapshotIdle) {
 		sc.end(ctx)
 	}
 	if sc.conn == nil {
@@ -111,7 +131,7 @@ func (sn *snapshots) query(ctx context.Context, q string, args []any, fn func(*s
 			sc.drop()
 			return err
 		}
-		sc.open, sc.hdr = true, h
+		sc.open, sc.hdr, sc.began = true, h, now
 		sn.scheduleRelease()
 	}
 	st := sc.stmts[q]
@@ -162,33 +182,38 @@ func (sc *snapConn) drop() {
 	sc.conn, sc.stmts, sc.open = nil, nil, false
 }
 
-// scheduleRelease makes releaseIdle run snapshotIdle from now unless a
-// run is already scheduled.
+// scheduleRelease makes releaseIdle run snapshotIdle/2 from now unless
+// a run is already scheduled; it runs again every snapshotIdle/2 while a
+// transaction is open, so none lives longer than about snapshotIdle.
 func (sn *snapshots) scheduleRelease() {
 	if sn.timer.CompareAndSwap(false, true) {
-		time.AfterFunc(snapshotIdle, func() {
+		time.AfterFunc(snapshotIdle/2, func() {
 			sn.timer.Store(false)
-			if sn.releaseIdle() {
+			if sn.releaseIdle(false) {
 				sn.scheduleRelease()
 			}
 		})
 	}
 }
 
-// releaseIdle notes a commit (see snapshotQuiet) and ends the read
-// transactions of the connections not in use whose snapshot is no longer
-// current; busy reports whether a connection
-// in use (or still current) may keep one open.
-func (sn *snapshots) releaseIdle() (busy bool) {
+// releaseIdle ends the read transactions of the connections not in use
+// whose snapshot is no longer current or which began snapshotIdle/2 ago or
+// more; with commit (this Store committed), it also notes the commit (see
+// snapshotQuiet). busy reports whether a connection in use (or one still
+// current and young) may keep one open.
+func (sn *snapshots) releaseIdle(commit bool) (busy bool) {
 	if sn.closed.Load() {
 		return false
 	}
-	sn.changed.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	if commit {
+		sn.changed.Store(now)
+	}
 	h, ok := sn.wal.header()
 	for range cap(sn.free) {
 		select {
 		case sc := <-sn.free:
-			if sc.open && (!ok || h != sc.hdr) {
+			if sc.open && (!ok || h != sc.hdr || time.Duration(now-sc.began) >= snapshotIdle/2) {
 				sc.end(context.Background())
 			}
 			busy = busy || sc.open
@@ -205,6 +230,7 @@ func (sn *snapshots) close() error {
 	if sn.closed.Swap(true) {
 		return nil
 	}
+	close(sn.done)
 	for range cap(sn.free) {
 		sc := <-sn.free
 		sc.end(context.Background())

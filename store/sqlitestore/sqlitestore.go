@@ -202,7 +202,7 @@ func (s *Store) hotQuery(ctx context.Context, q string, args []any, fn func(*sql
 // (see snapshots.releaseIdle).
 func (s *Store) committed() {
 	if s.snaps != nil {
-		s.snaps.releaseIdle()
+		s.snaps.releaseIdle(true)
 	}
 }
 

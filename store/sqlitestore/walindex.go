@@ -37,8 +37,13 @@ import (
 // so the descriptor behind the mapping may be closed only when no SQLite
 // connection of this process uses the file.
 type walIndex struct {
-	key  walFileKey
-	f    *os.File
+	key walFileKey
+	f   *os.File
+	// mu guards mem against release: a Store may be closed while requests
+	// still read the header (a shutdown that did not drain them), and
+	// reading an unmapped page is a fault, not an error. Readers hold it
+	// shared for the two dozen loads of a header read.
+	mu   sync.RWMutex
 	mem  []byte
 	refs int // guarded by walIndexes.mu
 }
@@ -99,9 +104,13 @@ func openWALIndex(dbPath string) (*walIndex, error) {
 	if k2, size, err := walFileInfo(name); err != nil || k2 != key || size < walMapSize {
 		return w, fmt.Errorf("%w: %s: %d bytes, %v", errNoWALIndex, name, size, err)
 	}
-	if w.mem, err = mapReadOnly(f, walMapSize); err != nil {
+	mem, err := mapReadOnly(f, walMapSize)
+	if err != nil {
 		return w, fmt.Errorf("%w: %w", errNoWALIndex, err)
 	}
+	w.mu.Lock()
+	w.mem = mem
+	w.mu.Unlock()
 	return w, nil
 }
 
@@ -114,19 +123,27 @@ func (w *walIndex) release() {
 		return
 	}
 	delete(walIndexes.m, w.key)
+	w.mu.Lock()
 	if w.mem != nil {
 		unmap(w.mem)
 		w.mem = nil
 	}
+	w.mu.Unlock()
 	w.f.Close()
 }
 
 // header reads the WAL-index header; ok is false when there is no mapping
-// or when the header is being rewritten (its two copies differ), and the
-// caller must then read the database. Two reads that return equal headers
-// (both ok) bracket a span in which no commit completed.
+// (none was made, or it was released) or when the header is being
+// rewritten (its two copies differ), and the caller must then read the
+// database. Two reads that return equal headers (both ok) bracket a span
+// in which no commit completed.
 func (w *walIndex) header() (h walHeader, ok bool) {
-	if w == nil || w.mem == nil {
+	if w == nil {
+		return h, false
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.mem == nil {
 		return h, false
 	}
 	// SQLite writes the second copy, then the first; read the first, then
