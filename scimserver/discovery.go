@@ -18,7 +18,7 @@ import (
 // server with a host of their choosing).
 func (s *Server) baseURL(r *http.Request) string {
 	if s.externalURL != "" {
-		return s.externalURL + BasePath
+		return s.externalBase
 	}
 	scheme := "http"
 	if r.TLS != nil {
@@ -33,8 +33,19 @@ func (s *Server) baseURL(r *http.Request) string {
 			host = h
 		}
 	}
-	return scheme + "://" + host + BasePath
+	// Most servers are reached under one scheme and host: the last URL
+	// built is kept, so a request under the same ones builds none.
+	if c := s.lastBase.Load(); c != nil && c.scheme == scheme && c.host == host {
+		return c.url
+	}
+	u := scheme + "://" + host + BasePath
+	s.lastBase.Store(&builtBase{scheme: scheme, host: host, url: u})
+	return u
 }
+
+// builtBase is a base URL baseURL built, with the scheme and host it was
+// built from.
+type builtBase struct{ scheme, host, url string }
 
 // trustedPeer reports whether r's TCP peer is one of the trusted proxies.
 func (s *Server) trustedPeer(r *http.Request) bool {

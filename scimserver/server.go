@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -124,7 +125,11 @@ type Server struct {
 	throttle *auththrottle.Throttle
 
 	externalURL string
-	trusted     []netip.Prefix
+	// externalBase is externalURL + BasePath; lastBase the last base URL
+	// baseURL built from a request (without externalURL).
+	externalBase string
+	lastBase     atomic.Pointer[builtBase]
+	trusted      []netip.Prefix
 
 	maxScan int
 
@@ -156,6 +161,9 @@ func New(opts Options) *Server {
 
 		externalURL: strings.TrimSuffix(opts.ExternalURL, "/"),
 		trusted:     opts.TrustedProxies,
+	}
+	if s.externalURL != "" {
+		s.externalBase = s.externalURL + BasePath
 	}
 	if s.maxScan <= 0 {
 		s.maxScan = DefaultMaxFilterScan
