@@ -44,3 +44,24 @@ func BenchmarkPull100k(b *testing.B) {
 	b.ReportMetric(float64(snap.Stats.Pages), "pages/op")
 	b.ReportMetric(float64(snap.FinishedAt.Sub(snap.StartedAt).Milliseconds()), "ms/pull")
 }
+
+// BenchmarkReadAppUserPage reads and converts a page of 500 expanded app
+// users (as TestPageReadAllocations builds it) with the single-pass reader.
+//
+//	go test -run '^$' -bench ReadAppUserPage -benchmem ./sync/oktasource/
+func BenchmarkReadAppUserPage(b *testing.B) {
+	body := appUserPage(500)
+	b.SetBytes(int64(len(body)))
+	var v slimAppUser
+	for b.Loop() {
+		if err := readPage(body, func(s *scanner, null bool) error {
+			if err := readAppUser(s, &v); err != nil {
+				return err
+			}
+			_, err := convertSlimAppUser(&v, true, false)
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -208,17 +208,7 @@ func TestMemberNamesMatchExactly(t *testing.T) {
 // only the strings kept per user (and a few per page), not a decoded copy
 // of each object.
 func TestPageReadAllocations(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("[")
-	for i := range 500 {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		u := strings.ReplaceAll(goodAppUser, "00u1", fmt.Sprintf("00u%017d", i))
-		b.WriteString(strings.NewReplacer(`Ad\u00e9le`, "Adele", `L\"ast`, "Last").Replace(u))
-	}
-	b.WriteString("]")
-	body := []byte(b.String())
+	body := appUserPage(500)
 	allocs := testing.AllocsPerRun(5, func() {
 		var v slimAppUser
 		if err := readPage(body, func(s *scanner, null bool) error {
@@ -235,4 +225,20 @@ func TestPageReadAllocations(t *testing.T) {
 	if per := allocs / 500; per > 5 {
 		t.Errorf("%.1f allocations per app user; want at most 5", per)
 	}
+}
+
+// appUserPage returns a page of n expanded app users like goodAppUser, with
+// distinct ids and no escapes.
+func appUserPage(n int) []byte {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		u := strings.ReplaceAll(goodAppUser, "00u1", fmt.Sprintf("00u%017d", i))
+		b.WriteString(strings.NewReplacer(`Ad\u00e9le`, "Adele", `L\"ast`, "Last").Replace(u))
+	}
+	b.WriteString("]")
+	return []byte(b.String())
 }
