@@ -1,6 +1,7 @@
 package oktasource
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,9 +13,16 @@ import (
 // (readValue, then the decode proper) through reflection; a page is instead
 // read once by scanner, which copies out only the strings the listing keeps
 // and checks everything else (syntax, nesting, member types) without
-// allocating. It is as strict as encoding/json about syntax and member types,
-// stricter in two places: only whitespace may follow the array, and member
-// names match exactly (encoding/json also accepts "Status" for "status").
+// allocating. It is as strict as encoding/json about syntax and member types
+// and stricter in one place: only whitespace may follow the array.
+//
+// Member names are matched as encoding/json matches them into the SDK's
+// types (okta.AppUser, okta.User): escapes in names are decoded; a member
+// of an SDK struct (an app user's id, status, credentials, …; a
+// credentials' userName; a group member's id, status, profile) matches its
+// name exactly or else case-insensitively (field); a member of what the SDK
+// decodes as a map (profiles, _embedded and its user) matches exactly only,
+// so a custom profile attribute EMAIL is not the email.
 
 // maxDepth is the deepest nesting scanner accepts (encoding/json's limit).
 const maxDepth = 10000
@@ -131,21 +139,72 @@ func (s *scanner) next(close byte, first *bool) (bool, error) {
 	return true, nil
 }
 
-// key reads an object member name and its colon. The name is raw (escapes
-// not decoded: a name with escapes matches no member the scanner looks for).
+// key reads an object member name and its colon. The name is decoded as
+// encoding/json decodes it (escapes; invalid UTF-8 and lone surrogates
+// become U+FFFD); only a name with escapes is copied.
 func (s *scanner) key() ([]byte, error) {
 	if s.ws() != '"' {
 		return nil, s.errorf("expected a member name")
 	}
-	raw, _, err := s.stringRaw()
+	raw, dec, err := s.stringRaw()
 	if err != nil {
 		return nil, err
+	}
+	if dec && hasBackslash(raw) {
+		raw = []byte(jstr{raw: raw, decode: true}.String())
 	}
 	if s.ws() != ':' {
 		return nil, s.errorf("expected ':' after a member name")
 	}
 	s.i++
 	return raw, nil
+}
+
+// field returns the name in names that encoding/json matches member name k
+// to when names are the JSON names of a struct's fields: k itself when it
+// is one of them, else the one k equals under Unicode simple case folding
+// (encoding/json's foldName: ASCII letters ignoring case, and also U+017F ſ
+// for s and U+212A K for k), else "". names must differ from each other
+// under folding.
+func field(k []byte, names ...string) string {
+	for _, n := range names {
+		if string(k) == n {
+			return n
+		}
+	}
+	for _, n := range names {
+		if equalFold(k, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// equalFold is bytes.EqualFold(k, []byte(name)) for an ASCII name, without
+// allocating for an ASCII k.
+func equalFold(k []byte, name string) bool {
+	for _, c := range k {
+		if c >= utf8.RuneSelf {
+			return bytes.EqualFold(k, []byte(name))
+		}
+	}
+	if len(k) != len(name) {
+		return false
+	}
+	for i, c := range k {
+		if d := name[i]; c != d {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if 'A' <= d && d <= 'Z' {
+				d += 'a' - 'A'
+			}
+			if c != d || c < 'a' || c > 'z' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // strSafe marks the bytes that stand for themselves inside a JSON string.
@@ -258,8 +317,9 @@ func (v jstr) is(s string) bool {
 	return v.String() == s
 }
 
-// readStr reads a member that must be a string or null into v (what names
-// the member, for the type error).
+// readStr reads a member that must be a string or null into the string
+// field of an SDK struct v (what names the member, for the type error): as
+// with encoding/json, null leaves the field as it was.
 func (s *scanner) readStr(v *jstr, what string) error {
 	switch c := s.ws(); c {
 	case '"':
@@ -270,19 +330,29 @@ func (s *scanner) readStr(v *jstr, what string) error {
 		*v = jstr{raw: raw, decode: dec, Set: true}
 		return nil
 	case 'n':
-		*v = jstr{Set: true}
 		return s.literal("null")
 	default:
 		return s.errorf("%s is a %s, not a string or null", what, kind(c))
 	}
 }
 
-// readStrIn is readStr for member name of the object what.
-func (s *scanner) readStrIn(v *jstr, what, name string) error {
-	if c := s.ws(); c == '"' || c == 'n' {
-		return s.readStr(v, name)
+// readEntry reads a member that must be a string or null into v, an entry
+// of what the SDK decodes as a map: null replaces the value (the entry is
+// present and "").
+func (s *scanner) readEntry(v *jstr, what string) error {
+	if s.ws() == 'n' {
+		*v = jstr{Set: true}
+		return s.literal("null")
 	}
-	return s.readStr(v, what+"."+name)
+	return s.readStr(v, what)
+}
+
+// readEntryIn is readEntry for member name of the object what.
+func (s *scanner) readEntryIn(v *jstr, what, name string) error {
+	if c := s.ws(); c == '"' || c == 'n' {
+		return s.readEntry(v, name)
+	}
+	return s.readEntry(v, what+"."+name)
 }
 
 // skip reads and checks any JSON value.

@@ -16,9 +16,16 @@ import (
 // its page is read: the lister converts each item to an AppUser or Member,
 // copying out what it keeps, before the next item is read into the same
 // view. Unknown members are checked and skipped; a member of the wrong JSON
-// type fails the page (ReasonBadResponse). A repeated member behaves as with
-// encoding/json: a later string replaces an earlier one, a later object is
-// merged into the earlier one, null clears it.
+// type fails the page (ReasonBadResponse). Member names and repeated
+// members behave as with encoding/json decoding into the SDK's type for
+// the object (readAppUser, readMember): for a struct field, names match
+// exactly or else case-insensitively, a later string replaces an earlier
+// one, null leaves a string as it was, a later object is merged into a
+// pointer's earlier one and null clears it; for what the SDK decodes as a
+// map (profiles, _embedded), names match exactly, null replaces a string
+// with null (read as ""), and a later object replaces an earlier one held
+// in an interface{} (app user profile, _embedded, _embedded.user and its
+// profile) or is merged into a *okta.UserProfile (a group member's).
 
 type slimAppUser struct {
 	ID, ExternalID, Scope, Status, SyncState jstr
@@ -74,11 +81,18 @@ type slimMember struct {
 	Profile    slimUserProfile
 }
 
-// readAppUser reads one app user object into u (reset first).
+// readAppUser reads one app user object into u (reset first) as
+// encoding/json reads it into an okta.AppUser: id, externalId, scope,
+// status, syncState and credentials (and credentials.userName) are struct
+// fields (names matched as field matches them; a repeated credentials
+// object is merged into the earlier one); profile and _embedded are
+// interface{} fields, decoded as maps (names matched exactly; a repeated
+// object, and a repeated _embedded.user or its profile, replaces the
+// earlier one).
 func readAppUser(s *scanner, u *slimAppUser) error {
 	*u = slimAppUser{}
 	_, err := s.object("app user", func(k []byte) error {
-		switch string(k) {
+		switch field(k, "id", "externalId", "scope", "status", "syncState", "credentials", "profile", "_embedded") {
 		case "id":
 			return s.readStr(&u.ID, "id")
 		case "externalId":
@@ -91,7 +105,7 @@ func readAppUser(s *scanner, u *slimAppUser) error {
 			return s.readStr(&u.SyncState, "syncState")
 		case "credentials":
 			ok, err := s.object("credentials", func(k []byte) error {
-				if string(k) == "userName" {
+				if field(k, "userName") != "" {
 					return s.readStr(&u.UserName, "credentials.userName")
 				}
 				return s.skip()
@@ -101,33 +115,34 @@ func readAppUser(s *scanner, u *slimAppUser) error {
 			}
 			return err
 		case "profile":
+			p := &u.Profile
+			*p = slimAppProfile{}
 			ok, err := s.object("profile", func(k []byte) error {
-				p := &u.Profile
 				switch string(k) {
 				case "email":
-					return s.readStr(&p.Email, "profile.email")
+					return s.readEntry(&p.Email, "profile.email")
 				case "firstName":
-					return s.readStr(&p.FirstName, "profile.firstName")
+					return s.readEntry(&p.FirstName, "profile.firstName")
 				case "given_name":
-					return s.readStr(&p.GivenName, "profile.given_name")
+					return s.readEntry(&p.GivenName, "profile.given_name")
 				case "lastName":
-					return s.readStr(&p.LastName, "profile.lastName")
+					return s.readEntry(&p.LastName, "profile.lastName")
 				case "family_name":
-					return s.readStr(&p.FamilyName, "profile.family_name")
+					return s.readEntry(&p.FamilyName, "profile.family_name")
 				case "login":
-					return s.readStr(&p.Login, "profile.login")
+					return s.readEntry(&p.Login, "profile.login")
 				}
 				return s.skip()
 			})
-			if u.HasProfile = ok; !ok {
-				u.Profile = slimAppProfile{}
-			}
+			u.HasProfile = ok
 			return err
 		case "_embedded":
+			u.HasUser, u.User = false, slimUser{}
 			ok, err := s.object("_embedded", func(k []byte) error {
 				if string(k) != "user" {
 					return s.skip()
 				}
+				u.User = slimUser{}
 				ok, err := readUser(s, &u.User, "_embedded.user", "_embedded.user.profile")
 				if u.HasUser = ok; !ok {
 					u.User = slimUser{}
@@ -144,16 +159,19 @@ func readAppUser(s *scanner, u *slimAppUser) error {
 	return err
 }
 
-// readUser reads an Okta user object (or null: false) into u, merging; what
-// is its place in the item (for messages), profile its profile's.
+// readUser reads an Okta user object held in a map (or null: false) into u
+// (which the caller resets): names match exactly, null replaces a string, a
+// repeated profile replaces the earlier one. what is its place in the item
+// (for messages), profile its profile's.
 func readUser(s *scanner, u *slimUser, what, profile string) (bool, error) {
 	return s.object(what, func(k []byte) error {
 		switch string(k) {
 		case "id":
-			return s.readStrIn(&u.ID, what, "id")
+			return s.readEntryIn(&u.ID, what, "id")
 		case "status":
-			return s.readStrIn(&u.Status, what, "status")
+			return s.readEntryIn(&u.Status, what, "status")
 		case "profile":
+			u.Profile = slimUserProfile{}
 			ok, err := readUserProfile(s, &u.Profile, profile)
 			if u.HasProfile = ok; !ok {
 				u.Profile = slimUserProfile{}
@@ -164,28 +182,34 @@ func readUser(s *scanner, u *slimUser, what, profile string) (bool, error) {
 	})
 }
 
-// readUserProfile reads an Okta user profile (or null: false) into p.
+// readUserProfile reads an Okta user profile (or null: false) into p,
+// merging, as encoding/json reads it into a map (okta.UserProfile): names
+// match exactly, null replaces a string.
 func readUserProfile(s *scanner, p *slimUserProfile, what string) (bool, error) {
 	return s.object(what, func(k []byte) error {
 		switch string(k) {
 		case "login":
-			return s.readStrIn(&p.Login, what, "login")
+			return s.readEntryIn(&p.Login, what, "login")
 		case "email":
-			return s.readStrIn(&p.Email, what, "email")
+			return s.readEntryIn(&p.Email, what, "email")
 		case "firstName":
-			return s.readStrIn(&p.FirstName, what, "firstName")
+			return s.readEntryIn(&p.FirstName, what, "firstName")
 		case "lastName":
-			return s.readStrIn(&p.LastName, what, "lastName")
+			return s.readEntryIn(&p.LastName, what, "lastName")
 		}
 		return s.skip()
 	})
 }
 
-// readMember reads one group member object into m (reset first).
+// readMember reads one group member object into m (reset first) as
+// encoding/json reads it into an okta.User: id, status and profile are
+// struct fields (names matched as field matches them; null leaves a string
+// as it was); profile is a *okta.UserProfile, a map: a repeated profile
+// object is merged into the earlier one, null clears it.
 func readMember(s *scanner, m *slimMember) error {
 	*m = slimMember{}
 	_, err := s.object("member", func(k []byte) error {
-		switch string(k) {
+		switch field(k, "id", "status", "profile") {
 		case "id":
 			return s.readStr(&m.ID, "id")
 		case "status":
