@@ -160,37 +160,35 @@ func (s *scanner) key() ([]byte, error) {
 	return raw, nil
 }
 
-// field returns the name in names that encoding/json matches member name k
-// to when names are the JSON names of a struct's fields: k itself when it
-// is one of them, else the one k equals under Unicode simple case folding
+// foldField returns the index of the name in names that encoding/json
+// matches member name k to, when names are the JSON names of a struct's
+// fields and none is k itself (the caller checks exact names first, as
+// encoding/json does): the one k equals under Unicode simple case folding
 // (encoding/json's foldName: ASCII letters ignoring case, and also U+017F ſ
-// for s and U+212A K for k), else "". names must differ from each other
-// under folding.
-func field(k []byte, names ...string) string {
-	for _, n := range names {
-		if string(k) == n {
-			return n
-		}
-	}
-	for _, n := range names {
-		if equalFold(k, n) {
-			return n
-		}
-	}
-	return ""
-}
-
-// equalFold is bytes.EqualFold(k, []byte(name)) for an ASCII name, without
-// allocating for an ASCII k.
-func equalFold(k []byte, name string) bool {
+// for s and U+212A K for k), else -1. names must be ASCII and differ from
+// each other under folding. Only a non-ASCII k allocates.
+func foldField(k []byte, names []string) int {
 	for _, c := range k {
 		if c >= utf8.RuneSelf {
-			return bytes.EqualFold(k, []byte(name))
+			for i, n := range names {
+				if bytes.EqualFold(k, []byte(n)) {
+					return i
+				}
+			}
+			return -1
 		}
 	}
-	if len(k) != len(name) {
-		return false
+	for i, n := range names {
+		if len(n) == len(k) && asciiEqualFold(k, n) {
+			return i
+		}
 	}
+	return -1
+}
+
+// asciiEqualFold reports whether ASCII k and name, of the same length, are
+// equal ignoring the case of letters.
+func asciiEqualFold(k []byte, name string) bool {
 	for i, c := range k {
 		if d := name[i]; c != d {
 			if 'A' <= c && c <= 'Z' {
@@ -321,6 +319,24 @@ func (v jstr) is(s string) bool {
 // field of an SDK struct v (what names the member, for the type error): as
 // with encoding/json, null leaves the field as it was.
 func (s *scanner) readStr(v *jstr, what string) error {
+	return s.readString(v, false, "", what)
+}
+
+// readEntry reads a member that must be a string or null into v, an entry
+// of what the SDK decodes as a map: null replaces the value (the entry is
+// present and "").
+func (s *scanner) readEntry(v *jstr, what string) error {
+	return s.readString(v, true, "", what)
+}
+
+// readEntryIn is readEntry for member name of the object what.
+func (s *scanner) readEntryIn(v *jstr, what, name string) error {
+	return s.readString(v, true, what, name)
+}
+
+// readString is readStr (nullSets false) and readEntry (true); the type
+// error names the member in, "." and name, or name alone when in is "".
+func (s *scanner) readString(v *jstr, nullSets bool, in, name string) error {
 	switch c := s.ws(); c {
 	case '"':
 		raw, dec, err := s.stringRaw()
@@ -330,29 +346,16 @@ func (s *scanner) readStr(v *jstr, what string) error {
 		*v = jstr{raw: raw, decode: dec, Set: true}
 		return nil
 	case 'n':
+		if nullSets {
+			*v = jstr{Set: true}
+		}
 		return s.literal("null")
 	default:
-		return s.errorf("%s is a %s, not a string or null", what, kind(c))
+		if in != "" {
+			name = in + "." + name
+		}
+		return s.errorf("%s is a %s, not a string or null", name, kind(c))
 	}
-}
-
-// readEntry reads a member that must be a string or null into v, an entry
-// of what the SDK decodes as a map: null replaces the value (the entry is
-// present and "").
-func (s *scanner) readEntry(v *jstr, what string) error {
-	if s.ws() == 'n' {
-		*v = jstr{Set: true}
-		return s.literal("null")
-	}
-	return s.readStr(v, what)
-}
-
-// readEntryIn is readEntry for member name of the object what.
-func (s *scanner) readEntryIn(v *jstr, what, name string) error {
-	if c := s.ws(); c == '"' || c == 'n' {
-		return s.readEntry(v, name)
-	}
-	return s.readEntry(v, what+"."+name)
 }
 
 // skip reads and checks any JSON value.

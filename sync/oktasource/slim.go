@@ -81,6 +81,65 @@ type slimMember struct {
 	Profile    slimUserProfile
 }
 
+// The fields of okta.AppUser, okta.AppUserCredentials and okta.User that
+// the reader keeps, by JSON name (for foldField).
+const (
+	auID = iota
+	auExternalID
+	auScope
+	auStatus
+	auSyncState
+	auCredentials
+	auProfile
+	auEmbedded
+	auOther = -1
+)
+
+var (
+	appUserFields = [...]string{auID: "id", auExternalID: "externalId", auScope: "scope", auStatus: "status",
+		auSyncState: "syncState", auCredentials: "credentials", auProfile: "profile", auEmbedded: "_embedded"}
+	userNameField = [...]string{"userName"}
+	memberFields  = [...]string{"id", "status", "profile"}
+)
+
+// appUserField returns the okta.AppUser field (au…) that encoding/json
+// decodes member name k into, or auOther.
+func appUserField(k []byte) int {
+	switch string(k) {
+	case "id":
+		return auID
+	case "externalId":
+		return auExternalID
+	case "scope":
+		return auScope
+	case "status":
+		return auStatus
+	case "syncState":
+		return auSyncState
+	case "credentials":
+		return auCredentials
+	case "profile":
+		return auProfile
+	case "_embedded":
+		return auEmbedded
+	}
+	return foldField(k, appUserFields[:])
+}
+
+// memberField returns the index in memberFields of the okta.User field
+// that encoding/json decodes member name k into, or -1.
+func memberField(k []byte) int {
+	switch string(k) {
+	case "id":
+		return 0
+	case "status":
+		return 1
+	case "profile":
+		return 2
+	}
+	return foldField(k, memberFields[:])
+}
+
 // readAppUser reads one app user object into u (reset first) as
 // encoding/json reads it into an okta.AppUser: id, externalId, scope,
 // status, syncState and credentials (and credentials.userName) are struct
@@ -92,20 +151,20 @@ type slimMember struct {
 func readAppUser(s *scanner, u *slimAppUser) error {
 	*u = slimAppUser{}
 	_, err := s.object("app user", func(k []byte) error {
-		switch field(k, "id", "externalId", "scope", "status", "syncState", "credentials", "profile", "_embedded") {
-		case "id":
+		switch appUserField(k) {
+		case auID:
 			return s.readStr(&u.ID, "id")
-		case "externalId":
+		case auExternalID:
 			return s.readStr(&u.ExternalID, "externalId")
-		case "scope":
+		case auScope:
 			return s.readStr(&u.Scope, "scope")
-		case "status":
+		case auStatus:
 			return s.readStr(&u.Status, "status")
-		case "syncState":
+		case auSyncState:
 			return s.readStr(&u.SyncState, "syncState")
-		case "credentials":
+		case auCredentials:
 			ok, err := s.object("credentials", func(k []byte) error {
-				if field(k, "userName") != "" {
+				if string(k) == "userName" || foldField(k, userNameField[:]) == 0 {
 					return s.readStr(&u.UserName, "credentials.userName")
 				}
 				return s.skip()
@@ -114,7 +173,7 @@ func readAppUser(s *scanner, u *slimAppUser) error {
 				u.UserName = jstr{}
 			}
 			return err
-		case "profile":
+		case auProfile:
 			p := &u.Profile
 			*p = slimAppProfile{}
 			ok, err := s.object("profile", func(k []byte) error {
@@ -136,7 +195,7 @@ func readAppUser(s *scanner, u *slimAppUser) error {
 			})
 			u.HasProfile = ok
 			return err
-		case "_embedded":
+		case auEmbedded:
 			u.HasUser, u.User = false, slimUser{}
 			ok, err := s.object("_embedded", func(k []byte) error {
 				if string(k) != "user" {
@@ -209,12 +268,12 @@ func readUserProfile(s *scanner, p *slimUserProfile, what string) (bool, error) 
 func readMember(s *scanner, m *slimMember) error {
 	*m = slimMember{}
 	_, err := s.object("member", func(k []byte) error {
-		switch field(k, "id", "status", "profile") {
-		case "id":
+		switch memberField(k) {
+		case 0:
 			return s.readStr(&m.ID, "id")
-		case "status":
+		case 1:
 			return s.readStr(&m.Status, "status")
-		case "profile":
+		case 2:
 			ok, err := readUserProfile(s, &m.Profile, "profile")
 			if m.HasProfile = ok; !ok {
 				m.Profile = slimUserProfile{}
