@@ -178,7 +178,7 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 	defer cancel()
 	cmd := make([]any, len(head), len(head)+2)
 	copy(cmd, head)
-	r, err := s.runScript(ctx, scriptLookupUser, append(cmd, field, uk.base), len(head)-3).Result()
+	r, err := s.runScript(ctx, scriptLookupUser, append(cmd, field, uk.base), 1+len(uk.keys)).Result()
 	if errors.Is(err, redis.Nil) {
 		return store.UserContext{}, store.ErrNotFound
 	}

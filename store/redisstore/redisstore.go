@@ -270,9 +270,8 @@ type Store struct {
 // commands (evalHead), boxed once: userContext's with the key base, the
 // lookups' without.
 type userCtxKeys struct {
-	keys                     []string
-	byUserName, byExternalID []string
-	base                     any
+	keys []string
+	base any
 
 	userContext, lookupUserName, lookupExternalID []any
 }
@@ -321,12 +320,11 @@ func (s *Store) userCtx(tenant string) *userCtxKeys {
 		return c
 	}
 	k := s.tk(tenant)
-	c = &userCtxKeys{keys: []string{k.roleMappings(), k.defaultRole()}, base: k.base,
-		byUserName:   []string{k.idxUserName(), k.roleMappings(), k.defaultRole()},
-		byExternalID: []string{k.idxUserExternalID(), k.roleMappings(), k.defaultRole()}}
+	c = &userCtxKeys{keys: []string{k.roleMappings(), k.defaultRole()}, base: k.base}
 	c.userContext = evalHead(scriptUserContext, c.keys, c.base)
-	c.lookupUserName = evalHead(scriptLookupUser, c.byUserName)
-	c.lookupExternalID = evalHead(scriptLookupUser, c.byExternalID)
+	// A lookup's KEYS: the index hash, then the user context's.
+	c.lookupUserName = evalHead(scriptLookupUser, append([]string{k.idxUserName()}, c.keys...))
+	c.lookupExternalID = evalHead(scriptLookupUser, append([]string{k.idxUserExternalID()}, c.keys...))
 	s.ctxMu.Lock()
 	if s.ctxKeys == nil {
 		s.ctxKeys = map[string]*userCtxKeys{}
