@@ -484,12 +484,7 @@ func (c *Client) listGroupMembers(ctx context.Context, groupID string, profile b
 			if u.ID.Empty() {
 				return errors.New("member without id")
 			}
-			m := Member{ID: u.ID.String(), Status: internStatus(u.Status)}
-			if p := &u.Profile; u.HasProfile {
-				m.Login = p.Login.String()
-				m.Email, m.FirstName, m.LastName = share(p.Email, m.Login), p.FirstName.String(), p.LastName.String()
-			}
-			out = append(out, m)
+			out = append(out, memberOf(u))
 			return nil
 		})
 	} else {
@@ -708,4 +703,15 @@ func (c *Client) AppGroupAssigned(ctx context.Context, groupID string) (bool, er
 		return false, ie
 	}
 	return true, nil
+}
+
+// memberOf converts a group member read from a page into a Member (the
+// email shares the login's string when they are equal).
+func memberOf(u *slimMember) Member {
+	m := Member{ID: u.ID.String(), Status: internStatus(u.Status)}
+	if p := &u.Profile; u.HasProfile {
+		m.Login = p.Login.String()
+		m.Email, m.FirstName, m.LastName = share(p.Email, m.Login), p.FirstName.String(), p.LastName.String()
+	}
+	return m
 }

@@ -342,12 +342,7 @@ func TestReadMemberMatchesEncodingJSON(t *testing.T) {
 				if err := readMember(s, &u); err != nil {
 					return err
 				}
-				m := Member{ID: u.ID.String(), Status: internStatus(u.Status)}
-				if p := &u.Profile; u.HasProfile {
-					m.Login = p.Login.String()
-					m.Email, m.FirstName, m.LastName = share(p.Email, m.Login), p.FirstName.String(), p.LastName.String()
-				}
-				got = append(got, m)
+				got = append(got, memberOf(&u))
 				return nil
 			})
 			var ref []*okta.User
