@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,7 +22,10 @@ import (
 // role). It returns {users, memberof, mappings, default, roles, groups}:
 // users, memberof and roles are arrays in the order of ids (users empty
 // unless withUsers), groups is a flat array {id, HMGET reply, ...} of the
-// groups that exist. Its cost is O(ids + their memberships + distinct
+// groups that exist. The scripts return it flattened by flat(o, r) into
+// one string (see decodeUserContext for the format): go-redis decodes a
+// nested reply into an interface value per element, a GET's cost of a
+// dozen allocations and more, and one string into one. Its cost is O(ids + their memberships + distinct
 // groups) commands, run inside one script. The field lists are part of the
 // script's text (luaFields), so a call sends only the key base and the ids.
 //
@@ -53,6 +57,24 @@ local function userctx(km, kd, b, ids, withUsers)
   end
   return {users, memberof, redis.call('HGETALL', km), redis.call('GET', kd), roles, groups}
 end
+local function put(o, s)
+  if s then o[#o + 1] = #s; o[#o + 1] = ':'; o[#o + 1] = s else o[#o + 1] = '-' end
+end
+local function putl(o, l)
+  o[#o + 1] = #l; o[#o + 1] = '*'
+  for _, s in ipairs(l) do put(o, s) end
+end
+local function putll(o, l)
+  o[#o + 1] = #l; o[#o + 1] = '*'
+  for _, x in ipairs(l) do putl(o, x) end
+end
+local function flat(o, r)
+  putll(o, r[1]); putll(o, r[2]); putl(o, r[3]); put(o, r[4]); putll(o, r[5])
+  local g = r[6]
+  o[#o + 1] = #g / 2; o[#o + 1] = '*'
+  for i = 1, #g, 2 do put(o, g[i]); putl(o, g[i + 1]) end
+  return table.concat(o)
+end
 `
 
 // luaFields renders field names (plain identifiers) as the elements of a
@@ -70,70 +92,175 @@ func luaFields(fields []string) string {
 
 // scriptUserContext (tenant slot, read-only): KEYS roles:mappings,
 // roles:default; ARGV the tenant's key base (prefix t:{T}:), "1" to read
-// the users (else "0"), then the user ids. It returns userctx's reply; see
-// luaUserContext.
+// the users (else "0"), then the user ids. It returns userctx's reply
+// flattened into one string; see luaUserContext.
 var scriptUserContext = redis.NewScript(luaUserContext + `
 local ids = {}
 for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
-return userctx(KEYS[1], KEYS[2], ARGV[1], ids, ARGV[2] == '1')
+return flat({}, userctx(KEYS[1], KEYS[2], ARGV[1], ids, ARGV[2] == '1'))
 `)
 
 // scriptLookupUser (tenant slot, read-only): KEYS index hash,
 // roles:mappings, roles:default; ARGV index field, the tenant's key base.
-// It resolves the index and returns {id, userctx reply} for the user found
-// (see luaUserContext), or nil when the index or the record has no such
-// user.
+// It resolves the index and returns, for the user found, its id then
+// userctx's reply in one string (the id as flat encodes a string, see
+// luaUserContext), or nil when the index or the record has no such user.
 var scriptLookupUser = redis.NewScript(luaUserContext + `
 local id = redis.call('HGET', KEYS[1], ARGV[1])
 if not id then return false end
 local r = userctx(KEYS[2], KEYS[3], ARGV[2], {id}, true)
 if not r[1][1][1] then return false end
-return {id, r}
+local o = {}
+put(o, id)
+return flat(o, r)
 `)
 
-// decodeUserContext decodes a userctx reply r for ids (see luaUserContext).
+// decodeUserContext decodes a userctx reply r for ids, flattened by the
+// script's flat (see luaUserContext) into one string of tokens: a string
+// is its length in decimal, ':' and its bytes; a nil (a missing field or
+// key) is '-'; a list is its length, '*' and its elements. In order: the
+// users (a list of HMGET lists), memberof (a list of lists), the role
+// mappings (HGETALL's flat list), the default role (a string or nil), the
+// roles (a list of lists), then the groups: their count, '*', and per
+// group its id and its HMGET list.
 func decodeUserContext(ids []string, withUsers bool, r any) (store.UserContext, error) {
-	a, ok := r.([]any)
-	if !ok || len(a) != 6 {
+	s, ok := r.(string)
+	if !ok {
 		return store.UserContext{}, fmt.Errorf("redisstore: unexpected user context reply %T", r)
 	}
-	users, _ := a[0].([]any)
-	memberOf, _ := a[1].([]any)
-	roles, _ := a[4].([]any)
-	groups, _ := a[5].([]any)
-	if (withUsers && len(users) != len(ids)) || len(memberOf) != len(ids) || len(roles) != len(ids) || len(groups)%2 != 0 {
-		return store.UserContext{}, fmt.Errorf("redisstore: malformed user context reply for %d users", len(ids))
+	fr := flatReader{s: s}
+	uc, err := fr.userContext(ids, withUsers)
+	if err == nil && fr.s != "" {
+		err = errMalformedFlat
 	}
+	if err != nil {
+		return store.UserContext{}, fmt.Errorf("redisstore: malformed user context reply for %d users: %w", len(ids), err)
+	}
+	return uc, nil
+}
+
+// errMalformedFlat is a flat reply that does not parse (see
+// decodeUserContext).
+var errMalformedFlat = errors.New("malformed flat reply")
+
+// flatReader reads the tokens of a flat reply (see decodeUserContext)
+// from s, which it consumes; the strings it returns share s's bytes.
+type flatReader struct{ s string }
+
+// num reads a decimal length ended by end.
+func (fr *flatReader) num(end byte) (int, error) {
+	n, i := 0, 0
+	for ; i < len(fr.s) && fr.s[i] >= '0' && fr.s[i] <= '9'; i++ {
+		n = n*10 + int(fr.s[i]-'0')
+		if n > len(fr.s) {
+			return 0, errMalformedFlat
+		}
+	}
+	if i == 0 || i >= len(fr.s) || fr.s[i] != end {
+		return 0, errMalformedFlat
+	}
+	fr.s = fr.s[i+1:]
+	return n, nil
+}
+
+// str reads a string or a nil (ok false).
+func (fr *flatReader) str() (v string, ok bool, err error) {
+	if fr.s != "" && fr.s[0] == '-' {
+		fr.s = fr.s[1:]
+		return "", false, nil
+	}
+	n, err := fr.num(':')
+	if err != nil {
+		return "", false, err
+	}
+	if n > len(fr.s) {
+		return "", false, errMalformedFlat
+	}
+	v, fr.s = fr.s[:n], fr.s[n:]
+	return v, true, nil
+}
+
+// list reads a list's length.
+func (fr *flatReader) list() (int, error) { return fr.num('*') }
+
+// strs reads a list of strings (a nil reads as ""), empty and not nil for
+// none, like go-redis's StringSliceCmd.
+func (fr *flatReader) strs() ([]string, error) {
+	n, err := fr.list()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, n)
+	for i := range out {
+		if out[i], _, err = fr.str(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fields reads an HMGET list of exactly len(dst) fields into dst and
+// reports whether the first one (the record's doc) exists.
+func (fr *flatReader) fields(dst []string) (bool, error) {
+	n, err := fr.list()
+	if err != nil {
+		return false, err
+	}
+	if n != len(dst) {
+		return false, errMalformedFlat
+	}
+	var exists bool
+	for i := range dst {
+		var ok bool
+		if dst[i], ok, err = fr.str(); err != nil {
+			return false, err
+		}
+		if i == 0 {
+			exists = ok
+		}
+	}
+	return exists, nil
+}
+
+// userContext reads a flat userctx reply for ids (see decodeUserContext).
+func (fr *flatReader) userContext(ids []string, withUsers bool) (store.UserContext, error) {
 	var uc store.UserContext
-	for i, v := range users {
-		fields, _ := v.([]any)
-		u, err := decodeUser(ids[i], fields)
+	n, err := fr.list()
+	if err != nil {
+		return uc, err
+	}
+	if (withUsers && n != len(ids)) || (!withUsers && n != 0) {
+		return uc, errMalformedFlat
+	}
+	var uf [5]string
+	for i := range n {
+		exists, err := fr.fields(uf[:len(userFields)])
 		if err != nil {
-			return store.UserContext{}, err
+			return uc, err
 		}
-		if u != nil {
-			uc.Users = append(uc.Users, u)
+		if !exists {
+			continue
 		}
+		v, _ := strconv.ParseInt(uf[4], 10, 64)
+		u, err := newUser(ids[i], uf[0], uf[1], uf[2], uf[3], v)
+		if err != nil {
+			return uc, err
+		}
+		uc.Users = append(uc.Users, u)
+	}
+	if n, err = fr.list(); err != nil || n != len(ids) {
+		return uc, cmp.Or(err, errMalformedFlat)
 	}
 	uc.MemberOf = make(map[string][]string, len(ids))
-	sets := make([][]string, len(ids))
-	for i, id := range ids {
-		uc.MemberOf[id] = strs(memberOf[i])
-		sets[i] = strs(roles[i])
-	}
-	uc.Groups = make(map[string]*mapping.Group, len(groups)/2)
-	for i := 0; i < len(groups); i += 2 {
-		id := str(groups[i])
-		fields, _ := groups[i+1].([]any)
-		g, err := decodeGroup(id, fields)
-		if err != nil {
-			return store.UserContext{}, err
-		}
-		if g != nil {
-			uc.Groups[id] = g
+	for _, id := range ids {
+		if uc.MemberOf[id], err = fr.strs(); err != nil {
+			return uc, err
 		}
 	}
-	flat := strs(a[2])
+	flat, err := fr.strs()
+	if err != nil {
+		return uc, err
+	}
 	var h map[string]string // none for a tenant without mappings (most)
 	if len(flat) > 0 {
 		h = make(map[string]string, len(flat)/2)
@@ -141,15 +268,47 @@ func decodeUserContext(ids []string, withUsers bool, r any) (store.UserContext, 
 			h[flat[i]] = flat[i+1]
 		}
 	}
-	var err error
 	if uc.Mappings, err = parseMappings(h); err != nil {
-		return store.UserContext{}, err
+		return uc, err
 	}
-	if d, ok := a[3].(string); ok {
-		uc.DefaultRole, uc.DefaultSet = d, true
+	if uc.DefaultRole, uc.DefaultSet, err = fr.str(); err != nil {
+		return uc, err
+	}
+	if n, err = fr.list(); err != nil || n != len(ids) {
+		return uc, cmp.Or(err, errMalformedFlat)
+	}
+	sets := make([][]string, len(ids))
+	for i := range sets {
+		if sets[i], err = fr.strs(); err != nil {
+			return uc, err
+		}
+	}
+	if n, err = fr.list(); err != nil {
+		return uc, err
+	}
+	uc.Groups = make(map[string]*mapping.Group, n)
+	var gf [6]string
+	for range n {
+		id, _, err := fr.str()
+		if err != nil {
+			return uc, err
+		}
+		exists, err := fr.fields(gf[:len(groupFields)])
+		if err != nil {
+			return uc, err
+		}
+		if !exists {
+			continue
+		}
+		v, _ := strconv.ParseInt(gf[4], 10, 64)
+		g, err := newGroup(id, gf[0], gf[1], gf[2], gf[3], v, gf[5])
+		if err != nil {
+			return uc, err
+		}
+		uc.Groups[id] = g
 	}
 	if uc.Assigned, err = parseAssignmentSets(ids, sets); err != nil {
-		return store.UserContext{}, err
+		return uc, err
 	}
 	return uc, nil
 }
@@ -185,12 +344,16 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 	if err != nil {
 		return store.UserContext{}, wrap(err)
 	}
-	a, ok := r.([]any)
-	if !ok || len(a) != 2 {
+	flat, ok := r.(string)
+	if !ok {
 		return store.UserContext{}, fmt.Errorf("redisstore: unexpected lookup reply %T", r)
 	}
-	id := str(a[0])
-	uc, err := decodeUserContext([]string{id}, true, a[1])
+	fr := flatReader{s: flat}
+	id, _, err := fr.str()
+	if err != nil {
+		return store.UserContext{}, fmt.Errorf("redisstore: malformed lookup reply: %w", err)
+	}
+	uc, err := decodeUserContext([]string{id}, true, fr.s)
 	if err != nil {
 		return store.UserContext{}, err
 	}
@@ -198,15 +361,4 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 		return store.UserContext{}, store.ErrNotFound
 	}
 	return uc, nil
-}
-
-// strs returns a reply array of strings as a []string (empty, not nil, for
-// none, like go-redis's StringSliceCmd).
-func strs(v any) []string {
-	a, _ := v.([]any)
-	out := make([]string, 0, len(a))
-	for _, x := range a {
-		out = append(out, str(x))
-	}
-	return out
 }

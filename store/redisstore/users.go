@@ -50,15 +50,20 @@ func decodeUser(id string, v []any) (*mapping.User, error) {
 	if len(v) != len(userFields) || v[0] == nil {
 		return nil, nil
 	}
-	a, err := decodeAttrs(str(v[0]))
+	return newUser(id, str(v[0]), str(v[1]), str(v[2]), str(v[3]), num(v[4]))
+}
+
+// newUser builds a User from its stored fields (userFields).
+func newUser(id, doc, origin, created, lm string, v int64) (*mapping.User, error) {
+	a, err := decodeAttrs(doc)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: user %s: %w", id, err)
 	}
-	u := &mapping.User{ID: id, Attrs: a, Origin: str(v[1]), Version: num(v[4])}
-	if u.Created, err = parseTime(str(v[2])); err != nil {
+	u := &mapping.User{ID: id, Attrs: a, Origin: origin, Version: v}
+	if u.Created, err = parseTime(created); err != nil {
 		return nil, err
 	}
-	if u.LastModified, err = parseTime(str(v[3])); err != nil {
+	if u.LastModified, err = parseTime(lm); err != nil {
 		return nil, err
 	}
 	return u, nil
