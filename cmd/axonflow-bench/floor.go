@@ -41,7 +41,9 @@ const floorCommand = "__floor-server"
 // server's): KEYS roles:mappings, roles:default; ARGV the tenant's key
 // base, the user id, then the user's and the group's record fields, each
 // list preceded by its length. It returns false for no such user, else the
-// replies of the same commands in the same order.
+// replies of the same commands in the same order, flattened into one string
+// as redisstore's scripts flatten theirs (length-prefixed strings and
+// lists, one bulk reply for go-redis to read).
 var floorScript = redis.NewScript(`
 local b, id = ARGV[1], ARGV[2]
 local n = tonumber(ARGV[3])
@@ -60,7 +62,23 @@ for _, g in ipairs(mo) do
 end
 local roles = redis.call('SMEMBERS', b .. 'roles:user:' .. id)
 if not u[1] then return false end
-return {{u}, {mo}, redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2]), {roles}, groups}
+local r = {{u}, {mo}, redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2]), {roles}, groups}
+local o = {}
+local function put(s)
+  if s then o[#o + 1] = #s; o[#o + 1] = ':'; o[#o + 1] = s else o[#o + 1] = '-' end
+end
+local function putl(l)
+  o[#o + 1] = #l; o[#o + 1] = '*'
+  for _, s in ipairs(l) do put(s) end
+end
+local function putll(l)
+  o[#o + 1] = #l; o[#o + 1] = '*'
+  for _, x in ipairs(l) do putl(x) end
+end
+putll(r[1]); putll(r[2]); putl(r[3]); put(r[4]); putll(r[5])
+o[#o + 1] = #groups / 2; o[#o + 1] = '*'
+for i = 1, #groups, 2 do put(groups[i]); putl(groups[i + 1]) end
+return table.concat(o)
 `)
 
 // floorFlags are what the benchmark passes to the floor server.
