@@ -119,8 +119,9 @@ func mirror(b *testing.B, st store.State, tenant string, d *Desired, workers int
 				}
 				g := d.Groups[i]
 				name := g.Name
-				members := make([]string, 0, len(g.Members))
-				for j, m := range g.Members {
+				ids := g.MemberIDs(d)
+				members := make([]string, 0, len(ids))
+				for j, m := range ids {
 					if drift && ((j == 0 && i%200 == 2) || missing[m]) { // membership_missing
 						continue
 					}

@@ -107,13 +107,17 @@ func diffRoles(out []Drift, d *Desired, a *Actual, m *Matching) []Drift {
 		if axID, ok := m.Groups[dg.OktaID]; ok {
 			ref.ID = axID
 		}
-		for _, ou := range dg.Members {
+		for _, di := range dg.members {
+			ou := d.Users[di].OktaID
 			implied[ou] = append(implied[ou], ref)
 		}
 	}
 	stored := map[string][]mapping.Ref{} // AxonFlow user id → its groups
 	for _, ag := range a.Groups {
-		for _, uid := range ag.Members {
+		// Members the users read did not see (ag.others) are no matched
+		// user's: nothing looks them up.
+		for _, ai := range ag.members {
+			uid := a.Users[ai].ID
 			stored[uid] = append(stored[uid], mapping.Ref{ID: ag.ID, Display: ag.DisplayName})
 		}
 	}
@@ -149,9 +153,9 @@ type memberScratch struct {
 }
 
 // diffMembers appends the membership drift of desired group dg, matched to
-// ag (nil when the group is missing). Members are followed by their
-// indexes in d.Users and a.Users (DesiredGroup and ActualGroup memberIdx),
-// so a membership costs no lookup by id.
+// ag (nil when the group is missing). Members are held as their indexes
+// in d.Users and a.Users (DesiredGroup and ActualGroup members), so a
+// membership costs no lookup by id.
 func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
 	d *Desired, a *Actual, scratch *memberScratch) []Drift {
 	entry := func(kind Kind, userName, oktaUser, axUser string) Drift {
@@ -162,39 +166,19 @@ func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
 		}
 		return d
 	}
-	if ag != nil && (len(ag.memberIdx) != len(ag.Members) || !slices.IsSorted(ag.Members)) {
-		// Not as LoadActual leaves it (a hand-built group): sort a copy and
-		// index it.
-		c := *ag
-		c.Members = slices.Sorted(slices.Values(ag.Members))
-		c.memberIdx = make([]int32, len(c.Members))
-		for j, id := range c.Members {
-			c.memberIdx[j] = int32(a.userIndex(id))
-		}
-		ag = &c
-	}
-	didx := dg.memberIdx
-	if len(didx) != len(dg.Members) {
-		didx = make([]int32, len(dg.Members))
-		for j, ou := range dg.Members {
-			didx[j] = int32(d.userIndex(ou))
-		}
-	}
 	scratch.stamp++
 	stamp := scratch.stamp
 	if ag != nil {
-		for _, ai := range ag.memberIdx {
-			if ai >= 0 {
-				scratch.in[ai] = stamp
-			}
+		for _, ai := range ag.members {
+			scratch.in[ai] = stamp
 		}
 	}
-	for j, ou := range dg.Members {
-		di := didx[j]
-		if di < 0 || m.conflictOktaUsers[ou] {
+	for _, di := range dg.members {
+		du := &d.Users[di]
+		ou := du.OktaID
+		if m.conflictOktaUsers[ou] {
 			continue
 		}
-		du := &d.Users[di]
 		ai := m.actualOf(int(di))
 		switch {
 		case ai >= 0 && m.conflictUsers[a.Users[ai].ID]:
@@ -212,11 +196,11 @@ func diffMembers(out []Drift, dg DesiredGroup, ag *ActualGroup, m *Matching,
 	if ag == nil {
 		return out
 	}
-	for j, axID := range ag.Members {
-		ai := ag.memberIdx[j]
-		if ai < 0 || scratch.want[ai] == stamp || m.conflictUsers[axID] {
-			// ai < 0: a user created after the users were read; not
-			// judged in this run.
+	// Members the users read did not see (ag.others: users created after
+	// the users were read) are not judged in this run.
+	for _, ai := range ag.members {
+		axID := a.Users[ai].ID
+		if scratch.want[ai] == stamp || m.conflictUsers[axID] {
 			continue
 		}
 		okta, _ := m.matchedUser(int(ai))

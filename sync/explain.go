@@ -149,7 +149,7 @@ func (r *Runner) explainUser(ctx context.Context, c *oktasource.Client, o Explai
 			if ok {
 				dg := DesiredGroup{OktaID: g.ID, Name: g.Name}
 				if len(d.Users) > 0 {
-					dg.Members = []string{ou.ID}
+					dg = d.WithMembers(dg, ou.ID)
 				}
 				d.Groups = append(d.Groups, dg)
 			}
@@ -254,14 +254,14 @@ func (r *Runner) explainUser(ctx context.Context, c *oktasource.Client, o Explai
 			return nil, err
 		}
 		for _, g := range groups {
-			ag := ActualGroup{ID: g.ID, Origin: g.Origin, OktaID: g.OktaID, DisplayName: g.DisplayName(), Version: g.Version}
+			var members []string
 			for uid, gs := range memberOf {
 				if slices.Contains(gs, g.ID) {
-					ag.Members = append(ag.Members, uid)
+					members = append(members, uid)
 				}
 			}
-			slices.Sort(ag.Members)
-			a.Groups = append(a.Groups, ag)
+			a.Groups = append(a.Groups, a.WithMembers(ActualGroup{ID: g.ID, Origin: g.Origin, OktaID: g.OktaID,
+				DisplayName: g.DisplayName(), Version: g.Version}, members...))
 		}
 	}
 	m := MatchObjects(d, a)

@@ -30,14 +30,49 @@ type DesiredUser struct {
 type DesiredGroup struct {
 	// OktaID is the Okta group id ("00g…"); Name its profile.name.
 	OktaID, Name string
-	// Members are the Okta user ids of its members that are app users,
-	// sorted.
-	Members []string
 
-	// memberIdx holds, per Members entry, its index in Desired.Users
-	// (desiredFrom fills it; the diff computes it when it does not match
-	// Members' length).
-	memberIdx []int32
+	// members holds the indexes in Desired.Users of its members (app users
+	// only), ascending, so in Okta id order (BuildDesired, PullDesired and
+	// Desired.WithMembers fill it; MemberIDs lists them as ids). A group
+	// holds no id string: at a million users a string per membership was
+	// as many pointers for the GC to mark.
+	members []int32
+}
+
+// MemberIDs returns the Okta user ids of g's members, sorted; d is the
+// Desired holding g (its Users must be those g was built against).
+func (g *DesiredGroup) MemberIDs(d *Desired) []string {
+	ids := make([]string, len(g.members))
+	for j, i := range g.members {
+		ids[j] = d.Users[i].OktaID
+	}
+	return ids
+}
+
+// MemberCount returns the number of members of g.
+func (g *DesiredGroup) MemberCount() int { return len(g.members) }
+
+// WithMembers returns g with the members whose Okta user ids are ids (in
+// any order; repeats count once), for a Desired assembled by hand: ids
+// that are not among d.Users are dropped (as BuildDesired drops group
+// members that are not app users). d.Users must not be reordered or
+// shrunk afterwards.
+func (d *Desired) WithMembers(g DesiredGroup, ids ...string) DesiredGroup {
+	idx := make([]int32, 0, len(ids))
+	for _, id := range ids {
+		if i := d.userIndex(id); i >= 0 {
+			idx = append(idx, int32(i))
+		}
+	}
+	g.members = sortedIndexes(idx, func(i int32) string { return d.Users[i].OktaID })
+	return g
+}
+
+// sortedIndexes sorts idx (indexes of items with key) by key, then index,
+// drops repeats and returns it.
+func sortedIndexes(idx []int32, key func(int32) string) []int32 {
+	slices.SortFunc(idx, func(x, y int32) int { return cmp.Or(strings.Compare(key(x), key(y)), cmp.Compare(x, y)) })
+	return slices.Clip(slices.Compact(idx))
 }
 
 // Desired is what Okta says the tenant should contain. Users and Groups are
@@ -126,9 +161,9 @@ func desiredUser(u oktasource.AppUser) DesiredUser {
 }
 
 // desiredFrom completes the desired state from users (sorted by Okta id)
-// and the groups and members of snap. A member is recorded with its desired
-// user's OktaID string (found through the index of users by id), so each id is held once
-// however many groups the user is in.
+// and the groups and members of snap. A member is recorded with its index
+// in users (found through the index of users by id), so a membership holds
+// no string.
 func desiredFrom(users []DesiredUser, snap *oktasource.Snapshot) *Desired {
 	d := &Desired{Users: users, Groups: make([]DesiredGroup, 0, len(snap.Groups))}
 	byID := newStrIndex(len(users), func(i int32) string { return users[i].OktaID }, nil)
@@ -153,11 +188,7 @@ func desiredFrom(users []DesiredUser, snap *oktasource.Snapshot) *Desired {
 		// Users are sorted by id, so their indexes sort as their ids.
 		slices.Sort(idx)
 		idx = slices.Compact(idx)
-		dg := DesiredGroup{OktaID: g.ID, Name: g.Name, Members: make([]string, len(idx)), memberIdx: slices.Clone(idx)}
-		for j, i := range idx {
-			dg.Members[j] = users[i].OktaID
-		}
-		d.Groups = append(d.Groups, dg)
+		d.Groups = append(d.Groups, DesiredGroup{OktaID: g.ID, Name: g.Name, members: slices.Clone(idx)})
 	}
 	slices.SortFunc(d.Groups, func(a, b DesiredGroup) int { return strings.Compare(a.OktaID, b.OktaID) })
 	return d
@@ -180,16 +211,49 @@ type ActualUser struct {
 // ActualGroup is the part of a stored group the reconciler compares.
 type ActualGroup struct {
 	ID, Origin, OktaID, DisplayName string
-	// Members are the AxonFlow user ids of its members, sorted.
-	Members []string
 	// Version is the stored version read (mapping.Group.Version; it moves
 	// with every attribute or membership change).
 	Version int64
 
-	// memberIdx holds, per Members entry, its index in Actual.Users (-1: a
-	// user the read did not see). LoadActual fills it; the diff computes
-	// it when it does not match Members' length.
-	memberIdx []int32
+	// members holds the indexes in Actual.Users of its members that the
+	// users read saw, ascending; others the ids of the rest (users created
+	// after the users were read), sorted. LoadActual and Actual.WithMembers
+	// fill them; MemberIDs lists them as ids.
+	members []int32
+	others  []string
+}
+
+// MemberIDs returns the AxonFlow user ids of g's members, sorted; a is the
+// Actual holding g (its Users must be those g was read or built against).
+func (g *ActualGroup) MemberIDs(a *Actual) []string {
+	ids := make([]string, 0, len(g.members)+len(g.others))
+	for _, i := range g.members {
+		ids = append(ids, a.Users[i].ID)
+	}
+	ids = append(ids, g.others...)
+	slices.Sort(ids)
+	return ids
+}
+
+// MemberCount returns the number of members of g.
+func (g *ActualGroup) MemberCount() int { return len(g.members) + len(g.others) }
+
+// WithMembers returns g with the members whose AxonFlow user ids are ids
+// (in any order), for an Actual assembled by hand: an id that is not among
+// a.Users is kept as a member the users read did not see. a.Users must not
+// be reordered or shrunk afterwards.
+func (a *Actual) WithMembers(g ActualGroup, ids ...string) ActualGroup {
+	g.members, g.others = nil, nil
+	for _, id := range ids {
+		if i := a.userIndex(id); i >= 0 {
+			g.members = append(g.members, int32(i))
+		} else {
+			g.others = append(g.others, id)
+		}
+	}
+	slices.Sort(g.members)
+	slices.Sort(g.others)
+	return g
 }
 
 // Actual is what the store holds for a tenant, in creation order.
@@ -209,8 +273,8 @@ type Actual struct {
 // Memberships returns the number of memberships in a.
 func (a *Actual) Memberships() int {
 	n := 0
-	for _, g := range a.Groups {
-		n += len(g.Members)
+	for i := range a.Groups {
+		n += a.Groups[i].MemberCount()
 	}
 	return n
 }
@@ -227,7 +291,7 @@ const loadGroupPage = 100
 // reconciler compares, no attribute documents), then groups with their
 // members in pages of 100 (ScanGroups). Each user's strings are held in one
 // allocation, origins once per distinct value, and members share their
-// user's id string, so the snapshot holds each value once. A store error
+// user's index, so the snapshot holds each value once. A store error
 // aborts the read (the caller reports the run incomplete).
 func LoadActual(ctx context.Context, st store.State, tenant string) (*Actual, error) {
 	return LoadActualBeside(ctx, st, tenant, nil)
@@ -282,20 +346,20 @@ func LoadActualBeside(ctx context.Context, st store.State, tenant string, d *Des
 			return nil, fmt.Errorf("listing groups: %w", err)
 		}
 		for _, g := range p.Items {
-			// Members are recorded with their user's ID string, so each user
-			// id is held once however many groups the user is in, and with
-			// their user's index.
-			slices.Sort(g.Members)
-			idx := make([]int32, len(g.Members))
-			for j, m := range g.Members {
-				i := a.userIndex(m)
-				if i >= 0 {
-					g.Members[j] = a.Users[i].ID
+			// Members are recorded with their user's index: a membership
+			// holds no string.
+			ag := ActualGroup{ID: g.ID, Origin: intern(g.Origin), OktaID: g.OktaID,
+				DisplayName: g.DisplayName, Version: g.Version, members: make([]int32, 0, len(g.Members))}
+			for _, m := range g.Members {
+				if i := a.userIndex(m); i >= 0 {
+					ag.members = append(ag.members, int32(i))
+				} else {
+					ag.others = append(ag.others, m)
 				}
-				idx[j] = int32(i)
 			}
-			a.Groups = append(a.Groups, ActualGroup{ID: g.ID, Origin: intern(g.Origin), OktaID: g.OktaID,
-				DisplayName: g.DisplayName, Members: slices.Clip(g.Members), Version: g.Version, memberIdx: idx})
+			slices.Sort(ag.members)
+			slices.Sort(ag.others)
+			a.Groups = append(a.Groups, ag)
 		}
 		if p.Done {
 			break

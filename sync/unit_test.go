@@ -71,11 +71,11 @@ func TestBuildDesired(t *testing.T) {
 	if c.Identity != wantC {
 		t.Errorf("c (not expanded) = %+v; want %+v", c.Identity, wantC)
 	}
-	if d.Groups[0].OktaID != "00g1" || !slices.Equal(d.Groups[0].Members, []string{"00ua", "00ub"}) {
-		t.Errorf("group One = %+v (members must be app users only, sorted)", d.Groups[0])
+	if ms := d.Groups[0].MemberIDs(d); d.Groups[0].OktaID != "00g1" || !slices.Equal(ms, []string{"00ua", "00ub"}) {
+		t.Errorf("group One = %+v, members %v (members must be app users only, sorted)", d.Groups[0], ms)
 	}
-	if d.Groups[1].Members == nil || len(d.Groups[1].Members) != 0 {
-		t.Errorf("empty group members = %#v", d.Groups[1].Members)
+	if ms := d.Groups[1].MemberIDs(d); ms == nil || len(ms) != 0 {
+		t.Errorf("empty group members = %#v", ms)
 	}
 }
 
@@ -250,14 +250,14 @@ func TestMembershipsDiff(t *testing.T) {
 			u.Identity.Active = false // revoked, not in AxonFlow: not created, not added
 			return u
 		}()},
-		Groups: []DesiredGroup{{OktaID: "00g1", Name: "G", Members: []string{"00ua", "00ub", "00uc"}}},
 	}
+	d.Groups = []DesiredGroup{d.WithMembers(DesiredGroup{OktaID: "00g1", Name: "G"}, "00ua", "00ub", "00uc")}
 	a := &Actual{
 		Users: []ActualUser{au("axa", "a@x", "00ua"), au("axz", "z@x", "")},
-		// "ghost" is a member the users listing did not see (created
-		// meanwhile): not judged.
-		Groups: []ActualGroup{{ID: "g1", DisplayName: "G", OktaID: "00g1", Origin: mapping.OriginOktaPush, Members: []string{"axz", "ghost"}}},
 	}
+	// "ghost" is a member the users listing did not see (created
+	// meanwhile): not judged.
+	a.Groups = []ActualGroup{a.WithMembers(ActualGroup{ID: "g1", DisplayName: "G", OktaID: "00g1", Origin: mapping.OriginOktaPush}, "axz", "ghost")}
 	drift, _, p := pipeline(d, a)
 	var got []string
 	for _, dr := range drift {
@@ -279,7 +279,8 @@ func TestMembershipsDiff(t *testing.T) {
 
 func TestPlanLeavesUnmanagedAlone(t *testing.T) {
 	op := mapping.OriginOperator
-	d := &Desired{Users: []DesiredUser{du("00ua", "a@x")}, Groups: []DesiredGroup{{OktaID: "00g1", Name: "G", Members: []string{"00ua"}}}}
+	d := &Desired{Users: []DesiredUser{du("00ua", "a@x")}}
+	d.Groups = []DesiredGroup{d.WithMembers(DesiredGroup{OktaID: "00g1", Name: "G"}, "00ua")}
 	a := &Actual{
 		Users: []ActualUser{{ID: "axa", Origin: op, Identity: mapping.Identity{UserName: "a@x", ExternalID: "00ua", Active: true}},
 			{ID: "axo", Origin: op, Identity: mapping.Identity{UserName: "o@x", Active: true}}},
@@ -337,7 +338,7 @@ func TestGuards(t *testing.T) {
 		{"status deactivations count", one, &Actual{Users: users(100)}, append(corr(ActDeactivateUser, 6, true), corr(ActUpdateUser, 5, true)...), DefaultLimits(), []string{GuardMaxChangePercent}},
 		{"reactivations do not", one, &Actual{Users: users(100)}, corr(ActUpdateUser, 40, false), DefaultLimits(), nil},
 		{"group deletions", one, &Actual{Users: users(100), Groups: make([]ActualGroup, 10)}, corr(ActDeleteGroup, 2, true), DefaultLimits(), []string{GuardMaxChangePercent}},
-		{"membership removals", one, &Actual{Users: users(100), Groups: []ActualGroup{{Members: make([]string, 30)}}}, corr(ActRemoveMember, 4, true), DefaultLimits(), []string{GuardMaxChangePercent}},
+		{"membership removals", one, &Actual{Users: users(100), Groups: []ActualGroup{(&Actual{}).WithMembers(ActualGroup{}, make([]string, 30)...)}}, corr(ActRemoveMember, 4, true), DefaultLimits(), []string{GuardMaxChangePercent}},
 		{"both limits", one, &Actual{Users: users(100)}, corr(ActDeactivateUser, 60, true), DefaultLimits(), []string{GuardMaxChanges, GuardMaxChangePercent}},
 		{"zero limits refuse everything", one, &Actual{Users: users(100)}, corr(ActCreateUser, 1, false), Limits{}, []string{GuardMaxChanges}},
 	}
@@ -363,16 +364,14 @@ func TestGuards(t *testing.T) {
 // correction of its own (the membership correction fixes it), and it
 // disappears once the memberships agree.
 func TestRoleAssignmentDrift(t *testing.T) {
-	d := &Desired{
-		Users:  []DesiredUser{du("00ua", "a@x"), du("00ub", "b@x")},
-		Groups: []DesiredGroup{{OktaID: "00g1", Name: "AxonFlow Admins", Members: []string{"00ua"}}},
-	}
+	d := &Desired{Users: []DesiredUser{du("00ua", "a@x"), du("00ub", "b@x")}}
+	d.Groups = []DesiredGroup{d.WithMembers(DesiredGroup{OktaID: "00g1", Name: "AxonFlow Admins"}, "00ua")}
 	a := &Actual{
-		Users: []ActualUser{au("axa", "a@x", "00ua"), au("axb", "b@x", "00ub")},
-		Groups: []ActualGroup{{ID: "g1", DisplayName: "AxonFlow Admins", OktaID: "00g1", Origin: mapping.OriginOktaPush,
-			Members: []string{"axb"}}},
+		Users:        []ActualUser{au("axa", "a@x", "00ua"), au("axb", "b@x", "00ub")},
 		RoleMappings: []mapping.RoleMapping{{Group: "axonflow admins", ByName: true, Role: mapping.RoleAdmin, Source: "api"}},
 	}
+	ag := ActualGroup{ID: "g1", DisplayName: "AxonFlow Admins", OktaID: "00g1", Origin: mapping.OriginOktaPush}
+	a.Groups = []ActualGroup{a.WithMembers(ag, "axb")}
 	drift, _, p := pipeline(d, a)
 	var got []string
 	for _, dr := range drift {
@@ -388,7 +387,7 @@ func TestRoleAssignmentDrift(t *testing.T) {
 			t.Errorf("unexpected correction %v", c.Action)
 		}
 	}
-	a.Groups[0].Members = []string{"axa"}
+	a.Groups[0] = a.WithMembers(ag, "axa")
 	drift, _, _ = pipeline(d, a)
 	for _, dr := range drift {
 		if dr.Kind == KindRoleAssignment {
@@ -397,7 +396,7 @@ func TestRoleAssignmentDrift(t *testing.T) {
 	}
 	// Without mappings nothing is compared.
 	a.RoleMappings = nil
-	a.Groups[0].Members = nil
+	a.Groups[0] = a.WithMembers(ag)
 	drift, _, _ = pipeline(d, a)
 	for _, dr := range drift {
 		if dr.Kind == KindRoleAssignment {
