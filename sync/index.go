@@ -40,7 +40,12 @@ func newStrIndex(n int, key func(int32) string, in func(int32) bool) *strIndex {
 
 // get returns the index of the (last) item whose key is k, or -1.
 func (x *strIndex) get(k string) int {
-	for h := maphash.String(x.seed, k) & x.mask; ; h = (h + 1) & x.mask {
+	return x.getFrom(maphash.String(x.seed, k)&x.mask, k)
+}
+
+// getFrom is get probing from slot h on.
+func (x *strIndex) getFrom(h uint64, k string) int {
+	for ; ; h = (h + 1) & x.mask {
 		s := x.slots[h]
 		if s == 0 {
 			return -1
@@ -48,5 +53,43 @@ func (x *strIndex) get(k string) int {
 		if x.key(s-1) == k {
 			return int(s - 1)
 		}
+	}
+}
+
+// getBatch is the size of the batches getAll looks keys up in.
+const getBatch = 32
+
+// getAll sets out[j] to get(keys[j]) for every j (out must be as long as
+// keys). It looks the keys up a batch at a time, each step for the whole
+// batch before the next (hash and slot, then the slot's key, then the
+// comparison), so the cache misses of a batch's lookups overlap instead of
+// following each other: at a million items the slots and the keys are far
+// beyond the caches.
+func (x *strIndex) getAll(keys []string, out []int32) {
+	var h [getBatch]uint64
+	var s [getBatch]int32
+	var k [getBatch]string
+	for len(keys) > 0 {
+		n := min(len(keys), getBatch)
+		for j := range n {
+			h[j] = maphash.String(x.seed, keys[j]) & x.mask
+			s[j] = x.slots[h[j]]
+		}
+		for j := range n {
+			if s[j] != 0 {
+				k[j] = x.key(s[j] - 1)
+			}
+		}
+		for j := range n {
+			switch {
+			case s[j] == 0:
+				out[j] = -1
+			case k[j] == keys[j]:
+				out[j] = s[j] - 1
+			default:
+				out[j] = int32(x.getFrom((h[j]+1)&x.mask, keys[j]))
+			}
+		}
+		keys, out = keys[n:], out[n:]
 	}
 }

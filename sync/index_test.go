@@ -23,14 +23,26 @@ func TestStrIndexAsMap(t *testing.T) {
 			want[k] = i
 		}
 	}
-	for i := range n + 100 {
+	probes := make([]string, n+100)
+	for i := range probes {
 		k := fmt.Sprintf("k%d", i)
+		probes[i] = k
 		w, ok := want[k]
 		if !ok {
 			w = -1
 		}
 		if got := x.get(k); got != w {
 			t.Fatalf("get(%q) = %d; want %d", k, got, w)
+		}
+	}
+	// getAll finds what get finds, whatever the batches' lengths.
+	for _, m := range []int{0, 1, getBatch - 1, getBatch, getBatch + 1, len(probes)} {
+		out := make([]int32, m)
+		x.getAll(probes[:m], out)
+		for j, k := range probes[:m] {
+			if w := x.get(k); int(out[j]) != w {
+				t.Fatalf("getAll of %d keys: %q = %d; want %d", m, k, out[j], w)
+			}
 		}
 	}
 }

@@ -321,17 +321,27 @@ func LoadActualBeside(ctx context.Context, st store.State, tenant string, d *Des
 		origins[s] = s
 		return s
 	}
+	var ext []string
+	var di []int32
 	for after := store.Cursor(0); ; {
 		p, err := st.ScanUsers(ctx, tenant, after, loadPage)
 		if err != nil {
 			return nil, fmt.Errorf("listing users: %w", err)
 		}
-		for _, u := range p.Items {
+		if desired != nil {
+			// The page's Okta users are looked up in batches
+			// (strIndex.getAll).
+			ext = ext[:0]
+			for _, u := range p.Items {
+				ext = append(ext, u.Identity.ExternalID)
+			}
+			di = slices.Grow(di[:0], len(ext))[:len(ext)]
+			desired.getAll(ext, di)
+		}
+		for j, u := range p.Items {
 			var du *DesiredUser
-			if desired != nil {
-				if i := desired.get(u.Identity.ExternalID); i >= 0 && u.Identity.ExternalID != "" {
-					du = &d.Users[i]
-				}
+			if desired != nil && di[j] >= 0 && u.Identity.ExternalID != "" {
+				du = &d.Users[di[j]]
 			}
 			a.Users = append(a.Users, packUser(u, intern(u.Origin), du))
 		}
@@ -340,6 +350,7 @@ func LoadActualBeside(ctx context.Context, st store.State, tenant string, d *Des
 		}
 		after = p.Next
 	}
+	var idx []int32
 	for after := store.Cursor(0); ; {
 		p, err := st.ScanGroups(ctx, tenant, after, loadGroupPage)
 		if err != nil {
@@ -350,11 +361,15 @@ func LoadActualBeside(ctx context.Context, st store.State, tenant string, d *Des
 			// holds no string.
 			ag := ActualGroup{ID: g.ID, Origin: intern(g.Origin), OktaID: g.OktaID,
 				DisplayName: g.DisplayName, Version: g.Version, members: make([]int32, 0, len(g.Members))}
-			for _, m := range g.Members {
-				if i := a.userIndex(m); i >= 0 {
-					ag.members = append(ag.members, int32(i))
+			// The members are looked up in batches (strIndex.getAll): at a
+			// million users each lookup is a few cache misses.
+			idx = slices.Grow(idx[:0], len(g.Members))[:len(g.Members)]
+			a.usersByID().getAll(g.Members, idx)
+			for j, i := range idx {
+				if i >= 0 {
+					ag.members = append(ag.members, i)
 				} else {
-					ag.others = append(ag.others, m)
+					ag.others = append(ag.others, g.Members[j])
 				}
 			}
 			slices.Sort(ag.members)
@@ -414,9 +429,15 @@ func packUser(u store.UserSummary, origin string, du *DesiredUser) ActualUser {
 
 // userIndex returns the index in a.Users of the last user with id, or -1.
 func (a *Actual) userIndex(id string) int {
+	return a.usersByID().get(id)
+}
+
+// usersByID returns the index of a.Users by ID, built once per length of
+// a.Users.
+func (a *Actual) usersByID() *strIndex {
 	if a.byID == nil || a.byIDLen != len(a.Users) {
 		a.byID = newStrIndex(len(a.Users), func(i int32) string { return a.Users[i].ID }, nil)
 		a.byIDLen = len(a.Users)
 	}
-	return a.byID.get(id)
+	return a.byID
 }
