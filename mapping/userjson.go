@@ -63,53 +63,7 @@ func AppendUserResource(dst []byte, u *User, base string, groups []Ref, roles []
 			}
 			continue
 		}
-		switch m.key {
-		case "schemas":
-			b = append(b, `["`+SchemaUser+`"`...)
-			if withExt {
-				b = append(b, `,"`+SchemaEnterpriseUser+`"`...)
-			}
-			b = append(b, ']')
-		case "id":
-			b = appendString(b, u.ID)
-		case "active":
-			b = append(b, "true"...)
-		case "groups":
-			b = append(b, '[')
-			for j, g := range groups {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"$ref":`...)
-				b = appendStringJoin(b, base, "/Groups/", g.ID)
-				if g.Display != "" {
-					b = append(b, `,"display":`...)
-					b = appendString(b, g.Display)
-				}
-				b = append(b, `,"type":"direct","value":`...)
-				b = appendString(b, g.ID)
-				b = append(b, '}')
-			}
-			b = append(b, ']')
-		case "meta":
-			b = appendMeta(b, "User", u.Created, u.LastModified, base, "/Users/", u.ID, u.Version)
-		case "roles":
-			b = append(b, '[')
-			for j, a := range roles {
-				if j > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"type":`...)
-				b = appendString(b, a.Source)
-				b = append(b, `,"value":`...)
-				b = appendString(b, a.Role)
-				b = append(b, '}')
-			}
-			b = append(b, ']')
-		}
-		if err != nil {
-			break
-		}
+		b = appendOwnMember(b, m.key, u, base, withExt, groups, roles)
 	}
 	clear(ms)
 	*kp = ms[:0]
@@ -118,6 +72,58 @@ func AppendUserResource(dst []byte, u *User, base string, groups []Ref, roles []
 		return dst, err
 	}
 	return append(b, '}'), nil
+}
+
+// appendOwnMember appends the value of the User resource's own member key
+// ("schemas", "id", "active", "groups", "meta" or "roles") as
+// AppendUserResource writes it for u (attributes aside), base, whether the
+// enterprise extension is rendered, groups and roles.
+func appendOwnMember(b []byte, key string, u *User, base string, withExt bool, groups []Ref, roles []RoleAssignment) []byte {
+	switch key {
+	case "schemas":
+		b = append(b, `["`+SchemaUser+`"`...)
+		if withExt {
+			b = append(b, `,"`+SchemaEnterpriseUser+`"`...)
+		}
+		b = append(b, ']')
+	case "id":
+		b = appendString(b, u.ID)
+	case "active":
+		b = append(b, "true"...)
+	case "groups":
+		b = append(b, '[')
+		for j, g := range groups {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"$ref":`...)
+			b = appendStringJoin(b, base, "/Groups/", g.ID)
+			if g.Display != "" {
+				b = append(b, `,"display":`...)
+				b = appendString(b, g.Display)
+			}
+			b = append(b, `,"type":"direct","value":`...)
+			b = appendString(b, g.ID)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	case "meta":
+		b = appendMeta(b, "User", u.Created, u.LastModified, base, "/Users/", u.ID, u.Version)
+	case "roles":
+		b = append(b, '[')
+		for j, a := range roles {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"type":`...)
+			b = appendString(b, a.Source)
+			b = append(b, `,"value":`...)
+			b = appendString(b, a.Role)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return b
 }
 
 // RolesAttr is the value of a user's readOnly roles attribute in a

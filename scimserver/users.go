@@ -189,6 +189,10 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := storeCtx(r)
 	defer cancel()
+	if docs, ok := s.st.(store.UserDocs); ok && proj.IsZero() {
+		s.getUserDoc(w, r, ctx, docs, id)
+		return
+	}
 	u, uc, err := s.loadUser(ctx, rc.tenant, id)
 	if err != nil {
 		s.fail(w, r, notFoundAs(err, "User", id))
@@ -196,6 +200,46 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.ev.Name = u.UserName()
 	s.respondWith(w, r, ctx, u, uc, proj, http.StatusOK)
+}
+
+// getUserDoc is getUser without a projection on a store with
+// store.UserDocs: the same store read, the same response, with the user
+// rendered from its stored document (mapping.UserDoc) instead of decoded
+// and encoded again; a document UserDoc cannot copy is decoded
+// (DecodeUserDoc) and rendered as getUser renders it.
+func (s *Server) getUserDoc(w http.ResponseWriter, r *http.Request, ctx context.Context, docs store.UserDocs, id string) {
+	rc := getReqCtx(r)
+	uc, doc, err := docs.UserDocContext(ctx, rc.tenant, id)
+	if err == nil && len(uc.Users) == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "User", id))
+		return
+	}
+	u := uc.Users[0]
+	d := mapping.NewUserDoc()
+	defer d.Release()
+	if !d.Parse(doc) {
+		if err := docs.DecodeUserDoc(u, doc); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		rc.ev.Name = u.UserName()
+		s.respondWith(w, r, ctx, u, uc, mapping.Projection{}, http.StatusOK)
+		return
+	}
+	rc.ev.Name = d.UserName()
+	var refs []mapping.Ref
+	var roles []mapping.RoleAssignment
+	err = s.userParts(ctx, rc.tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []mapping.RoleAssignment) { refs, roles = rs, ro })
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	setHeader(w, "Etag", mapping.ETag(u.Version))
+	base := s.baseURL(r)
+	writeEncoded(w, http.StatusOK, func(b []byte) ([]byte, error) { return d.AppendResource(b, u, base, refs, roles), nil })
 }
 
 // respondWith writes status with u rendered from uc (a UserContext of

@@ -138,7 +138,25 @@ func Logged(st State, record func(ctx context.Context, tenant string, e LogEntry
 	if record == nil {
 		record = func(ctx context.Context, tenant string, e LogEntry) { appendOrWarn(ctx, st, tenant, e) }
 	}
-	return &logged{State: st, record: record}
+	l := &logged{State: st, record: record}
+	if _, ok := st.(UserDocs); ok {
+		return loggedDocs{l}
+	}
+	return l
+}
+
+// loggedDocs is a Logged store whose underlying store has UserDocs: reads
+// pass through.
+type loggedDocs struct{ *logged }
+
+// UserDocContext is the underlying store's.
+func (l loggedDocs) UserDocContext(ctx context.Context, tenant, id string) (UserContext, string, error) {
+	return l.State.(UserDocs).UserDocContext(ctx, tenant, id)
+}
+
+// DecodeUserDoc is the underlying store's.
+func (l loggedDocs) DecodeUserDoc(u *mapping.User, doc string) error {
+	return l.State.(UserDocs).DecodeUserDoc(u, doc)
 }
 
 // appendOrWarn appends e, reporting a failure on the standard library's

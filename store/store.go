@@ -296,6 +296,23 @@ type UserContext struct {
 	Assigned    map[string][]mapping.RoleAssignment
 }
 
+// UserDocs is the optional interface of a store that can read a user's
+// context with the user's attributes left as the JSON document it stores
+// them as, for a caller that renders them without decoding them
+// (mapping.UserDoc). A Logged store has it when its underlying store does.
+type UserDocs interface {
+	// UserDocContext is UserContext(ctx, tenant, []string{id}, true) with
+	// the user's attributes not decoded: uc.Users holds the user (none when
+	// it does not exist) with Attrs nil, and doc is its attribute document
+	// (mapping.DecodeAttrsJSON's input). Same cost as UserContext.
+	UserDocContext(ctx context.Context, tenant, id string) (uc UserContext, doc string, err error)
+	// DecodeUserDoc sets u.Attrs from doc, a document UserDocContext
+	// returned with u, and returns the error UserContext would have
+	// returned for that user instead (the document does not decode); it
+	// makes no store call.
+	DecodeUserDoc(u *mapping.User, doc string) error
+}
+
 // Leases are named, expiring, per-tenant locks that coordinate work across
 // replicas sharing one backend (the reconciler holds the lease "reconcile"
 // of a tenant while it runs). A lease is held by one owner (an opaque token

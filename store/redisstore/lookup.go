@@ -123,20 +123,29 @@ return flat(o, r)
 // mappings (HGETALL's flat list), the default role (a string or nil), the
 // roles (a list of lists), then the groups: their count, '*', and per
 // group its id and its HMGET list.
-func decodeUserContext(ids []string, withUsers bool, r any) (store.UserContext, error) {
+//
+// With docs (len(ids) of them, withUsers), the users' attributes are not
+// decoded: uc.Users[i] has Attrs nil and docs[i] is its document.
+func decodeUserContext(ids []string, withUsers bool, r any, docs []string) (store.UserContext, error) {
 	s, ok := r.(string)
 	if !ok {
 		return store.UserContext{}, fmt.Errorf("redisstore: unexpected user context reply %T", r)
 	}
 	fr := flatReader{s: s}
-	uc, err := fr.userContext(ids, withUsers)
+	uc, err := fr.userContext(ids, withUsers, docs)
 	if err == nil && fr.s != "" {
 		err = errMalformedFlat
 	}
 	if err != nil {
-		return store.UserContext{}, fmt.Errorf("redisstore: malformed user context reply for %d users: %w", len(ids), err)
+		return store.UserContext{}, malformedUserContext(len(ids), err)
 	}
 	return uc, nil
+}
+
+// malformedUserContext is decodeUserContext's error for a reply for n
+// users.
+func malformedUserContext(n int, err error) error {
+	return fmt.Errorf("redisstore: malformed user context reply for %d users: %w", n, err)
 }
 
 // errMalformedFlat is a flat reply that does not parse (see
@@ -223,7 +232,9 @@ func (fr *flatReader) fields(dst []string) (bool, error) {
 }
 
 // userContext reads a flat userctx reply for ids (see decodeUserContext).
-func (fr *flatReader) userContext(ids []string, withUsers bool) (store.UserContext, error) {
+// With docs, the users' attributes are left in docs (see
+// decodeUserContext).
+func (fr *flatReader) userContext(ids []string, withUsers bool, docs []string) (store.UserContext, error) {
 	var uc store.UserContext
 	n, err := fr.list()
 	if err != nil {
@@ -242,7 +253,16 @@ func (fr *flatReader) userContext(ids []string, withUsers bool) (store.UserConte
 			continue
 		}
 		v, _ := strconv.ParseInt(uf[4], 10, 64)
-		u, err := newUser(ids[i], uf[0], uf[1], uf[2], uf[3], v)
+		var u *mapping.User
+		if docs == nil {
+			u, err = newUser(ids[i], uf[0], uf[1], uf[2], uf[3], v)
+		} else if u, err = newUserMeta(ids[i], uf[1], uf[2], uf[3], v); err != nil {
+			if _, derr := decodeUserAttrs(ids[i], uf[0]); derr != nil {
+				err = derr // newUser's error: the document's first
+			}
+		} else {
+			docs[len(uc.Users)] = uf[0]
+		}
 		if err != nil {
 			return uc, err
 		}
@@ -353,7 +373,7 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 	if err != nil {
 		return store.UserContext{}, fmt.Errorf("redisstore: malformed lookup reply: %w", err)
 	}
-	uc, err := decodeUserContext([]string{id}, true, fr.s)
+	uc, err := decodeUserContext([]string{id}, true, fr.s, nil)
 	if err != nil {
 		return store.UserContext{}, err
 	}

@@ -337,6 +337,7 @@ func (s *Store) userCtx(tenant string) *userCtxKeys {
 var (
 	_ store.State     = (*Store)(nil)
 	_ store.OpTimeout = (*Store)(nil)
+	_ store.UserDocs  = (*Store)(nil)
 )
 
 // Open connects to the Redis at url ("redis://[user:pass@]host:port/db" or

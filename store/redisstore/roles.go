@@ -180,6 +180,32 @@ func parseMappings(h map[string]string) ([]mapping.RoleMapping, error) {
 // an HMGET (withUsers) and two SMEMBERS (memberof, roles:user), one HMGET
 // per distinct group, one HGETALL and one GET.
 func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string, withUsers bool) (store.UserContext, error) {
+	return s.userContext(ctx, tenant, userIDs, withUsers, nil)
+}
+
+// UserDocContext is store.UserDocs: UserContext(tenant, []string{id},
+// true) with the user's attributes left as their stored document. One
+// round trip, as UserContext.
+func (s *Store) UserDocContext(ctx context.Context, tenant, id string) (store.UserContext, string, error) {
+	ids, docs := [1]string{id}, [1]string{}
+	uc, err := s.userContext(ctx, tenant, ids[:], true, docs[:])
+	return uc, docs[0], err
+}
+
+// DecodeUserDoc is store.UserDocs: u.Attrs from doc, or the error
+// UserContext returns for a user whose document does not decode.
+func (s *Store) DecodeUserDoc(u *mapping.User, doc string) error {
+	a, err := decodeUserAttrs(u.ID, doc)
+	if err != nil {
+		return malformedUserContext(1, err)
+	}
+	u.Attrs = a
+	return nil
+}
+
+// userContext is UserContext, with the users' attributes left in docs
+// when docs is not nil (see decodeUserContext).
+func (s *Store) userContext(ctx context.Context, tenant string, userIDs []string, withUsers bool, docs []string) (store.UserContext, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	uk := s.userCtx(tenant)
@@ -197,7 +223,7 @@ func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string
 	if err != nil {
 		return store.UserContext{}, wrap(err)
 	}
-	return decodeUserContext(userIDs, withUsers, r)
+	return decodeUserContext(userIDs, withUsers, r, docs)
 }
 
 // SetDefaultRole stores role ("" for none) in t:{T}:roles:default. One

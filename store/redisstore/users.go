@@ -55,11 +55,24 @@ func decodeUser(id string, v []any) (*mapping.User, error) {
 
 // newUser builds a User from its stored fields (userFields).
 func newUser(id, doc, origin, created, lm string, v int64) (*mapping.User, error) {
-	a, err := decodeAttrs(doc)
+	a, err := decodeUserAttrs(id, doc)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: user %s: %w", id, err)
+		return nil, err
 	}
-	u := &mapping.User{ID: id, Attrs: a, Origin: origin, Version: v}
+	u, err := newUserMeta(id, origin, created, lm, v)
+	if err != nil {
+		return nil, err
+	}
+	u.Attrs = a
+	return u, nil
+}
+
+// newUserMeta is newUser without the attributes (Attrs nil): what
+// UserDocContext returns with the user's document. Its errors are the
+// times' (newUser's after a document that decodes).
+func newUserMeta(id, origin, created, lm string, v int64) (*mapping.User, error) {
+	u := &mapping.User{ID: id, Origin: origin, Version: v}
+	var err error
 	if u.Created, err = parseTime(created); err != nil {
 		return nil, err
 	}
@@ -67,6 +80,16 @@ func newUser(id, doc, origin, created, lm string, v int64) (*mapping.User, error
 		return nil, err
 	}
 	return u, nil
+}
+
+// decodeUserAttrs decodes user id's stored document doc, with newUser's
+// error.
+func decodeUserAttrs(id, doc string) (mapping.Attrs, error) {
+	a, err := decodeAttrs(doc)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: user %s: %w", id, err)
+	}
+	return a, nil
 }
 
 // decodeAttrs decodes a stored attribute document, keeping numbers as
