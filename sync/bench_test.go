@@ -313,7 +313,12 @@ func benchReportRun(b *testing.B, users, groups, memberships int) {
 		calls, pages = rep.Okta.APICalls, rep.Okta.Pages
 		if profDir != "" {
 			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-			b.Logf("run %d: %.2f s CPU, %.1f MiB peak RSS", run, time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds(), float64(runRSS)/1024)
+			// Also at once on stderr: the benchmark's log is printed only
+			// when all runs are done, and each run waits for the next build.
+			line := fmt.Sprintf("run %d: %.2f s CPU, %.1f MiB peak RSS, %.1f s wall", run,
+				time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Seconds(), float64(runRSS)/1024, time.Since(t0).Seconds())
+			fmt.Fprintln(os.Stderr, line)
+			b.Log(line)
 		}
 		if calls != wantCalls {
 			b.Fatalf("okta calls %d; want the minimum number of pages %d", calls, wantCalls)
@@ -416,7 +421,7 @@ func benchProfiled(f func() int) int {
 // worktree: edit, then touch the file; the binary is rebuilt before the run).
 func waitGo(b *testing.B, dir string, n int) {
 	path := filepath.Join(dir, fmt.Sprintf("go-%d", n))
-	b.Logf("run %d done; touch %s to rebuild and run again", n, path)
+	fmt.Fprintf(os.Stderr, "run %d done; touch %s to rebuild and run again\n", n, path)
 	for {
 		if _, err := os.Stat(path); err == nil {
 			return
