@@ -62,33 +62,44 @@ const getBatch = 32
 // getAll sets out[j] to get(keys[j]) for every j (out must be as long as
 // keys). It looks the keys up a batch at a time, each step for the whole
 // batch before the next (hash and slot, then the slot's key, then the
-// comparison), so the cache misses of a batch's lookups overlap instead of
+// comparison; then the next slot of the lookups not yet decided, and so
+// on), so the cache misses of a batch's lookups overlap instead of
 // following each other: at a million items the slots and the keys are far
 // beyond the caches.
 func (x *strIndex) getAll(keys []string, out []int32) {
-	var h [getBatch]uint64
+	var p [getBatch]uint64 // slot probed, per pending lookup
 	var s [getBatch]int32
 	var k [getBatch]string
+	var pend [getBatch]uint8 // the batch's lookups not yet decided
 	for len(keys) > 0 {
 		n := min(len(keys), getBatch)
 		for j := range n {
-			h[j] = maphash.String(x.seed, keys[j]) & x.mask
-			s[j] = x.slots[h[j]]
+			p[j] = maphash.String(x.seed, keys[j]) & x.mask
+			pend[j] = uint8(j)
 		}
-		for j := range n {
-			if s[j] != 0 {
-				k[j] = x.key(s[j] - 1)
+		for m := n; m > 0; {
+			for _, j := range pend[:m] {
+				s[j] = x.slots[p[j]]
 			}
-		}
-		for j := range n {
-			switch {
-			case s[j] == 0:
-				out[j] = -1
-			case k[j] == keys[j]:
-				out[j] = s[j] - 1
-			default:
-				out[j] = int32(x.getFrom((h[j]+1)&x.mask, keys[j]))
+			for _, j := range pend[:m] {
+				if s[j] != 0 {
+					k[j] = x.key(s[j] - 1)
+				}
 			}
+			left := 0
+			for _, j := range pend[:m] {
+				switch {
+				case s[j] == 0:
+					out[j] = -1
+				case k[j] == keys[j]:
+					out[j] = s[j] - 1
+				default:
+					p[j] = (p[j] + 1) & x.mask
+					pend[left] = j
+					left++
+				}
+			}
+			m = left
 		}
 		keys, out = keys[n:], out[n:]
 	}

@@ -120,10 +120,25 @@ func (m *Matching) matchUsers(d *Desired, a *Actual) {
 	byName := newStrIndex(len(a.Users), func(i int32) string { return names[i] },
 		func(i int32) bool { return a.Users[i].Identity.UserName != "" })
 	desired := desiredIndex(d)
+	// The first rule's lookups (every Okta user's id among the stored
+	// externalIds) go in batches (strIndex.getAll), so that their cache
+	// misses overlap.
+	byExtOf := make([]int32, len(d.Users))
+	{
+		const batch = 1024
+		keys := make([]string, 0, batch)
+		for start := 0; start < len(d.Users); start += batch {
+			keys = keys[:0]
+			for _, du := range d.Users[start:min(start+batch, len(d.Users))] {
+				keys = append(keys, du.OktaID)
+			}
+			byExt.getAll(keys, byExtOf[start:start+len(keys)])
+		}
+	}
 	var claims []userClaim
 	for di, du := range d.Users {
-		if ai := byExt.get(du.OktaID); ai >= 0 {
-			claims = append(claims, userClaim{int32(ai), int32(di), 0})
+		if ai := byExtOf[di]; ai >= 0 {
+			claims = append(claims, userClaim{ai, int32(di), 0})
 			continue
 		}
 		ai, rule := -1, ""
