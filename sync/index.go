@@ -15,6 +15,8 @@ type strIndex struct {
 	mask  uint64
 	seed  maphash.Seed
 	key   func(int32) string
+
+	warmed int32 // what newStrIndex's warming reads summed to (kept, so they are not dropped)
 }
 
 // newStrIndex indexes the items 0..n-1 for which in is true (all when in
@@ -23,18 +25,35 @@ type strIndex struct {
 func newStrIndex(n int, key func(int32) string, in func(int32) bool) *strIndex {
 	size := 1 << bits.Len(uint(max(2*n, 8)-1))
 	x := &strIndex{slots: make([]int32, size), mask: uint64(size - 1), seed: maphash.MakeSeed(), key: key}
-	for i := range int32(n) {
-		if in != nil && !in(i) {
-			continue
+	// A batch of items at a time: their keys and first slots are read
+	// for the whole batch first, so that those cache misses overlap, then
+	// the items are filed in order.
+	var ks [getBatch]string
+	var hs [getBatch]uint64
+	var warm int32
+	for start := int32(0); start < int32(n); start += getBatch {
+		end := min(start+getBatch, int32(n))
+		for i := start; i < end; i++ {
+			if in == nil || in(i) {
+				ks[i-start] = key(i)
+				hs[i-start] = maphash.String(x.seed, ks[i-start]) & x.mask
+				warm += x.slots[hs[i-start]]
+			}
 		}
-		k := key(i)
-		for h := maphash.String(x.seed, k) & x.mask; ; h = (h + 1) & x.mask {
-			if s := x.slots[h]; s == 0 || key(s-1) == k {
-				x.slots[h] = i + 1
-				break
+		for i := start; i < end; i++ {
+			if in != nil && !in(i) {
+				continue
+			}
+			k := ks[i-start]
+			for h := hs[i-start]; ; h = (h + 1) & x.mask {
+				if s := x.slots[h]; s == 0 || key(s-1) == k {
+					x.slots[h] = i + 1
+					break
+				}
 			}
 		}
 	}
+	x.warmed = warm
 	return x
 }
 
