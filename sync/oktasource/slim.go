@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/okta/okta-sdk-golang/v2/okta"
 )
@@ -404,13 +406,13 @@ func convertSlimAppUser(u *slimAppUser, expand, withProfile bool) (AppUser, erro
 	if u.ID.Empty() {
 		return AppUser{}, errors.New("app user without id")
 	}
-	id := u.ID.String()
 	if u.Status.Empty() {
+		id := u.ID.String()
 		return AppUser{ID: id}, fmt.Errorf("app user %s has no status", id)
 	}
-	au := AppUser{ID: id, ExternalID: u.ExternalID.String(), Scope: internStatus(u.Scope), Status: internStatus(u.Status),
-		SyncState: internStatus(u.SyncState)}
+	au := AppUser{Scope: internStatus(u.Scope), Status: internStatus(u.Status), SyncState: internStatus(u.SyncState)}
 	if !expand {
+		au.ID, au.ExternalID = u.ID.String(), u.ExternalID.String()
 		if u.HasCredentials {
 			au.UserName = u.UserName.String()
 		}
@@ -419,43 +421,60 @@ func convertSlimAppUser(u *slimAppUser, expand, withProfile bool) (AppUser, erro
 		}
 		return au, nil
 	}
-	// where names a place in the item, for messages (built only on error).
-	where := func(sub string) string { return "app user " + id + " _embedded" + sub }
+	// where names a place in the item, for messages, and failed returns
+	// the app user with its id and externalId and err (built only on
+	// error).
+	where := func(sub string) string { return "app user " + u.ID.String() + " _embedded" + sub }
+	failed := func(err error) (AppUser, error) {
+		au.ID, au.ExternalID = u.ID.String(), u.ExternalID.String()
+		return au, err
+	}
 	if !u.HasEmbedded {
-		return au, fmt.Errorf("%s is missing or null (expand=user)", where(""))
+		return failed(fmt.Errorf("%s is missing or null (expand=user)", where("")))
 	}
 	if !u.HasUser {
-		return au, fmt.Errorf("%s.user is missing or null", where(""))
+		return failed(fmt.Errorf("%s.user is missing or null", where("")))
 	}
 	user := &u.User
 	switch {
 	case user.ID.Empty():
-		return au, fmt.Errorf("%s.id is missing", where(".user"))
+		return failed(fmt.Errorf("%s.id is missing", where(".user")))
 	case !user.ID.Equal(u.ID):
-		return au, fmt.Errorf("%s.id is %s, not the app user's id", where(".user"), user.ID.String())
+		return failed(fmt.Errorf("%s.id is %s, not the app user's id", where(".user"), user.ID.String()))
 	case user.Status.Empty():
-		return au, fmt.Errorf("%s.status is missing", where(".user"))
+		return failed(fmt.Errorf("%s.status is missing", where(".user")))
 	case !user.HasProfile:
-		return au, fmt.Errorf("%s.profile is missing", where(".user"))
+		return failed(fmt.Errorf("%s.profile is missing", where(".user")))
 	}
 	p := &user.Profile
 	switch {
 	case p.Login.Empty():
-		return au, fmt.Errorf("%s.login is missing", where(".user.profile"))
+		return failed(fmt.Errorf("%s.login is missing", where(".user.profile")))
 	case !p.Email.Set:
-		return au, fmt.Errorf("%s.email is missing", where(".user.profile"))
+		return failed(fmt.Errorf("%s.email is missing", where(".user.profile")))
 	case !p.FirstName.Set:
-		return au, fmt.Errorf("%s.firstName is missing", where(".user.profile"))
+		return failed(fmt.Errorf("%s.firstName is missing", where(".user.profile")))
 	case !p.LastName.Set:
-		return au, fmt.Errorf("%s.lastName is missing", where(".user.profile"))
+		return failed(fmt.Errorf("%s.lastName is missing", where(".user.profile")))
 	}
-	au.UserStatus, au.Login = internStatus(user.Status), p.Login.String()
-	// The login is usually the email and the app username: one string.
-	au.Email = share(p.Email, au.Login)
-	if u.HasCredentials {
-		au.UserName = share(u.UserName, au.Login)
+	au.UserStatus = internStatus(user.Status)
+	// The user's strings share one allocation (at a million app users, a
+	// million objects for the garbage collector to mark instead of five
+	// million or more); the login is usually the email and the app
+	// username: one string.
+	email, userName := &p.Email, &u.UserName
+	if email.Equal(p.Login) {
+		email = &p.Login
 	}
-	au.FirstName, au.LastName = p.FirstName.String(), p.LastName.String()
+	if !u.HasCredentials {
+		userName = &jstr{}
+	} else if userName.Equal(p.Login) {
+		userName = &p.Login
+	}
+	vs := [...]*jstr{&u.ID, &u.ExternalID, &p.Login, &p.FirstName, &p.LastName, email, userName}
+	var ss [len(vs)]string
+	packStrings(vs[:], ss[:])
+	au.ID, au.ExternalID, au.Login, au.FirstName, au.LastName, au.Email, au.UserName = ss[0], ss[1], ss[2], ss[3], ss[4], ss[5], ss[6]
 	if u.HasProfile && (withProfile || au.Email == "" && au.FirstName == "" && au.LastName == "") {
 		au.Profile = u.Profile.asMap()
 	}
@@ -463,6 +482,38 @@ func convertSlimAppUser(u *slimAppUser, expand, withProfile bool) (AppUser, erro
 }
 
 // share returns s when v holds the same string, else v copied out.
+// packStrings sets out[i] to vs[i].String(): the values that read as they
+// stand share one allocation (those that need decoding, with escapes or
+// invalid UTF-8, get their own), and a value given twice (the same
+// pointer) is one string. out must be as long as vs.
+func packStrings(vs []*jstr, out []string) {
+	n := 0
+	plain := func(i int) bool { return !vs[i].decode && !slices.Contains(vs[:i], vs[i]) }
+	for i, v := range vs {
+		if plain(i) {
+			n += len(v.raw)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, v := range vs {
+		if plain(i) {
+			b.Write(v.raw)
+		}
+	}
+	all := b.String()
+	for i, v := range vs {
+		switch j := slices.Index(vs[:i], v); {
+		case j >= 0:
+			out[i] = out[j]
+		case v.decode:
+			out[i] = v.String()
+		default:
+			out[i], all = all[:len(v.raw)], all[len(v.raw):]
+		}
+	}
+}
+
 func share(v jstr, s string) string {
 	if v.is(s) {
 		return s
