@@ -214,15 +214,28 @@ func SortRoleAssignments(as []RoleAssignment) {
 // returns nil. It is pure and cheap: O(len(groups) + len(mappings) +
 // len(assigned)) map work plus the sort.
 func EffectiveRoles(groups []Ref, mappings []RoleMapping, assigned []RoleAssignment, defaultRole string) []RoleAssignment {
+	out := AppendEffectiveRoles(nil, groups, mappings, assigned, defaultRole)
+	if out == nil {
+		return []RoleAssignment{}
+	}
+	return out
+}
+
+// AppendEffectiveRoles appends EffectiveRoles(groups, mappings, assigned,
+// defaultRole) to dst and returns the extended slice (dst itself, nil
+// included, when there is none), for a caller with room for the result:
+// the usual one default-role assignment then costs no allocation.
+func AppendEffectiveRoles(dst []RoleAssignment, groups []Ref, mappings []RoleMapping, assigned []RoleAssignment, defaultRole string) []RoleAssignment {
 	if len(assigned) == 0 && (len(groups) == 0 || len(mappings) == 0) {
 		// Most users: no mapped group, no assignment; only the default
 		// role, if any (the general path's result, without its maps).
 		if defaultRole != "" && defaultRole != RoleNone {
-			return []RoleAssignment{{Role: defaultRole, Source: SourceDefault}}
+			return append(dst, RoleAssignment{Role: defaultRole, Source: SourceDefault})
 		}
-		return []RoleAssignment{}
+		return dst
 	}
-	out := []RoleAssignment{}
+	n := len(dst)
+	out := dst
 	seen := map[RoleAssignment]bool{}
 	add := func(a RoleAssignment) {
 		if !seen[a] {
@@ -255,10 +268,10 @@ func EffectiveRoles(groups []Ref, mappings []RoleMapping, assigned []RoleAssignm
 	for _, a := range assigned {
 		add(a)
 	}
-	if len(out) == 0 && defaultRole != "" && defaultRole != RoleNone {
+	if len(out) == n && defaultRole != "" && defaultRole != RoleNone {
 		add(RoleAssignment{Role: defaultRole, Source: SourceDefault})
 	}
-	SortRoleAssignments(out)
+	SortRoleAssignments(out[n:])
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/axonflow/axonflow-sync/internal/auththrottle"
 	"github.com/axonflow/axonflow-sync/mapping"
@@ -49,7 +50,11 @@ func (s *Server) authenticate(r *http.Request) (store.Token, string, string, err
 	if cred == "" || strings.ContainsAny(cred, " \t") {
 		return store.Token{}, AuthMalformed, "the bearer token is malformed", nil
 	}
-	hash := store.HashToken(cred)
+	// The hash in the request's allocation (TokenByHash keeps no
+	// reference to it).
+	rc := getReqCtx(r)
+	hb := store.AppendHashToken(rc.hashBuf[:0], cred)
+	hash := unsafe.String(unsafe.SliceData(hb), len(hb))
 	ctx, cancel := storeCtx(r)
 	defer cancel()
 	tok, err := s.st.TokenByHash(ctx, hash)

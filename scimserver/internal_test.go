@@ -33,10 +33,10 @@ func TestUserRolesFirstSourcePerRole(t *testing.T) {
 	if len(want) == len(eff) {
 		t.Fatalf("test needs a duplicate role: %v", eff)
 	}
-	if got := userRoles(&uc, "", "u1", groups); !reflect.DeepEqual(got, want) {
+	if got := userRoles(nil, &uc, "", "u1", groups); !reflect.DeepEqual(got, want) {
 		t.Fatalf("userRoles = %v, want %v", got, want)
 	}
-	if got := userRoles(&uc, "viewer", "u2", nil); len(got) != 1 || got[0].Role != "viewer" || got[0].Source != mapping.SourceDefault {
+	if got := userRoles(nil, &uc, "viewer", "u2", nil); len(got) != 1 || got[0].Role != "viewer" || got[0].Source != mapping.SourceDefault {
 		t.Fatalf("default role: %v", got)
 	}
 }

@@ -11,6 +11,7 @@ package scimserver
 
 import (
 	"context"
+	"crypto/sha256"
 	"math/rand/v2"
 	"net/http"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	gosync "sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/rs/zerolog"
 
@@ -209,14 +211,15 @@ func (s *Server) routes() {
 // behave like /scim/v2/Users; panics become a 500 SCIM error.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// One allocation holds the request's facts, its context, the
+	// response recorder and the bytes of a request id made here.
+	rc := &reqCtx{Context: r.Context(), storeBounded: s.storeBounded}
 	reqID := r.Header.Get("X-Request-Id")
 	if reqID == "" || len(reqID) > 128 {
-		reqID = newRequestID()
+		reqID = newRequestID(&rc.idBuf)
 	}
 	method := MethodLabel(r.Method)
-	// One allocation holds the request's facts, its context and the
-	// response recorder.
-	rc := &reqCtx{Context: r.Context(), id: reqID, ev: Event{RequestID: reqID, Method: method, Resource: "other"}, storeBounded: s.storeBounded}
+	rc.id, rc.ev = reqID, Event{RequestID: reqID, Method: method, Resource: "other"}
 	rw := &rc.rec
 	rw.ResponseWriter, rw.status = w, 200
 	setHeader(rw, "X-Request-Id", reqID)
@@ -299,17 +302,18 @@ func cleanPath(p string) string {
 	return out
 }
 
-// newRequestID returns 16 random hex digits. Request ids must be unique
-// enough to find a request in the logs, not secret, so they come from
-// math/rand/v2 (no system call per request).
-func newRequestID() string {
-	var b [16]byte
+// newRequestID returns 16 random hex digits, written to *b, which the
+// string shares (no allocation of its own): b must not change afterwards
+// (a reqCtx's idBuf, written once). Request ids must be unique enough to
+// find a request in the logs, not secret, so they come from math/rand/v2
+// (no system call per request).
+func newRequestID(b *[16]byte) string {
 	v := rand.Uint64()
 	for i := 15; i >= 0; i-- {
 		b[i] = "0123456789abcdef"[v&0xF]
 		v >>= 4
 	}
-	return string(b[:])
+	return unsafe.String(&b[0], len(b))
 }
 
 // reqCtxKey is the context key of a request's *reqCtx.
@@ -337,6 +341,14 @@ type reqCtx struct {
 	// storeBounded is Server.storeBounded: storeCtx is the request's
 	// context (with the writer), without a deadline.
 	storeBounded bool
+
+	// idBuf holds the bytes of the request id when ServeHTTP made it
+	// (newRequestID), hashBuf those of the token hash (authenticate),
+	// roles room for a single user's roles (userParts): the request's
+	// allocation serves them.
+	idBuf   [16]byte
+	hashBuf [2 * sha256.Size]byte
+	roles   [1]mapping.RoleAssignment
 
 	// writer is who the request's writes are recorded as in the
 	// provisioning log (set by authed for writing methods); storeCtx

@@ -88,7 +88,7 @@ func (s *Server) lookupUser(ctx context.Context, tenant string, idx store.Index,
 // renderWith renders users from a UserContext of theirs (see userParts).
 func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*mapping.User, uc store.UserContext) ([]map[string]any, error) {
 	out := make([]map[string]any, len(users))
-	err := s.userParts(ctx, tenant, users, uc, func(i int, refs []mapping.Ref, roles []mapping.RoleAssignment) {
+	err := s.userParts(ctx, tenant, users, uc, nil, func(i int, refs []mapping.Ref, roles []mapping.RoleAssignment) {
 		out[i] = mapping.UserResource(users[i], base, refs)
 		if len(roles) > 0 {
 			out[i]["roles"] = mapping.RolesAttr(roles)
@@ -103,9 +103,14 @@ func (s *Server) renderWith(ctx context.Context, tenant, base string, users []*m
 // userParts calls each with what rendering users[i] adds to its
 // attributes, from a UserContext of theirs: the user's groups in group
 // creation order (from uc.Groups; one GetGroups only for a context that
-// lacks them), and the roles derived from them (userRoles).
+// lacks them), and the roles derived from them (userRoles). one, when
+// users is one user, is room the roles may be built in (a request's
+// reqCtx.roles; nil for none).
 func (s *Server) userParts(ctx context.Context, tenant string, users []*mapping.User, uc store.UserContext,
-	each func(i int, refs []mapping.Ref, roles []mapping.RoleAssignment)) error {
+	one []mapping.RoleAssignment, each func(i int, refs []mapping.Ref, roles []mapping.RoleAssignment)) error {
+	if len(users) != 1 {
+		one = nil
+	}
 	memberOf := uc.MemberOf
 	// Groups are listed in their creation order (then id), whatever order
 	// the backend returns memberships in, so responses are stable.
@@ -150,7 +155,7 @@ func (s *Server) userParts(ctx context.Context, tenant string, users []*mapping.
 		for _, g := range gs {
 			l = append(l, mapping.Ref{ID: g.ID, Display: g.DisplayName()})
 		}
-		each(i, l, userRoles(&uc, defRole, u.ID, l))
+		each(i, l, userRoles(one, &uc, defRole, u.ID, l))
 	}
 	return nil
 }
@@ -159,9 +164,14 @@ func (s *Server) userParts(ctx context.Context, tenant string, users []*mapping.
 // in read (the tenant's role mappings, default role defRole as
 // mapping.TenantDefaultRole gives it, and the users' manual/api
 // assignments): one assignment per role, with the role's first source
-// (scim, manual, api, default); mapping.RolesAttr renders them.
-func userRoles(in *store.UserContext, defRole, uid string, groups []mapping.Ref) []mapping.RoleAssignment {
-	eff := mapping.EffectiveRoles(groups, in.Mappings, in.Assigned[uid], defRole)
+// (scim, manual, api, default); mapping.RolesAttr renders them. They are
+// built in dst[:0] when it has room (nil: a new slice). It never returns
+// nil.
+func userRoles(dst []mapping.RoleAssignment, in *store.UserContext, defRole, uid string, groups []mapping.Ref) []mapping.RoleAssignment {
+	eff := mapping.AppendEffectiveRoles(dst[:0], groups, in.Mappings, in.Assigned[uid], defRole)
+	if eff == nil {
+		eff = []mapping.RoleAssignment{}
+	}
 	var out []mapping.RoleAssignment // nil until a duplicate is found
 	for i, a := range eff {
 		dup := slices.ContainsFunc(eff[:i], func(b mapping.RoleAssignment) bool { return b.Role == a.Role })
@@ -232,7 +242,7 @@ func (s *Server) getUserDoc(w http.ResponseWriter, r *http.Request, ctx context.
 	rc.ev.Name = d.UserName()
 	var refs []mapping.Ref
 	var roles []mapping.RoleAssignment
-	err = s.userParts(ctx, rc.tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []mapping.RoleAssignment) { refs, roles = rs, ro })
+	err = s.userParts(ctx, rc.tenant, uc.Users[:1], uc, rc.roles[:0], func(_ int, rs []mapping.Ref, ro []mapping.RoleAssignment) { refs, roles = rs, ro })
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -249,7 +259,7 @@ func (s *Server) respondWith(w http.ResponseWriter, r *http.Request, ctx context
 	proj mapping.Projection, status int) {
 	var refs []mapping.Ref
 	var roles []mapping.RoleAssignment
-	err := s.userParts(ctx, getReqCtx(r).tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []mapping.RoleAssignment) { refs, roles = rs, ro })
+	err := s.userParts(ctx, getReqCtx(r).tenant, []*mapping.User{u}, uc, nil, func(_ int, rs []mapping.Ref, ro []mapping.RoleAssignment) { refs, roles = rs, ro })
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -307,7 +317,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	var roles []mapping.RoleAssignment
 	uc, err := s.st.UserContext(ctx, rc.tenant, []string{u.ID}, false)
 	if err == nil {
-		err = s.userParts(ctx, rc.tenant, []*mapping.User{u}, uc, func(_ int, rs []mapping.Ref, ro []mapping.RoleAssignment) { refs, roles = rs, ro })
+		err = s.userParts(ctx, rc.tenant, []*mapping.User{u}, uc, nil, func(_ int, rs []mapping.Ref, ro []mapping.RoleAssignment) { refs, roles = rs, ro })
 	}
 	if err != nil {
 		s.log.Warn().Err(err).Str("request_id", rc.id).Msg("rendering roles of a created user failed")

@@ -137,7 +137,9 @@ type State interface {
 
 	// CreateToken stores a new token (its tenant must exist).
 	CreateToken(ctx context.Context, t Token) error
-	// TokenByHash returns the token whose secret hashes to hash, or ErrNotFound.
+	// TokenByHash returns the token whose secret hashes to hash, or
+	// ErrNotFound. It keeps no reference to hash's bytes past the call
+	// (a caller may pass a string that shares a request's buffer).
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	// ListTokens returns the tenant's tokens ordered by creation time.
 	ListTokens(ctx context.Context, tenant string) ([]Token, error)

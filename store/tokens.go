@@ -16,11 +16,19 @@ const TokenPrefix = "scim_"
 // HashToken returns the lower-case hex SHA-256 of a token secret: the only
 // form in which a secret is stored.
 func HashToken(secret string) string {
+	var buf [2 * sha256.Size]byte // on the stack: the string is the only allocation
+	return string(AppendHashToken(buf[:0], secret))
+}
+
+// AppendHashToken appends HashToken(secret) (2*sha256.Size bytes) to dst
+// and returns the extended slice: for a caller with room for it.
+func AppendHashToken(dst []byte, secret string) []byte {
 	var in [64]byte // a secret's bytes on the stack (a longer one spills to the heap)
 	sum := sha256.Sum256(append(in[:0], secret...))
-	var buf [2 * sha256.Size]byte // on the stack: the string is the only allocation
-	hex.Encode(buf[:], sum[:])
-	return string(buf[:])
+	n := len(dst)
+	dst = append(dst, make([]byte, 2*sha256.Size)...)
+	hex.Encode(dst[n:], sum[:])
+	return dst
 }
 
 // DisplayPrefix is the part of a secret that may be shown to operators

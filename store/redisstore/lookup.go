@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -152,6 +153,15 @@ func malformedUserContext(n int, err error) error {
 // decodeUserContext).
 var errMalformedFlat = errors.New("malformed flat reply")
 
+// noGroups and noAssignments are UserContext.Groups and .Assigned when
+// the reply has no group, no assignment: not nil, as the other stores
+// return them, and never written (no reader of a UserContext writes its
+// maps), so one empty map serves every reply.
+var (
+	noGroups      = map[string]*mapping.Group{}
+	noAssignments = map[string][]mapping.RoleAssignment{}
+)
+
 // flatReader reads the tokens of a flat reply (see decodeUserContext)
 // from s, which it consumes; the strings it returns share s's bytes.
 type flatReader struct{ s string }
@@ -254,17 +264,33 @@ func (fr *flatReader) userContext(ids []string, withUsers bool, docs []string) (
 		}
 		v, _ := strconv.ParseInt(uf[4], 10, 64)
 		var u *mapping.User
-		if docs == nil {
+		switch {
+		case docs == nil:
 			u, err = newUser(ids[i], uf[0], uf[1], uf[2], uf[3], v)
-		} else if u, err = newUserMeta(ids[i], uf[1], uf[2], uf[3], v); err != nil {
-			if _, derr := decodeUserAttrs(ids[i], uf[0]); derr != nil {
-				err = derr // newUser's error: the document's first
+		case n == 1:
+			// One user (a GET): the user and the one-element list in
+			// one allocation.
+			one := new(struct {
+				u mapping.User
+				l [1]*mapping.User
+			})
+			if err = setUserMeta(&one.u, ids[i], uf[1], uf[2], uf[3], v); err == nil {
+				u, one.l[0] = &one.u, &one.u
+				uc.Users = one.l[:0:1]
 			}
-		} else {
-			docs[len(uc.Users)] = uf[0]
+		default:
+			u, err = newUserMeta(ids[i], uf[1], uf[2], uf[3], v)
 		}
 		if err != nil {
+			if docs != nil {
+				if _, derr := decodeUserAttrs(ids[i], uf[0]); derr != nil {
+					err = derr // newUser's error: the document's first
+				}
+			}
 			return uc, err
+		}
+		if docs != nil {
+			docs[len(uc.Users)] = uf[0]
 		}
 		uc.Users = append(uc.Users, u)
 	}
@@ -306,7 +332,10 @@ func (fr *flatReader) userContext(ids []string, withUsers bool, docs []string) (
 	if n, err = fr.list(); err != nil {
 		return uc, err
 	}
-	uc.Groups = make(map[string]*mapping.Group, n)
+	uc.Groups = noGroups // none (most users): no map to allocate
+	if n > 0 {
+		uc.Groups = make(map[string]*mapping.Group, n)
+	}
 	var gf [6]string
 	for range n {
 		id, _, err := fr.str()
@@ -327,8 +356,12 @@ func (fr *flatReader) userContext(ids []string, withUsers bool, docs []string) (
 		}
 		uc.Groups[id] = g
 	}
-	if uc.Assigned, err = parseAssignmentSets(ids, sets); err != nil {
-		return uc, err
+	// No user with an assignment (most GETs): the shared empty map.
+	uc.Assigned = noAssignments
+	if slices.ContainsFunc(sets, func(l []string) bool { return len(l) > 0 }) {
+		if uc.Assigned, err = parseAssignmentSets(ids, sets); err != nil {
+			return uc, err
+		}
 	}
 	return uc, nil
 }

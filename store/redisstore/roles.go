@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	gosync "sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -213,17 +214,45 @@ func (s *Store) userContext(ctx context.Context, tenant string, userIDs []string
 	if withUsers {
 		with = "1"
 	}
-	cmd := make([]any, len(uk.userContext), len(uk.userContext)+1+len(userIDs))
-	copy(cmd, uk.userContext)
-	cmd = append(cmd, with)
-	for _, id := range userIDs {
-		cmd = append(cmd, id)
+	a := scriptArgsPool.Get().(*scriptArgs)
+	defer a.release()
+	a.ids = append(a.ids[:0], userIDs...)
+	a.cmd = append(a.cmd[:0], uk.userContext...)
+	a.cmd = append(a.cmd, with)
+	for i := range a.ids {
+		a.cmd = append(a.cmd, &a.ids[i]) // a *string: boxed without an allocation
 	}
-	r, err := s.runScript(ctx, scriptUserContext, cmd, len(uk.keys)).Result()
+	r, err := s.runScript(ctx, scriptUserContext, a.cmd, len(uk.keys)).Result()
 	if err != nil {
 		return store.UserContext{}, wrap(err)
 	}
 	return decodeUserContext(userIDs, withUsers, r, docs)
+}
+
+// scriptArgs is a script command's arguments, reused across calls
+// (scriptArgsPool): cmd the command, ids the strings its *string
+// arguments point to (go-redis writes a *string as the string), so that
+// neither the slice nor the boxing of each id costs an allocation. It
+// may be reused once the command has run: go-redis keeps no argument
+// past Process, and Script.Eval (the NOSCRIPT fallback) copies them.
+type scriptArgs struct {
+	cmd []any
+	ids []string
+}
+
+var scriptArgsPool = gosync.Pool{New: func() any { return new(scriptArgs) }}
+
+// release clears a's references (so a pooled entry pins no request's
+// strings) and returns it to scriptArgsPool; one whose slices grew past
+// a few dozen entries (a long list's user context) is dropped instead.
+func (a *scriptArgs) release() {
+	if cap(a.cmd) > 64 || cap(a.ids) > 64 {
+		return
+	}
+	clear(a.cmd)
+	clear(a.ids)
+	a.cmd, a.ids = a.cmd[:0], a.ids[:0]
+	scriptArgsPool.Put(a)
 }
 
 // SetDefaultRole stores role ("" for none) in t:{T}:roles:default. One

@@ -153,6 +153,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, erro
 		}
 		epoch, cacheable = s.tc.begin(at)
 	}
+	hash = strings.Clone(hash) // the cache keeps it; hash may share the caller's buffer
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	v, err := s.c.HMGet(ctx, s.tokenKey(hash), tokenFields...).Result()

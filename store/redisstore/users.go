@@ -71,15 +71,22 @@ func newUser(id, doc, origin, created, lm string, v int64) (*mapping.User, error
 // UserDocContext returns with the user's document. Its errors are the
 // times' (newUser's after a document that decodes).
 func newUserMeta(id, origin, created, lm string, v int64) (*mapping.User, error) {
-	u := &mapping.User{ID: id, Origin: origin, Version: v}
-	var err error
-	if u.Created, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if u.LastModified, err = parseTime(lm); err != nil {
+	u := new(mapping.User)
+	if err := setUserMeta(u, id, origin, created, lm, v); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// setUserMeta is newUserMeta into *u (which it overwrites).
+func setUserMeta(u *mapping.User, id, origin, created, lm string, v int64) error {
+	*u = mapping.User{ID: id, Origin: origin, Version: v}
+	var err error
+	if u.Created, err = parseTime(created); err != nil {
+		return err
+	}
+	u.LastModified, err = parseTime(lm)
+	return err
 }
 
 // decodeUserAttrs decodes user id's stored document doc, with newUser's

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/axonflow/axonflow-sync/store"
@@ -88,6 +89,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (store.Token, erro
 	if hit {
 		return t, nil
 	}
+	hash = strings.Clone(hash) // the cache keeps it; hash may share the caller's buffer
 	t, err := scanToken(s.queryRow(ctx, qTokenByHash, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Token{}, store.ErrNotFound
