@@ -221,32 +221,17 @@ func (r *attrsDecoder) appendDocValue(b []byte, depth int) ([]byte, bool) {
 		if depth >= maxAttrsDepth {
 			return b, false
 		}
-		r.i++
-		b = append(b, '[')
-		r.space()
-		if r.i < len(r.s) && r.s[r.i] == ']' {
-			r.i++
-			return append(b, ']'), true
+		var empty bool
+		if b, empty = r.appendDocOpen(b, ']'); empty {
+			return b, true
 		}
 		for {
-			var ok bool
+			var ok, done bool
 			if b, ok = r.appendDocValue(b, depth+1); !ok {
 				return b, false
 			}
-			r.space()
-			if r.i >= len(r.s) {
-				return b, false
-			}
-			switch r.s[r.i] {
-			case ',':
-				r.i++
-				r.space()
-				b = append(b, ',')
-			case ']':
-				r.i++
-				return append(b, ']'), true
-			default:
-				return b, false
+			if b, done, ok = r.appendDocNext(b, ']'); !ok || done {
+				return b, ok
 			}
 		}
 	case c == 't':
@@ -270,12 +255,9 @@ func (r *attrsDecoder) appendDocObject(b []byte, depth int) ([]byte, bool) {
 	if depth >= maxAttrsDepth {
 		return b, false
 	}
-	r.i++
-	b = append(b, '{')
-	r.space()
-	if r.i < len(r.s) && r.s[r.i] == '}' {
-		r.i++
-		return append(b, '}'), true
+	var empty bool
+	if b, empty = r.appendDocOpen(b, '}'); empty {
+		return b, true
 	}
 	var prev string
 	for first := true; ; first = false {
@@ -298,20 +280,44 @@ func (r *attrsDecoder) appendDocObject(b []byte, depth int) ([]byte, bool) {
 		if b, ok = r.appendDocValue(b, depth+1); !ok {
 			return b, false
 		}
-		r.space()
-		if r.i >= len(r.s) {
-			return b, false
-		}
-		switch r.s[r.i] {
-		case ',':
-			r.i++
-			r.space()
-			b = append(b, ',')
-		case '}':
-			r.i++
-			return append(b, '}'), true
-		default:
-			return b, false
+		var done bool
+		if b, done, ok = r.appendDocNext(b, '}'); !ok || done {
+			return b, ok
 		}
 	}
+}
+
+// appendDocOpen appends the opening byte at r.i and reads it and the
+// spaces after it; when the closing byte end follows at once it reads and
+// appends it too and reports the array or object empty.
+func (r *attrsDecoder) appendDocOpen(b []byte, end byte) (out []byte, empty bool) {
+	b = append(b, r.s[r.i])
+	r.i++
+	r.space()
+	if r.i < len(r.s) && r.s[r.i] == end {
+		r.i++
+		return append(b, end), true
+	}
+	return b, false
+}
+
+// appendDocNext reads what follows an element or member value (after
+// spaces): a comma, appended (done false; the spaces after it are read
+// too), or the closing byte end, appended (done true). Anything else,
+// or the end of the input, is not ok.
+func (r *attrsDecoder) appendDocNext(b []byte, end byte) (out []byte, done, ok bool) {
+	r.space()
+	if r.i >= len(r.s) {
+		return b, false, false
+	}
+	switch r.s[r.i] {
+	case ',':
+		r.i++
+		r.space()
+		return append(b, ','), false, true
+	case end:
+		r.i++
+		return append(b, end), true, true
+	}
+	return b, false, false
 }
