@@ -366,12 +366,15 @@ func (l *logged) UpdateGroup(ctx context.Context, tenant, id string, c GroupChan
 	var snap MemberSnapshot
 	var guard MembersGuard
 	if guarded {
-		adding := make(map[string]bool, len(c.Add))
+		// The removed ids not also added, each once (a set: a PATCH can
+		// remove 10,000 ids).
+		skip := make(map[string]bool, len(c.Add)+len(c.Remove))
 		for _, a := range c.Add {
-			adding[a] = true
+			skip[a] = true
 		}
 		for _, r := range c.Remove {
-			if !adding[r] && !slices.Contains(guard.Members, r) {
+			if !skip[r] {
+				skip[r] = true
 				guard.Members = append(guard.Members, r)
 			}
 		}
