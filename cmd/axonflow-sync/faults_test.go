@@ -13,9 +13,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +30,66 @@ import (
 	"github.com/axonflow/axonflow-sync/store/redisstore"
 	"github.com/axonflow/axonflow-sync/store/sqlitestore"
 )
+
+// overlayBins holds the binaries overlayBinary built, by name.
+var overlayBins struct {
+	mu   sync.Mutex
+	bins map[string]*overlayBin
+}
+
+type overlayBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// overlayBinary builds, once per test binary and name, axonflow-sync with
+// an extra source file (go build -overlay) whose init function runs stmts,
+// statements of package main that set its package variables (for example
+// "readTimeout = 3 * time.Second"; package time is imported). It returns the
+// binary's path, next to the test's regular binary.
+func overlayBinary(t *testing.T, name, stmts string) string {
+	t.Helper()
+	overlayBins.mu.Lock()
+	if overlayBins.bins == nil {
+		overlayBins.bins = map[string]*overlayBin{}
+	}
+	b := overlayBins.bins[name]
+	if b == nil {
+		b = &overlayBin{}
+		overlayBins.bins[name] = b
+	}
+	overlayBins.mu.Unlock()
+	b.once.Do(func() {
+		dir := filepath.Dir(binary)
+		pkg, err := os.Getwd()
+		if err != nil {
+			b.err = err
+			return
+		}
+		file := "zz_overlay_" + name + ".go"
+		src := filepath.Join(dir, file)
+		code := "package main\n\nimport \"time\"\n\nvar _ = time.Second\n\nfunc init() {\n\t" + stmts + "\n}\n"
+		overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(pkg, file): src}})
+		ovFile := filepath.Join(dir, "overlay-"+name+".json")
+		if err := os.WriteFile(src, []byte(code), 0o600); err != nil {
+			b.err = err
+			return
+		}
+		if err := os.WriteFile(ovFile, overlay, 0o600); err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, "axonflow-sync-"+name)
+		if out, err := exec.Command("go", "build", "-overlay", ovFile, "-o", b.path, ".").CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build -overlay (%s): %v\n%s", name, err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
 
 // storeBackend is one store the binary can run on, plus a way for the test
 // process to open the same store (to check it and run Verify).
