@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,6 +65,14 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 	env := append([]string{"AXONFLOW_SYNC_CONFIG=" + cfg, "OKTA_API_TOKEN=" + oktatest.DefaultToken}, be.env...)
 	correct := []string{"reconcile", "--tenant", tenant, "--mode", "correct", "--max-changes", "100000",
 		"--output", "json", "--detailed-exitcode"}
+	// The runs the test kills are held stopped (SIGSTOP) most of the wall
+	// time while the test reads their progress, so every wall-clock deadline
+	// they have must be far longer than the test: the binary is built with a
+	// 1 h lease (its renewals are bounded by a third of it, 10 s by
+	// default) and, on Redis, store calls get 1 h (redis.timeout, 2 s by
+	// default; go-redis's socket read and write timeouts, 3 s by default).
+	killedBin := overlayBinary(t, "long-lease", "reconcileLeaseTTL = time.Hour")
+	killedEnv := stoppedRunEnv(env)
 
 	// The store the runs write, opened by the test to watch their progress.
 	if _, stderr, code := cli(t, env, "token", "create", "--tenant", tenant); code != 0 {
@@ -107,8 +116,8 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 	for i, frac := range []float64{0.10, 0.60} {
 		start := progress()
 		target := int(frac * float64(total))
-		cmd := exec.Command(binary, correct...)
-		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+		cmd := exec.Command(killedBin, correct...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, killedEnv...)
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
 		if err := cmd.Start(); err != nil {
@@ -119,11 +128,13 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 		// Let the run work in short slices and look at the store while it
 		// is frozen (SIGSTOP), so the kill lands exactly past the target
 		// however fast the run is compared with the test's reads.
-		// The run's slice grows with the time a read takes (3–50 ms): on a
-		// loaded machine a read can take hundreds of milliseconds, and a run
-		// that got only 3 ms of each such cycle would see its own lease
-		// renewal (a 10 s deadline in wall-clock time) expire while frozen.
-		deadline := time.Now().Add(20 * time.Second)
+		// The run's slice grows with the time a read takes (3–50 ms), so
+		// that on a loaded machine, where a read can take hundreds of
+		// milliseconds, the run still gets a fair share of the wall time.
+		// The deadline only guards against a hang: a frozen run has no
+		// wall-clock deadline of its own (killedBin, killedEnv).
+		const hangGuard = 5 * time.Minute
+		deadline := time.Now().Add(hangGuard)
 		var at int
 		slice := 3 * time.Millisecond
 		for {
@@ -142,7 +153,7 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 			if time.Now().After(deadline) {
 				_ = cmd.Process.Kill()
 				<-done
-				t.Fatalf("run %d: progress %d after 20 s, waiting for %d\n%s", i+1, at, target, errb.String())
+				t.Fatalf("run %d: progress %d after %v, waiting for %d\n%s", i+1, at, hangGuard, target, errb.String())
 			}
 			_ = cmd.Process.Signal(syscall.SIGCONT)
 		}
@@ -184,8 +195,27 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 	verifyClean(t, be.env, tenant)
 }
 
-// expireLease does what 30 s without renewal does to the lease of a killed
-// run: the tenant becomes free (sync.DefaultLeaseTTL).
+// stoppedRunEnv is env for a run the test holds stopped: on Redis, with a
+// 1 h deadline per store call (AXONFLOW_SYNC_REDIS_TIMEOUT) and per socket
+// read and write (the URL's read_timeout and write_timeout).
+func stoppedRunEnv(env []string) []string {
+	out := slices.Clone(env)
+	for i, kv := range out {
+		if u, ok := strings.CutPrefix(kv, "AXONFLOW_SYNC_REDIS_URL="); ok {
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			out[i] = "AXONFLOW_SYNC_REDIS_URL=" + u + sep + "read_timeout=1h&write_timeout=1h"
+			out = append(out, "AXONFLOW_SYNC_REDIS_TIMEOUT=1h")
+		}
+	}
+	return out
+}
+
+// expireLease does what the expiry of its lease (sync.DefaultLeaseTTL
+// without renewal in production, 1 h for the test's killed runs) does for a
+// killed run: the tenant becomes free.
 func expireLease(t *testing.T, st store.State, tenant, holder string) {
 	t.Helper()
 	ctx := context.Background()

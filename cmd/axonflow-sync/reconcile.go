@@ -28,6 +28,14 @@ const (
 // command run without GOGC in its environment.
 const reconcileGCPercent = 50
 
+// reconcileLeaseTTL is the tenant lease lifetime of a reconcile command run
+// (sync.RunnerOptions.LeaseTTL; the run renews it every third of it and
+// before every write, each renewal bounded by a third of it): a killed run
+// keeps the tenant busy for at most this long. It is a variable only so that
+// fault tests can build the binary with a longer one (go build -overlay)
+// whose renewals do not time out while the test holds the run stopped.
+var reconcileLeaseTTL = sync.DefaultLeaseTTL
+
 // reconcileGC sets the GC target of a one-shot reconcile run and returns the
 // function that restores the previous one. The run holds Okta's and the
 // store's view of the tenant at once, read in a burst: a lower target than
@@ -121,7 +129,7 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 	st, _ = withProvLog(st, log, nil) // failed log writes: a warning on stderr
 
 	defer reconcileGC(e.getenv)()
-	runner := sync.NewRunner(sync.RunnerOptions{Store: st, Logger: log})
+	runner := sync.NewRunner(sync.RunnerOptions{Store: st, Logger: log, LeaseTTL: reconcileLeaseTTL})
 	rep, err := runner.Run(ctx, opts)
 	if rep == nil {
 		termtext.Fprintf(e.stderr, "axonflow-sync reconcile: %v\n", err)
