@@ -168,25 +168,22 @@ func desiredFrom(users []DesiredUser, snap *oktasource.Snapshot) *Desired {
 	d := &Desired{Users: users, Groups: make([]DesiredGroup, 0, len(snap.Groups))}
 	byID := newStrIndex(len(users), func(i int32) string { return users[i].OktaID }, nil)
 	var idx []int32
-	var ids []string
+	var buf []string // the member ids of snap.Members' groups
 	for _, g := range snap.Groups {
 		// A hash lookup per member, not a binary search over the users: at
 		// a million users most of the ~20 steps of a search are cache
 		// misses. The lookups go in batches (strIndex.getAll), so that the
 		// misses of a batch overlap.
-		ids = ids[:0]
-		if snap.MemberIDs != nil {
-			ids = snap.MemberIDs[g.ID]
-		} else {
+		ids := snap.MemberIDs[g.ID]
+		if snap.MemberIDs == nil {
+			buf = buf[:0]
 			for _, m := range snap.Members[g.ID] {
-				ids = append(ids, m.ID)
+				buf = append(buf, m.ID)
 			}
+			ids = buf
 		}
 		idx = slices.Grow(idx[:0], len(ids))[:len(ids)]
 		byID.getAll(ids, idx)
-		if snap.MemberIDs != nil {
-			ids = nil // not ours to append to
-		}
 		idx = slices.DeleteFunc(idx, func(i int32) bool { return i < 0 })
 		// Users are sorted by id, so their indexes sort as their ids.
 		slices.Sort(idx)
