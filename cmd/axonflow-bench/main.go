@@ -34,7 +34,9 @@
 // per second from Go (go-redis, the same concurrency, no pipelining) of
 // the command shapes the server uses. With two or more sizes it prints the
 // CPU per request of every phase at each size and the ratio largest ÷
-// smallest; at the end it checks the targets (README). --output json
+// smallest, and compares lookup and get at the smallest and the largest
+// size in interleaved rounds on two servers (--scaling-rounds); at the end
+// it checks the targets (README). --output json
 // prints everything as JSON.
 //
 // Every loop is bounded (a duration, a count, --max-phase-time) and the
@@ -92,6 +94,7 @@ type options struct {
 	spawn            bool
 	pin              bool
 	floor            bool
+	scalingRounds    bool
 	url, token       string
 	serverPid        int
 	redisURL         string
@@ -154,6 +157,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs.BoolVar(&o.spawn, "spawn", false, "start the store and axonflow-sync serve on free 127.0.0.1 ports (per --store and --sizes) and stop them at the end")
 	fs.BoolVar(&o.pin, "pin", true, "spawn mode: pin the server, redis-server and the load generator to their own CPUs (2 CPUs: server on the first, Redis and generator on the second; the ceiling loops run on the server's CPU; the embedded store: the same without Redis); --pin=false lets the kernel place them")
 	fs.BoolVar(&o.floor, "floor", true, "spawn mode, Redis: after the get phase, compare the server's GET with the stack floor's in interleaved rounds (--rounds): a minimal net/http + go-redis server making get's Redis round trip and returning a canned body (see README)")
+	fs.BoolVar(&o.scalingRounds, "scaling-rounds", true, "spawn mode, two sizes or more: after the lookup and get phases at the largest size, start a fresh server with a tenant of the smallest size on the same store beside it and compare the two sizes' lookup and get in interleaved rounds (--rounds, ABBA), so that the CPU-per-request ratio is taken in one time window; the scaling targets use these rounds (see README)")
 	fs.StringVar(&o.url, "url", "", "attach mode: SCIM base URL of a running server, e.g. http://127.0.0.1:8080/scim/v2")
 	fs.StringVar(&o.token, "token", "", "attach mode: SCIM bearer token (scim_...; default $AXONFLOW_BENCH_TOKEN)")
 	fs.IntVar(&o.serverPid, "server-pid", 0, "attach mode: pid of the server process, for its CPU time and peak RSS")
@@ -372,7 +376,7 @@ func spawnRun(ctx context.Context, o options, rep *report, log io.Writer, st str
 	if err != nil {
 		return err
 	}
-	b := &bench{opt: o, log: log, rep: rep, run: runID(), store: st, spawnDir: s.dir, serverPid: s.server.pid()}
+	b := &bench{opt: o, log: log, rep: rep, run: runID(), store: st, spawnDir: s.dir, serverPid: s.server.pid(), binary: binary}
 	defer func() {
 		b.logf("stopping the server%s", map[bool]string{true: " and redis-server", false: ""}[s.redis != nil])
 		s.close()
@@ -543,6 +547,12 @@ func (b *bench) runPhases(ctx context.Context, info serverInfo) error {
 	// right after the read-only phases, on the data they read (the phases
 	// after them add memberships, which change what SMEMBERS returns).
 	ceilingDone := false
+	lastScalingPhase := ""
+	for _, name := range o.phases {
+		if slices.Contains(scalingPhases, name) {
+			lastScalingPhase = name
+		}
+	}
 	for _, name := range o.phases {
 		if !ceilingDone && name != "lookup" && name != "get" {
 			ceilingDone = true
@@ -565,6 +575,13 @@ func (b *bench) runPhases(ctx context.Context, info serverInfo) error {
 		}
 		if name == "get" && o.floor && b.spawnDir != "" && b.store == storeRedis && tenant != "" {
 			rows, err := b.floorRounds(ctx, b.spawnDir, floorFlags{redisURL: o.redisURL, keyBase: target.keyBase})
+			rep.Phases = append(rep.Phases, rows...)
+			if err != nil {
+				return err
+			}
+		}
+		if name == lastScalingPhase && b.wantsScalingRounds() {
+			rows, err := b.scalingRounds(ctx)
 			rep.Phases = append(rep.Phases, rows...)
 			if err != nil {
 				return err

@@ -27,6 +27,7 @@ type bench struct {
 	prof      profiler
 	layout    cpuLayout // --pin (spawn mode); zero: not pinned
 	spawnDir  string    // spawn mode's temporary directory of this run
+	binary    string    // spawn mode: the server binary (for the scaling rounds' second server)
 	store     string    // storeRedis, storeEmbedded, or "" (attach mode without --redis-url)
 	log       io.Writer
 	rep       *report

@@ -215,6 +215,26 @@ func TestSpawnRun(t *testing.T) {
 	if len(rep.Scaling) == 0 {
 		t.Error("no scaling rows with two sizes")
 	}
+	// The scaling rounds: at the larger size, a fresh 100-user server
+	// beside the 200-user one, both sizes' lookup and get interleaved;
+	// the targets judge the ratio on them.
+	for _, k := range []runKey{{storeRedis, 100}, {storeRedis, 200}, {storeEmbedded, 100}, {storeEmbedded, 200}} {
+		for _, ph := range scalingPhases {
+			p := rep.phaseOf(k.store, k.users, scalingRoundsName(ph))
+			if p == nil || p.OK == 0 || p.Errors.total() != 0 || p.ServerCPUPerOp <= 0 {
+				t.Errorf("%+v: scaling rounds of %s: %+v", k, ph, p)
+			}
+		}
+	}
+	scaled := false
+	for _, tg := range rep.Targets {
+		if strings.HasPrefix(tg.Target, "embedded store, GET /Users/{id}: server CPU per request at the big") {
+			scaled = strings.Contains(tg.Measured, "interleaved scaling rounds")
+		}
+	}
+	if !scaled {
+		t.Error("the embedded scaling target was not judged on the interleaved rounds")
+	}
 	for _, prefix := range []string{
 		"embedded store, GET /Users/{id}: server CPU per request at the big",
 		"embedded store, GET /Users/{id}: server CPU per request ≤ the Redis",
