@@ -396,6 +396,7 @@ func spawnRun(ctx context.Context, o options, rep *report, log io.Writer, st str
 			return err
 		}
 		procs := runtime.GOMAXPROCS(0)
+		b.allCPUs = all
 		if err := pinSelf(l.Loadgen); err != nil {
 			return err
 		}

@@ -26,6 +26,7 @@ type bench struct {
 	run       string // random id that keeps this run's names unique
 	prof      profiler
 	layout    cpuLayout // --pin (spawn mode); zero: not pinned
+	allCPUs   []int     // with layout: the CPUs this process had before it pinned itself to layout.Loadgen
 	spawnDir  string    // spawn mode's temporary directory of this run
 	binary    string    // spawn mode: the server binary (for the scaling rounds' second server)
 	store     string    // storeRedis, storeEmbedded, or "" (attach mode without --redis-url)

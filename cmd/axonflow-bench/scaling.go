@@ -52,11 +52,28 @@ func (b *bench) scalingRounds(ctx context.Context) (rows []*phaseResult, err err
 	po.serverLog = ""
 	po.cpuprofile = ""
 	b.logf("scaling rounds: starting a %d-user tenant on the %s store beside this %d-user one", small, b.store, b.opt.users)
+	// spawn plans the layout on the CPUs this process may use, which are
+	// the load generator's now: it plans on all of them again, and this
+	// process goes back to the generator's CPUs once the server is up.
+	if len(b.layout.Server) > 0 {
+		if err := pinSelf(b.allCPUs); err != nil {
+			return nil, err
+		}
+	}
 	s, err := spawn(ctx, po, b.store, b.binary, b.log)
+	if len(b.layout.Server) > 0 {
+		if perr := pinSelf(b.layout.Loadgen); perr != nil && err == nil {
+			s.close()
+			return nil, perr
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("scaling rounds: %w", err)
 	}
 	defer s.close()
+	if !slices.Equal(s.layout.Server, b.layout.Server) || !slices.Equal(s.layout.Redis, b.layout.Redis) {
+		return nil, fmt.Errorf("scaling rounds: the %d-user server's CPU layout (%s) is not the %d-user one's (%s)", small, s.layout, b.opt.users, b.layout)
+	}
 	p := &bench{opt: po, log: b.log, rep: &report{}, run: runID(), store: b.store, spawnDir: s.dir,
 		serverPid: s.server.pid(), layout: b.layout}
 	if p.c, err = newSCIMClient(strings.TrimRight(s.scimURL, "/"), s.token, po.conns); err != nil {
