@@ -2,6 +2,7 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -78,6 +79,18 @@ func TestOpenReopen(t *testing.T) {
 	var mode string
 	if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	// The read-only connections (pool and snapshots) map the file; the
+	// writer does not.
+	for name, db := range map[string]*sql.DB{"read pool": s.r, "snapshots": s.snaps.db} {
+		var n int64
+		if err := db.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&n); err != nil || n != ReadMmapSize {
+			t.Errorf("%s: mmap_size = %d, %v; want %d", name, n, err, ReadMmapSize)
+		}
+	}
+	var wm int64
+	if err := s.w.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&wm); err != nil || wm != 0 {
+		t.Errorf("writer: mmap_size = %d, %v; want 0", wm, err)
 	}
 	got, err := s.GetUser(ctx, "acme", "u1")
 	if err != nil || got.UserName() != "x" || !got.Created.Equal(time.Unix(1, 2)) {
