@@ -2,6 +2,7 @@ package scimserver_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,7 +21,7 @@ import (
 // store.UserDocs.
 type plainState struct{ store.State }
 
-// TestGetUserDocMatchesDecoded: on Redis, GET /Users/{id} renders the
+// TestGetUserDocMatchesDecoded: on both stores, GET /Users/{id} renders the
 // user from its stored document (store.UserDocs, mapping.UserDoc); the
 // same requests to a server on the same store without UserDocs (users
 // decoded, then encoded) must get the same status, headers and bytes,
@@ -30,11 +31,37 @@ type plainState struct{ store.State }
 // copy (keys out of order, white space: decoded instead) and for one that
 // does not decode (the same error), and for an unknown id.
 func TestGetUserDocMatchesDecoded(t *testing.T) {
+	t.Run("redis", func(t *testing.T) {
+		st := openRedis(t).(*redisstore.Store)
+		testGetUserDoc(t, st, func(tenant, id, doc string) error {
+			return st.Client().HSet(context.Background(), "t:{"+tenant+"}:user:"+id, "doc", doc).Err()
+		})
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		st := openSQLite(t)
+		path, _ := sqlitePaths.Load(st)
+		db, err := sql.Open("sqlite", path.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		testGetUserDoc(t, st, func(tenant, id, doc string) error {
+			res, err := db.Exec(`UPDATE scim_users SET doc = ? WHERE tenant = ? AND id = ?`, doc, tenant, id)
+			if n, _ := res.RowsAffected(); err == nil && n != 1 {
+				err = fmt.Errorf("%d rows updated", n)
+			}
+			return err
+		})
+	})
+}
+
+// testGetUserDoc is TestGetUserDocMatchesDecoded on st; setDoc replaces a
+// user's stored document with raw bytes.
+func testGetUserDoc(t *testing.T, st store.State, setDoc func(tenant, id, doc string) error) {
 	ctx := context.Background()
-	st := openRedis(t).(*redisstore.Store)
 	rec := store.Logged(st, nil)
 	if _, ok := rec.(store.UserDocs); !ok {
-		t.Fatal("a Logged Redis store does not have UserDocs")
+		t.Fatalf("a Logged %T does not have UserDocs", st)
 	}
 	const ext = "https://scim.example.com" // the same base URL from both servers
 	fast := newEnv(t, rec, func(o *scimserver.Options) { o.ExternalURL = ext })
@@ -66,7 +93,6 @@ func TestGetUserDocMatchesDecoded(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Documents written by something other than encoding/json.
-	key := func(id string) string { return "t:{" + fast.tenant + "}:user:" + id }
 	unsorted := fast.createUser(t, "unsorted@example.com")
 	spaced := fast.createUser(t, "spaced@example.com")
 	broken := fast.createUser(t, "broken@example.com")
@@ -82,7 +108,7 @@ func TestGetUserDocMatchesDecoded(t *testing.T) {
 		spaced:     " {\n \"active\" : false , \"userName\" : \"spaced@example.com\" }\n",
 		broken:     `{"userName":"broken@example.com",`,
 	} {
-		if err := st.Client().HSet(ctx, key(id), "doc", doc).Err(); err != nil {
+		if err := setDoc(fast.tenant, id, doc); err != nil {
 			t.Fatal(err)
 		}
 	}

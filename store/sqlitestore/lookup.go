@@ -30,7 +30,7 @@ func (s *Store) LookupUserContext(ctx context.Context, tenant string, idx store.
 	}
 	var uc store.UserContext
 	err := s.hotQuery(ctx, q, []any{tenant, value}, func(rows *sql.Rows) (err error) {
-		uc, err = scanUserContext(rows, true, 1)
+		uc, err = scanUserContext(rows, true, 1, nil)
 		return err
 	})
 	if err != nil {

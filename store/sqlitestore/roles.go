@@ -166,7 +166,7 @@ func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string
 		args[1] = jsonList(userIDs)
 	}
 	err := s.hotQuery(ctx, q, args, func(rows *sql.Rows) (err error) {
-		uc, err = scanUserContext(rows, withUsers, len(userIDs))
+		uc, err = scanUserContext(rows, withUsers, len(userIDs), nil)
 		return err
 	})
 	if err != nil {
@@ -175,10 +175,42 @@ func (s *Store) UserContext(ctx context.Context, tenant string, userIDs []string
 	return uc, nil
 }
 
+// UserDocContext is store.UserDocs: UserContext(ctx, tenant,
+// []string{id}, true) in the same one statement (qUserContextOne), with
+// the user's attribute document returned as stored (the doc column,
+// encoding/json's encoding of its attributes) instead of decoded: uc.Users
+// holds the user with Attrs nil, or nothing when there is no such user.
+func (s *Store) UserDocContext(ctx context.Context, tenant, id string) (store.UserContext, string, error) {
+	var uc store.UserContext
+	var doc string
+	err := s.hotQuery(ctx, qUserContextOne, []any{tenant, id, true}, func(rows *sql.Rows) (err error) {
+		uc, err = scanUserContext(rows, true, 1, &doc)
+		return err
+	})
+	if err != nil {
+		return store.UserContext{}, "", s.fail("user context", err)
+	}
+	return uc, doc, nil
+}
+
+// DecodeUserDoc is store.UserDocs: u.Attrs from doc, a document
+// UserDocContext returned with u, or the error UserContext returns for a
+// user whose document does not decode. No store call.
+func (s *Store) DecodeUserDoc(u *mapping.User, doc string) error {
+	a, err := decodeAttrs(doc)
+	if err != nil {
+		return s.fail("user context", err)
+	}
+	u.Attrs = a
+	return nil
+}
+
 // scanUserContext reads the rows of qUserContext or a qLookupContext
 // statement (see queries.go) into a UserContext and closes them; n is the
 // number of ids asked for (Users stays nil when it is 0, as GetUsers).
-func scanUserContext(rows *sql.Rows, withUsers bool, n int) (store.UserContext, error) {
+// With doc (one user asked for), the user's document is left there and
+// its Attrs nil (UserDocContext).
+func scanUserContext(rows *sql.Rows, withUsers bool, n int, doc *string) (store.UserContext, error) {
 	defer rows.Close()
 	uc := store.UserContext{MemberOf: map[string][]string{}, Groups: map[string]*mapping.Group{},
 		Mappings: []mapping.RoleMapping{}, Assigned: map[string][]mapping.RoleAssignment{}}
@@ -204,9 +236,14 @@ func scanUserContext(rows *sql.Rows, withUsers bool, n int) (store.UserContext, 
 		}
 		switch kind {
 		case 0: // a user: id, doc, origin; created, last_modified, version
-			a, err := decodeAttrs(s2.String)
-			if err != nil {
-				return store.UserContext{}, err
+			var a mapping.Attrs
+			if doc != nil {
+				*doc = s2.String
+			} else {
+				var err error
+				if a, err = decodeAttrs(s2.String); err != nil {
+					return store.UserContext{}, err
+				}
 			}
 			uc.Users = append(uc.Users, &mapping.User{ID: s1, Attrs: a, Origin: s3.String,
 				Created: fromNanos(n1), LastModified: fromNanos(n2), Version: n3.Int64})

@@ -97,6 +97,8 @@ var (
 	_ store.State  = (*Store)(nil)
 	_ store.Leases = (*Store)(nil)
 	_ store.Runs   = (*Store)(nil)
+	// GET /Users/{id} renders the stored document (mapping.UserDoc).
+	_ store.UserDocs = (*Store)(nil)
 )
 
 // Open opens (creating if missing) the database file at path, creating its
