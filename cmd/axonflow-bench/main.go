@@ -95,6 +95,7 @@ type options struct {
 	pin              bool
 	floor            bool
 	scalingRounds    bool
+	storeRounds      bool
 	url, token       string
 	serverPid        int
 	redisURL         string
@@ -158,6 +159,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs.BoolVar(&o.pin, "pin", true, "spawn mode: pin the server, redis-server and the load generator to their own CPUs (2 CPUs: server on the first, Redis and generator on the second; the ceiling loops run on the server's CPU; the embedded store: the same without Redis); --pin=false lets the kernel place them")
 	fs.BoolVar(&o.floor, "floor", true, "spawn mode, Redis: after the get phase, compare the server's GET with the stack floor's in interleaved rounds (--rounds): a minimal net/http + go-redis server making get's Redis round trip and returning a canned body (see README)")
 	fs.BoolVar(&o.scalingRounds, "scaling-rounds", true, "spawn mode, two sizes or more: after the lookup and get phases at the largest size, start a fresh server with a tenant of the smallest size on the same store beside it and compare the two sizes' lookup and get in interleaved rounds (--rounds, ABBA), so that the CPU-per-request ratio is taken in one time window; the scaling targets use these rounds (see README)")
+	fs.BoolVar(&o.storeRounds, "store-rounds", true, "spawn mode, --store both: after the lookup and get phases of each embedded run, start a fresh Redis deployment (redis-server and server, the Redis runs' CPU layout) with a tenant of the same size beside it and compare the two stores' lookup and get in interleaved rounds (--rounds, ABBA); the embedded-against-Redis targets use these rounds (see README)")
 	fs.StringVar(&o.url, "url", "", "attach mode: SCIM base URL of a running server, e.g. http://127.0.0.1:8080/scim/v2")
 	fs.StringVar(&o.token, "token", "", "attach mode: SCIM bearer token (scim_...; default $AXONFLOW_BENCH_TOKEN)")
 	fs.IntVar(&o.serverPid, "server-pid", 0, "attach mode: pid of the server process, for its CPU time and peak RSS")
@@ -583,6 +585,13 @@ func (b *bench) runPhases(ctx context.Context, info serverInfo) error {
 		}
 		if name == lastScalingPhase && b.wantsScalingRounds() {
 			rows, err := b.scalingRounds(ctx)
+			rep.Phases = append(rep.Phases, rows...)
+			if err != nil {
+				return err
+			}
+		}
+		if name == lastScalingPhase && b.wantsStoreRounds() {
+			rows, err := b.storeRounds(ctx)
 			rep.Phases = append(rep.Phases, rows...)
 			if err != nil {
 				return err

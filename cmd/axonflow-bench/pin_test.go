@@ -235,6 +235,22 @@ func TestSpawnRun(t *testing.T) {
 	if !scaled {
 		t.Error("the embedded scaling target was not judged on the interleaved rounds")
 	}
+	// The store rounds: after each embedded run's reads, a fresh Redis
+	// deployment of the same size beside it; the embedded-against-Redis
+	// targets are judged on them.
+	for _, k := range []runKey{{storeRedis, 100}, {storeRedis, 200}, {storeEmbedded, 100}, {storeEmbedded, 200}} {
+		for _, ph := range scalingPhases {
+			p := rep.phaseOf(k.store, k.users, storeRoundsName(ph))
+			if p == nil || p.OK == 0 || p.Errors.total() != 0 || p.ServerCPUPerOp <= 0 || (k.store == storeRedis) != (p.StackCPUPerOp > 0) {
+				t.Errorf("%+v: store rounds of %s: %+v", k, ph, p)
+			}
+		}
+	}
+	for _, tg := range rep.Targets {
+		if strings.HasPrefix(tg.Target, "embedded store, GET /Users/{id}: ok/s ≥ the Redis") && strings.Count(tg.Measured, "(store rounds)") != 2 {
+			t.Errorf("the ok/s target was not judged on the store rounds at both sizes: %s", tg.Measured)
+		}
+	}
 	for _, prefix := range []string{
 		"embedded store, GET /Users/{id}: server CPU per request at the big",
 		"embedded store, GET /Users/{id}: server CPU per request ≤ the Redis",

@@ -36,22 +36,60 @@ func (b *bench) wantsScalingRounds() bool {
 
 // scalingRounds compares b's tenant (the largest size, right after its
 // read phases, before any write phase changes it) with a fresh tenant of
-// the smallest size on the same store: it starts a second server and store
-// with the same layout, imports the small tenant (not reported: it is the
-// same request as the small run's import), warms both servers up and then
-// drives each scaling phase on them in --rounds ABBA rounds (big, small,
-// small, big, ...) sharing --duration per side. The two servers take turns
-// on the same CPU, so a drift of the machine's speed during the rounds
-// hits both sizes alike; two runs minutes apart do not (README "Load
+// the smallest size on the same store (partnerRounds): the two servers
+// take turns on the same CPU, so a drift of the machine's speed during the
+// rounds hits both sizes alike; two runs minutes apart do not (README "Load
 // benchmark"). It returns one merged row per phase and size, named
-// scalingRoundsName(phase); the CPU profile, if any, is not taken.
-func (b *bench) scalingRounds(ctx context.Context) (rows []*phaseResult, err error) {
-	small := b.opt.sizes[0]
+// scalingRoundsName(phase).
+func (b *bench) scalingRounds(ctx context.Context) ([]*phaseResult, error) {
+	return b.partnerRounds(ctx, "scaling rounds", b.store, b.opt.sizes[0], scalingRoundsName)
+}
+
+// storeRoundsName is the report row of phase name measured in the store
+// rounds (one row per store at each size).
+func storeRoundsName(name string) string { return name + " (store rounds)" }
+
+// wantsStoreRounds says whether b (spawn mode, the embedded store, with
+// Redis among the stores) compares itself with a Redis deployment of its
+// size in interleaved rounds: --store-rounds is on and a compared phase
+// (scalingPhases) runs.
+func (b *bench) wantsStoreRounds() bool {
+	o := b.opt
+	if !o.spawn || !o.storeRounds || b.binary == "" || b.store != storeEmbedded || !slices.Contains(o.stores, storeRedis) {
+		return false
+	}
+	for _, p := range scalingPhases {
+		if slices.Contains(o.phases, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// storeRounds compares b's embedded-store tenant (right after its read
+// phases) with a fresh Redis deployment (redis-server and server, the Redis
+// run's CPU layout) with a tenant of the same size (partnerRounds), so
+// that the store-against-store targets are judged in one time window. It
+// returns one merged row per phase and store, named storeRoundsName(phase).
+func (b *bench) storeRounds(ctx context.Context) ([]*phaseResult, error) {
+	return b.partnerRounds(ctx, "store rounds", storeRedis, b.opt.users, storeRoundsName)
+}
+
+// partnerRounds starts a second server (and store) beside b's, on store st
+// with a tenant of size users, in b's CPU layout (the server on the same
+// CPU; on Redis, redis-server on the load generator's), imports the tenant
+// (not reported: the same request as a run's import), warms both servers
+// up and then drives each of scalingPhases that runs on them in --rounds
+// ABBA rounds (b, partner, partner, b, ...) sharing --duration per side,
+// the server not driven idling. It returns one merged row per phase and
+// server, named rowName(phase); the CPU profile, if any, is not taken.
+// what names the comparison in the log and errors.
+func (b *bench) partnerRounds(ctx context.Context, what, st string, users int, rowName func(string) string) (rows []*phaseResult, err error) {
 	po := b.opt
-	po.users = small
+	po.users = users
 	po.serverLog = ""
 	po.cpuprofile = ""
-	b.logf("scaling rounds: starting a %d-user tenant on the %s store beside this %d-user one", small, b.store, b.opt.users)
+	b.logf("%s: starting a %d-user tenant on the %s store beside this %d-user one on the %s store", what, users, st, b.opt.users, b.store)
 	// spawn plans the layout on the CPUs this process may use, which are
 	// the load generator's now: it plans on all of them again, and this
 	// process goes back to the generator's CPUs once the server is up.
@@ -60,7 +98,7 @@ func (b *bench) scalingRounds(ctx context.Context) (rows []*phaseResult, err err
 			return nil, err
 		}
 	}
-	s, err := spawn(ctx, po, b.store, b.binary, b.log)
+	s, err := spawn(ctx, po, st, b.binary, b.log)
 	if len(b.layout.Server) > 0 {
 		if perr := pinSelf(b.layout.Loadgen); perr != nil && err == nil {
 			s.close()
@@ -68,20 +106,21 @@ func (b *bench) scalingRounds(ctx context.Context) (rows []*phaseResult, err err
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("scaling rounds: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer s.close()
-	if !slices.Equal(s.layout.Server, b.layout.Server) || !slices.Equal(s.layout.Redis, b.layout.Redis) {
-		return nil, fmt.Errorf("scaling rounds: the %d-user server's CPU layout (%s) is not the %d-user one's (%s)", small, s.layout, b.opt.users, b.layout)
+	if !slices.Equal(s.layout.Server, b.layout.Server) || !slices.Equal(s.layout.Loadgen, b.layout.Loadgen) ||
+		(st == b.store && !slices.Equal(s.layout.Redis, b.layout.Redis)) {
+		return nil, fmt.Errorf("%s: the second server's CPU layout (%s) is not the first one's (%s)", what, s.layout, b.layout)
 	}
-	p := &bench{opt: po, log: b.log, rep: &report{}, run: runID(), store: b.store, spawnDir: s.dir,
-		serverPid: s.server.pid(), layout: b.layout}
+	p := &bench{opt: po, log: b.log, rep: &report{}, run: runID(), store: st, spawnDir: s.dir,
+		serverPid: s.server.pid(), layout: s.layout}
 	if p.c, err = newSCIMClient(strings.TrimRight(s.scimURL, "/"), s.token, po.conns); err != nil {
 		return nil, err
 	}
 	if s.redis != nil {
 		p.redisPid = s.redis.pid()
-		if b.rc != nil {
+		if po.countRTT {
 			ro, err := redis.ParseURL(s.redisURL)
 			if err != nil {
 				return nil, err
@@ -92,7 +131,7 @@ func (b *bench) scalingRounds(ctx context.Context) (rows []*phaseResult, err err
 		}
 	}
 	if _, err := p.importUsers(ctx); err != nil {
-		return nil, fmt.Errorf("scaling rounds: import of %d users: %w", small, err)
+		return nil, fmt.Errorf("%s: import of %d users: %w", what, users, err)
 	}
 	prof := b.prof
 	b.prof = nil
@@ -106,7 +145,8 @@ func (b *bench) scalingRounds(ctx context.Context) (rows []*phaseResult, err err
 		if !slices.Contains(b.opt.phases, name) {
 			continue
 		}
-		sides := []*side{{b: b}, {b: p}} // 0: big, 1: small
+		sides := []*side{{b: b}, {b: p}} // 0: b, 1: the partner
+		label := func(x *bench) string { return fmt.Sprintf("%s-%d", x.store, x.opt.users) }
 		spec := func(x *bench) phaseSpec {
 			if name == "lookup" {
 				return x.lookup()
@@ -116,7 +156,7 @@ func (b *bench) scalingRounds(ctx context.Context) (rows []*phaseResult, err err
 		for _, sd := range sides {
 			op := spec(sd.b).op
 			if warm := drive(ctx, b.opt.conns, time.Time{}, 20*b.opt.conns, b.opt.seed^0x5ca1e, op); warm.ok == 0 {
-				return nil, fmt.Errorf("scaling rounds: %s warm-up on %d users: no request succeeded (%s; %s)", name, sd.b.opt.users, warm.errors, warm.firstError)
+				return nil, fmt.Errorf("%s: %s warm-up on %s: no request succeeded (%s; %s)", what, name, label(sd.b), warm.errors, warm.firstError)
 			}
 		}
 		slice := b.opt.duration / time.Duration(b.opt.rounds)
@@ -127,7 +167,7 @@ func (b *bench) scalingRounds(ctx context.Context) (rows []*phaseResult, err err
 			}
 			for _, sd := range order {
 				ps := spec(sd.b)
-				ps.name, ps.duration = fmt.Sprintf("%s-%d-r%d", name, sd.b.opt.users, round), slice
+				ps.name, ps.duration = fmt.Sprintf("%s-%s-r%d", name, label(sd.b), round), slice
 				r, err := sd.b.measure(ctx, ps)
 				if err != nil {
 					return nil, err
@@ -136,9 +176,10 @@ func (b *bench) scalingRounds(ctx context.Context) (rows []*phaseResult, err err
 			}
 		}
 		for _, sd := range sides {
-			rows = append(rows, mergePhases(scalingRoundsName(name),
-				fmt.Sprintf("%s, %d users, in %d rounds interleaved with the %d-user tenant's (ABBA; two servers taking turns on the same CPU)",
-					spec(sd.b).request, sd.b.opt.users, b.opt.rounds, sides[1-slices.Index(sides, sd)].b.opt.users), sd.parts))
+			other := sides[1-slices.Index(sides, sd)].b
+			rows = append(rows, mergePhases(rowName(name),
+				fmt.Sprintf("%s, %s store, %d users, in %d rounds interleaved with the %s store's %d-user tenant (ABBA; two servers taking turns on the same CPU)",
+					spec(sd.b).request, sd.b.store, sd.b.opt.users, b.opt.rounds, other.store, other.opt.users), sd.parts))
 		}
 	}
 	return rows, nil
