@@ -26,12 +26,7 @@ func (b *bench) wantsScalingRounds() bool {
 	if !o.spawn || !o.scalingRounds || b.binary == "" || len(o.sizes) < 2 || o.users != o.sizes[len(o.sizes)-1] {
 		return false
 	}
-	for _, p := range scalingPhases {
-		if slices.Contains(o.phases, p) {
-			return true
-		}
-	}
-	return false
+	return runsComparedPhase(o)
 }
 
 // scalingRounds compares b's tenant (the largest size, right after its
@@ -58,12 +53,7 @@ func (b *bench) wantsStoreRounds() bool {
 	if !o.spawn || !o.storeRounds || b.binary == "" || b.store != storeEmbedded || !slices.Contains(o.stores, storeRedis) {
 		return false
 	}
-	for _, p := range scalingPhases {
-		if slices.Contains(o.phases, p) {
-			return true
-		}
-	}
-	return false
+	return runsComparedPhase(o)
 }
 
 // storeRounds compares b's embedded-store tenant (right after its read
@@ -183,4 +173,15 @@ func (b *bench) partnerRounds(ctx context.Context, what, st string, users int, r
 		}
 	}
 	return rows, nil
+}
+
+// runsComparedPhase says whether one of scalingPhases (the phases the
+// scaling and store rounds compare) is among o's phases.
+func runsComparedPhase(o options) bool {
+	for _, p := range scalingPhases {
+		if slices.Contains(o.phases, p) {
+			return true
+		}
+	}
+	return false
 }
