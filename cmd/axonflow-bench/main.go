@@ -35,8 +35,9 @@
 // the command shapes the server uses. With two or more sizes it prints the
 // CPU per request of every phase at each size and the ratio largest ÷
 // smallest, and compares lookup and get at the smallest and the largest
-// size in interleaved rounds on two servers (--scaling-rounds); at the end
-// it checks the targets (README). --output json
+// size in interleaved rounds on two servers (--scaling-rounds); with both
+// stores it compares them the same way at each size (--store-rounds); at
+// the end it checks the targets (README). --output json
 // prints everything as JSON.
 //
 // Every loop is bounded (a duration, a count, --max-phase-time) and the
@@ -552,7 +553,7 @@ func (b *bench) runPhases(ctx context.Context, info serverInfo) error {
 	ceilingDone := false
 	lastScalingPhase := ""
 	for _, name := range o.phases {
-		if slices.Contains(scalingPhases, name) {
+		if slices.Contains(comparedPhases, name) {
 			lastScalingPhase = name
 		}
 	}

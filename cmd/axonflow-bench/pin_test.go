@@ -219,7 +219,7 @@ func TestSpawnRun(t *testing.T) {
 	// beside the 200-user one, both sizes' lookup and get interleaved;
 	// the targets judge the ratio on them.
 	for _, k := range []runKey{{storeRedis, 100}, {storeRedis, 200}, {storeEmbedded, 100}, {storeEmbedded, 200}} {
-		for _, ph := range scalingPhases {
+		for _, ph := range comparedPhases {
 			p := rep.phaseOf(k.store, k.users, scalingRoundsName(ph))
 			if p == nil || p.OK == 0 || p.Errors.total() != 0 || p.ServerCPUPerOp <= 0 {
 				t.Errorf("%+v: scaling rounds of %s: %+v", k, ph, p)
@@ -239,7 +239,7 @@ func TestSpawnRun(t *testing.T) {
 	// deployment of the same size beside it; the embedded-against-Redis
 	// targets are judged on them.
 	for _, k := range []runKey{{storeRedis, 100}, {storeRedis, 200}, {storeEmbedded, 100}, {storeEmbedded, 200}} {
-		for _, ph := range scalingPhases {
+		for _, ph := range comparedPhases {
 			p := rep.phaseOf(k.store, k.users, storeRoundsName(ph))
 			if p == nil || p.OK == 0 || p.Errors.total() != 0 || p.ServerCPUPerOp <= 0 || (k.store == storeRedis) != (p.StackCPUPerOp > 0) {
 				t.Errorf("%+v: store rounds of %s: %+v", k, ph, p)

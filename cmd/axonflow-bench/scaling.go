@@ -10,9 +10,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// scalingPhases are the phases whose CPU per request the scaling rounds
-// compare between the smallest and the largest tenant size, in this order.
-var scalingPhases = []string{"lookup", "get"}
+// comparedPhases are the phases the scaling rounds (smallest against
+// largest tenant size) and the store rounds (embedded against Redis)
+// compare, in this order.
+var comparedPhases = []string{"lookup", "get"}
 
 // scalingRoundsName is the report row of phase name measured in the
 // scaling rounds (one row at each of the two sizes).
@@ -47,7 +48,7 @@ func storeRoundsName(name string) string { return name + " (store rounds)" }
 // wantsStoreRounds says whether b (spawn mode, the embedded store, with
 // Redis among the stores) compares itself with a Redis deployment of its
 // size in interleaved rounds: --store-rounds is on and a compared phase
-// (scalingPhases) runs.
+// (comparedPhases) runs.
 func (b *bench) wantsStoreRounds() bool {
 	o := b.opt
 	if !o.spawn || !o.storeRounds || b.binary == "" || b.store != storeEmbedded || !slices.Contains(o.stores, storeRedis) {
@@ -69,7 +70,7 @@ func (b *bench) storeRounds(ctx context.Context) ([]*phaseResult, error) {
 // with a tenant of size users, in b's CPU layout (the server on the same
 // CPU; on Redis, redis-server on the load generator's), imports the tenant
 // (not reported: the same request as a run's import), warms both servers
-// up and then drives each of scalingPhases that runs on them in --rounds
+// up and then drives each of comparedPhases that runs on them in --rounds
 // ABBA rounds (b, partner, partner, b, ...) sharing --duration per side,
 // the server not driven idling. It returns one merged row per phase and
 // server, named rowName(phase); the CPU profile, if any, is not taken.
@@ -131,7 +132,7 @@ func (b *bench) partnerRounds(ctx context.Context, what, st string, users int, r
 		b     *bench
 		parts []*phaseResult
 	}
-	for _, name := range scalingPhases {
+	for _, name := range comparedPhases {
 		if !slices.Contains(b.opt.phases, name) {
 			continue
 		}
@@ -175,10 +176,10 @@ func (b *bench) partnerRounds(ctx context.Context, what, st string, users int, r
 	return rows, nil
 }
 
-// runsComparedPhase says whether one of scalingPhases (the phases the
-// scaling and store rounds compare) is among o's phases.
+// runsComparedPhase says whether one of comparedPhases is among o's
+// phases.
 func runsComparedPhase(o options) bool {
-	for _, p := range scalingPhases {
+	for _, p := range comparedPhases {
 		if slices.Contains(o.phases, p) {
 			return true
 		}
