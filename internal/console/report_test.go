@@ -61,7 +61,11 @@ func TestBrowserReportAndMissingUser(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	run(t, ctx, "search the drift", chromedp.Navigate(f.srv.URL+"/ui/tenants/acme"), chromedp.WaitVisible(chromedp.CSS("#q")),
-		chromedp.SendKeys(chromedp.CSS("#q"), "ada"), chromedp.Submit(chromedp.CSS("#q")), chromedp.WaitVisible(chromedp.CSS("#drift-user_missing")))
+		chromedp.SendKeys(chromedp.CSS("#q"), "ada"), chromedp.Submit(chromedp.CSS("#q")),
+		// The answer page: its search box carries the query in its value
+		// attribute (typing sets only the property), so the unfiltered page
+		// still on screen right after the submit does not satisfy the wait.
+		chromedp.WaitVisible(chromedp.CSS(`#q[value="ada"]`)), chromedp.WaitVisible(chromedp.CSS("#drift-user_missing")))
 	if got := textOf(t, ctx, "main"); !strings.Contains(got, "ada@example.com") || strings.Contains(got, "ann@example.com") {
 		t.Errorf("drift search for ada:\n%s", got)
 	}
