@@ -131,7 +131,7 @@ func floorMain(args []string, stderr io.Writer) int {
 		for _, x := range groupFields {
 			args = append(args, x)
 		}
-		err := floorScript.Run(ctx, rc, keys, args...).Err()
+		err := floorScript.RunRO(ctx, rc, keys, args...).Err()
 		if errors.Is(err, redis.Nil) {
 			http.Error(w, "no such user", http.StatusNotFound)
 			return

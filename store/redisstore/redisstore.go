@@ -203,6 +203,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -260,6 +261,10 @@ type Store struct {
 
 	ctxMu   sync.RWMutex
 	ctxKeys map[string]*userCtxKeys // tenant → its user-context script keys
+
+	// noRO is set once the server answered EVALSHA_RO with "unknown
+	// command" (Redis before 7.0): read-only scripts then go as EVALSHA.
+	noRO atomic.Bool
 }
 
 // userCtxKeys are what every user-context script call of one tenant
@@ -280,8 +285,26 @@ type userCtxKeys struct {
 // arguments boxed once: "evalsha", the script's SHA1, the number of keys,
 // the keys, then extra (arguments that never change).
 func evalHead(sc *redis.Script, keys []string, extra ...any) []any {
+	return scriptHead(cmdEvalSHA, sc, keys, extra)
+}
+
+// evalHeadRO is evalHead for a script that only reads: EVALSHA_RO (Redis
+// 7.0), which Redis runs while writes are paused (CLIENT PAUSE WRITE, as a
+// failover or a Cluster's manual failover pauses them) and refuses if the
+// script writes. runScript sends it as EVALSHA to a Redis before 7.0.
+func evalHeadRO(sc *redis.Script, keys []string, extra ...any) []any {
+	return scriptHead(cmdEvalSHARO, sc, keys, extra)
+}
+
+// The script commands runScript sends.
+const (
+	cmdEvalSHA   = "evalsha"
+	cmdEvalSHARO = "evalsha_ro"
+)
+
+func scriptHead(name string, sc *redis.Script, keys []string, extra []any) []any {
 	h := make([]any, 0, 3+len(keys)+len(extra))
-	h = append(h, "evalsha", sc.Hash(), len(keys))
+	h = append(h, name, sc.Hash(), len(keys))
 	for _, k := range keys {
 		h = append(h, k)
 	}
@@ -292,20 +315,57 @@ func evalHead(sc *redis.Script, keys []string, extra ...any) []any {
 // evalHead of nkeys keys, as sc.Run would run the same keys and
 // arguments, without copying and boxing them again: one command, and on
 // NOSCRIPT (a Redis that lost its script cache) the script's EVAL.
+//
+// A read-only script's command (evalHeadRO) goes as EVALSHA_RO, its EVAL
+// as EVAL_RO; to a Redis that does not know EVALSHA_RO (before 7.0, "ERR
+// unknown command") as EVALSHA and EVAL, from the first such answer on.
 func (s *Store) runScript(ctx context.Context, sc *redis.Script, cmd []any, nkeys int) *redis.Cmd {
-	c := redis.NewCmd(ctx, cmd...)
-	if nkeys > 0 {
-		c.SetFirstKeyPos(3)
+	ro := cmd[0] == cmdEvalSHARO
+	if ro && s.noRO.Load() {
+		cmd, ro = withCommand(cmd, cmdEvalSHA), false
 	}
-	_ = s.c.Process(ctx, c)
+	c := s.processScript(ctx, cmd, nkeys)
+	if ro && isUnknownCommand(c.Err()) {
+		s.noRO.Store(true)
+		cmd, ro = withCommand(cmd, cmdEvalSHA), false
+		c = s.processScript(ctx, cmd, nkeys)
+	}
 	if err := c.Err(); err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")) {
 		keys := make([]string, nkeys)
 		for i := range keys {
 			keys[i], _ = cmd[3+i].(string)
 		}
+		if ro {
+			return sc.EvalRO(ctx, s.c, keys, cmd[3+nkeys:]...)
+		}
 		return sc.Eval(ctx, s.c, keys, cmd[3+nkeys:]...)
 	}
 	return c
+}
+
+// processScript sends cmd, a script command whose keys start at its 4th
+// element when nkeys > 0.
+func (s *Store) processScript(ctx context.Context, cmd []any, nkeys int) *redis.Cmd {
+	c := redis.NewCmd(ctx, cmd...)
+	if nkeys > 0 {
+		c.SetFirstKeyPos(3)
+	}
+	_ = s.c.Process(ctx, c)
+	return c
+}
+
+// withCommand returns a copy of cmd with name as its command.
+func withCommand(cmd []any, name string) []any {
+	c := slices.Clone(cmd)
+	c[0] = name
+	return c
+}
+
+// isUnknownCommand reports whether err is Redis's answer to a command it
+// does not have ("ERR unknown command 'evalsha_ro', with args ...").
+func isUnknownCommand(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "ERR unknown command")
 }
 
 // userCtx returns tenant's userCtxKeys, built once per tenant (a GET
@@ -321,10 +381,10 @@ func (s *Store) userCtx(tenant string) *userCtxKeys {
 	}
 	k := s.tk(tenant)
 	c = &userCtxKeys{keys: []string{k.roleMappings(), k.defaultRole()}, base: k.base}
-	c.userContext = evalHead(scriptUserContext, c.keys, c.base)
+	c.userContext = evalHeadRO(scriptUserContext, c.keys, c.base)
 	// A lookup's KEYS: the index hash, then the user context's.
-	c.lookupUserName = evalHead(scriptLookupUser, append([]string{k.idxUserName()}, c.keys...))
-	c.lookupExternalID = evalHead(scriptLookupUser, append([]string{k.idxUserExternalID()}, c.keys...))
+	c.lookupUserName = evalHeadRO(scriptLookupUser, append([]string{k.idxUserName()}, c.keys...))
+	c.lookupExternalID = evalHeadRO(scriptLookupUser, append([]string{k.idxUserExternalID()}, c.keys...))
 	s.ctxMu.Lock()
 	if s.ctxKeys == nil {
 		s.ctxKeys = map[string]*userCtxKeys{}
