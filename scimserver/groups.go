@@ -130,7 +130,6 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rc.ev.Name = (&mapping.Group{Attrs: attrs}).DisplayName()
 	// Not versioned (PUT replaces whatever is stored), so never retried.
 	g, changed, err := store.UpdateGroupWith(ctx, s.st, rc.tenant, id, cur, func(old mapping.Group) (store.GroupChange, bool, error) {
 		c := store.GroupChange{At: s.now().UTC(), ReplaceMembers: membersGiven, Members: members}
@@ -143,7 +142,9 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "Group", id))
 		return
 	}
-	rc.ev.Changed = changed
+	// Filed under the new name once the replace succeeded; a refused one
+	// stays under the current name (writePrelude's), as replaceUser's.
+	rc.ev.Name, rc.ev.Changed = g.DisplayName(), changed
 	s.respondGroup(w, r, ctx, g, proj)
 }
 

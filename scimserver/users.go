@@ -346,13 +346,19 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rc.ev.Name = (&mapping.User{Attrs: attrs}).UserName()
 	var before mapping.Attrs
 	u, changed, err := store.UpdateUserWith(ctx, s.st, rc.tenant, id, cur, func(old mapping.User) (mapping.User, error) {
 		before = old.Attrs
 		old.Attrs, old.LastModified = attrs, s.now().UTC()
 		return old, nil
 	})
+	// The log entry is filed under the name the user has after the
+	// request: the new one when the replace succeeded, the current one
+	// (writePrelude's) when it was refused (a userName another user
+	// holds is not this user's).
+	if err == nil {
+		rc.ev.Name = u.UserName()
+	}
 	s.respondUpdated(w, r, ctx, id, before, u, changed, err, proj)
 }
 

@@ -297,6 +297,11 @@ func TestRecordsRequests(t *testing.T) {
 			uid2, _ := res.body["id"].(string)
 			expect(res, 201, &store.LogEntry{ResourceType: "User", ResourceID: uid2, Name: "cy@example.com", Operation: "create",
 				Changes: createdUser("cy@example.com", "Cy")})
+			// A replace refused for another user's userName is filed under
+			// the user's own name, not the one asked for.
+			res = e.do(t, "", "PUT", "/Users/"+uid2, userBody("ADA@example.com", "Cy", true))
+			expect(res, 409, &store.LogEntry{ResourceType: "User", ResourceID: uid2, Name: "cy@example.com", Operation: "replace",
+				ScimType: "uniqueness", Detail: fmt.Sprint(res.body["detail"])})
 			res = e.do(t, "", "POST", "/Groups", map[string]any{"schemas": []string{mapping.SchemaGroup}, "displayName": "Admins",
 				"members": []any{map[string]any{"value": uid}}})
 			gid, _ := res.body["id"].(string)
@@ -320,6 +325,14 @@ func TestRecordsRequests(t *testing.T) {
 				"value": []any{map[string]any{"value": "ghost"}}}))
 			expect(res, 400, &store.LogEntry{ResourceType: "Group", ResourceID: gid, Name: "Admins EU", Operation: "patch",
 				ScimType: "invalidValue", Detail: fmt.Sprint(res.body["detail"])})
+			// The same for a group.
+			res = e.do(t, "", "POST", "/Groups", map[string]any{"schemas": []string{mapping.SchemaGroup}, "displayName": "Ops"})
+			gid2, _ := res.body["id"].(string)
+			expect(res, 201, &store.LogEntry{ResourceType: "Group", ResourceID: gid2, Name: "Ops", Operation: "create",
+				Changes: []mapping.AttrChange{{Attr: "displayName", After: "Ops"}}})
+			res = e.do(t, "", "PUT", "/Groups/"+gid2, map[string]any{"schemas": []string{mapping.SchemaGroup}, "displayName": "admins eu"})
+			expect(res, 409, &store.LogEntry{ResourceType: "Group", ResourceID: gid2, Name: "Ops", Operation: "replace",
+				ScimType: "uniqueness", Detail: fmt.Sprint(res.body["detail"])})
 			expect(e.do(t, "", "DELETE", "/Groups/"+gid, nil), 204, &store.LogEntry{ResourceType: "Group", ResourceID: gid,
 				Name: "Admins EU", Operation: "delete"})
 
@@ -360,8 +373,8 @@ func TestRecordsRequests(t *testing.T) {
 					t.Errorf("entry %d:\n got %s\nwant %s", i, jsonOf(t, g), jsonOf(t, w))
 				}
 			}
-			if n := testutil.ToFloat64(counter(t, e.reg, "axonflow_provisioning_log_entries_total", "rejected")); n != 6 {
-				t.Errorf("rejected entries metric = %v; want 6", n)
+			if n := testutil.ToFloat64(counter(t, e.reg, "axonflow_provisioning_log_entries_total", "rejected")); n != 8 {
+				t.Errorf("rejected entries metric = %v; want 8", n)
 			}
 
 			// The password is in no stored byte (and neither is the token secret).
