@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"time"
@@ -86,19 +87,31 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 	if name == "" {
 		name = old.Name
 	}
+	if _, bad := mapping.BadIdentifierRune(name); bad {
+		return TokenView{}, TokenView{}, Invalid("token name must not contain control or bidirectional formatting characters")
+	}
 	var ttl time.Duration
 	if !old.ExpiresAt.IsZero() {
 		ttl = old.ExpiresAt.Sub(old.Created) // keep the same lifetime policy
-	}
-	nt, err := CreateToken(ctx, st, tenant, name, ttl, now)
-	if err != nil {
-		return TokenView{}, TokenView{}, err
 	}
 	exp := now.Add(grace).UTC()
 	if !old.ExpiresAt.IsZero() && old.ExpiresAt.Before(exp) {
 		exp = old.ExpiresAt // rotation never extends a token's life
 	}
+	// The old token's expiry first: it is the step a Redis user without the
+	// token-cache channel is refused (see redisstore's SetTokenExpiry), and
+	// then nothing has changed. If creating the new token fails after it,
+	// the old expiry is put back, so a failed rotation leaves neither a
+	// shortened token nor a new one whose secret nobody saw.
 	if err := st.SetTokenExpiry(ctx, tenant, oldID, exp); err != nil {
+		return TokenView{}, TokenView{}, err
+	}
+	nt, err := CreateToken(ctx, st, tenant, name, ttl, now)
+	if err != nil {
+		if rerr := st.SetTokenExpiry(context.WithoutCancel(ctx), tenant, oldID, old.ExpiresAt); rerr != nil {
+			return TokenView{}, TokenView{}, fmt.Errorf("%w; putting token %s's expiry back failed too (%v): it now expires at %s: rotate it again before then",
+				err, oldID, rerr, exp.Format(time.RFC3339))
+		}
 		return TokenView{}, TokenView{}, err
 	}
 	var before any

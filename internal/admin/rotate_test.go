@@ -1,0 +1,102 @@
+package admin_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/testredis"
+	"github.com/axonflow/axonflow-sync/store"
+	"github.com/axonflow/axonflow-sync/store/redisstore"
+)
+
+// failingCreate is a State whose CreateToken fails once armed.
+type failingCreate struct {
+	store.State
+	armed bool
+}
+
+func (f *failingCreate) CreateToken(ctx context.Context, t store.Token) error {
+	if f.armed {
+		return errors.New("injected: creating the token failed")
+	}
+	return f.State.CreateToken(ctx, t)
+}
+
+// tokensOf lists the tenant's tokens (id → expiry).
+func tokensOf(t *testing.T, st store.State, tenant string) map[string]time.Time {
+	t.Helper()
+	toks, err := st.ListTokens(context.Background(), tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]time.Time{}
+	for _, k := range toks {
+		m[k.ID] = k.ExpiresAt
+	}
+	return m
+}
+
+// TestRotateTokenFailureChangesNothing: when the new token cannot be made,
+// the old token's expiry is put back; on both stores.
+func TestRotateTokenFailureChangesNothing(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Now().UTC().Truncate(time.Second)
+			f := &failingCreate{State: open(t)}
+			tenant := "rot-" + strings.ReplaceAll(now.Format("150405.000000000"), ".", "")
+			for _, ttl := range []time.Duration{0, 720 * time.Hour} {
+				old, err := admin.CreateToken(ctx, f, tenant, "okta", ttl, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := tokensOf(t, f, tenant)
+				f.armed = true
+				if _, _, err := admin.RotateToken(ctx, f, tenant, old.ID, "", time.Hour, now); err == nil {
+					t.Fatal("rotation succeeded with CreateToken failing")
+				}
+				f.armed = false
+				after := tokensOf(t, f, tenant)
+				if len(after) != len(before) || !after[old.ID].Equal(before[old.ID]) {
+					t.Fatalf("ttl %v: a failed rotation changed the tokens: %v → %v", ttl, before, after)
+				}
+			}
+		})
+	}
+}
+
+// TestRotateTokenWithoutChannelAccess: on Redis, a rotation by a user that
+// may not publish on the token-cache channel is refused and leaves no new
+// token behind (the old token's expiry, the step refused, comes first).
+func TestRotateTokenWithoutChannelAccess(t *testing.T) {
+	srv := testredis.Start(t)
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	if err := c.Do(ctx, "ACL", "SETUSER", "nochan", "on", "nopass", "~*", "resetchannels", "+@all").Err(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := redisstore.OpenUniversal(ctx, redisstore.Config{URL: srv.URL(), Username: "nochan", Password: "x"}, redisstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	old, err := admin.CreateToken(ctx, st, "acme", "okta", 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = admin.RotateToken(ctx, st, "acme", old.ID, "", time.Hour, now)
+	if err == nil || !strings.Contains(err.Error(), "PUBLISH") {
+		t.Fatalf("rotation without channel access: %v; want an error naming PUBLISH", err)
+	}
+	if got := tokensOf(t, st, "acme"); len(got) != 1 || !got[old.ID].IsZero() {
+		t.Fatalf("tokens after a refused rotation: %v; want only %s, never expiring", got, old.ID)
+	}
+}
