@@ -384,7 +384,7 @@ func TestAuthFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		expired := e.as(t, e.tenant)
-		if err := e.st.SetTokenExpiry(ctx, e.tenant, expired.token.ID, time.Now().Add(-time.Minute)); err != nil {
+		if err := e.st.SetTokenExpiry(ctx, e.tenant, expired.token.ID, time.Now().Add(-time.Minute), ""); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range []struct {
@@ -429,7 +429,7 @@ func TestAuthFailures(t *testing.T) {
 		mustStatus(t, e.get(t, "/Users", withAuth("bearer "+e.secret)), http.StatusOK)
 		// A token that expires later is still valid.
 		later := e.as(t, e.tenant)
-		if err := e.st.SetTokenExpiry(ctx, e.tenant, later.token.ID, time.Now().Add(time.Hour)); err != nil {
+		if err := e.st.SetTokenExpiry(ctx, e.tenant, later.token.ID, time.Now().Add(time.Hour), ""); err != nil {
 			t.Fatal(err)
 		}
 		mustStatus(t, later.get(t, "/Users"), http.StatusOK)

@@ -34,6 +34,10 @@ type Token struct {
 	ExpiresAt  time.Time `json:"expiresAt,omitzero"`  // zero: never
 	LastUsedAt time.Time `json:"lastUsedAt,omitzero"` // zero: never used
 	RevokedAt  time.Time `json:"revokedAt,omitzero"`  // zero: not revoked
+	// ReplacedBy is the id of the token a rotation made to replace this
+	// one (set with the rotation's expiry, SetTokenExpiry); "" if it was
+	// never rotated.
+	ReplacedBy string `json:"replacedBy,omitempty"`
 }
 
 // Valid reports whether the token may authenticate at time now.
@@ -146,8 +150,10 @@ type State interface {
 	// RevokeToken marks a token revoked at the given time (idempotent:
 	// an already revoked token keeps its first revocation time).
 	RevokeToken(ctx context.Context, tenant, tokenID string, at time.Time) error
-	// SetTokenExpiry sets a token's expiry time (zero: never).
-	SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time) error
+	// SetTokenExpiry sets a token's expiry time (zero: never) and its
+	// ReplacedBy (the token a rotation replaces it with; "" for none), in
+	// one change.
+	SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time, replacedBy string) error
 	// TouchToken records that a token was used at the given time.
 	TouchToken(ctx context.Context, tenant, tokenID string, at time.Time) error
 

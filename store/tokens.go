@@ -47,6 +47,21 @@ func IssueToken(ctx context.Context, st State, tenant, name string, ttl time.Dur
 	if _, err := st.EnsureTenant(ctx, tenant, now); err != nil {
 		return "", Token{}, err
 	}
+	secret, t, err := NewToken(tenant, name, ttl, now)
+	if err != nil {
+		return "", Token{}, err
+	}
+	if err := st.CreateToken(ctx, t); err != nil {
+		return "", Token{}, err
+	}
+	return secret, t, nil
+}
+
+// NewToken makes a token of the tenant as IssueToken does (a random secret
+// and id, created at now, expiring ttl later unless ttl <= 0) without
+// storing it: its caller stores it with State.CreateToken (the tenant must
+// exist). Errors: only the system's random source failing.
+func NewToken(tenant, name string, ttl time.Duration, now time.Time) (string, Token, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", Token{}, fmt.Errorf("store: generating a token: %w", err)
@@ -66,9 +81,6 @@ func IssueToken(ctx context.Context, st State, tenant, name string, ttl time.Dur
 	}
 	if ttl > 0 {
 		t.ExpiresAt = now.Add(ttl).UTC()
-	}
-	if err := st.CreateToken(ctx, t); err != nil {
-		return "", Token{}, err
 	}
 	return secret, t, nil
 }

@@ -100,3 +100,47 @@ func TestRotateTokenWithoutChannelAccess(t *testing.T) {
 		t.Fatalf("tokens after a refused rotation: %v; want only %s, never expiring", got, old.ID)
 	}
 }
+
+// TestRotateTokenTwice: the old token records its replacement, and a second
+// rotation of it is refused (409 naming the replacement) instead of giving
+// a third token the first rotation's grace as its lifetime; the
+// replacement rotates with the original lifetime. On both stores.
+func TestRotateTokenTwice(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := open(t)
+			now := time.Now().UTC().Truncate(time.Second)
+			tenant := "twice-" + strings.ReplaceAll(now.Format("150405.000000000"), ".", "")
+			for _, ttl := range []time.Duration{0, 720 * time.Hour} {
+				old, err := admin.CreateToken(ctx, st, tenant, "okta", ttl, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				nt, ov, err := admin.RotateToken(ctx, st, tenant, old.ID, "", 24*time.Hour, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ov.ReplacedBy != nt.ID || !tokensOf(t, st, tenant)[nt.ID].Equal(nt.ExpiresAt) {
+					t.Fatalf("ttl %v: old token %+v, new %+v", ttl, ov, nt)
+				}
+				if got := nt.ExpiresAt.Sub(nt.Created); ttl == 0 && !nt.ExpiresAt.IsZero() || ttl > 0 && got != ttl {
+					t.Fatalf("ttl %v: the new token's lifetime is %v", ttl, got)
+				}
+				later := now.Add(time.Hour)
+				_, _, err = admin.RotateToken(ctx, st, tenant, old.ID, "", 24*time.Hour, later)
+				var ae *admin.APIError
+				if !errors.As(err, &ae) || ae.Status != 409 || !strings.Contains(ae.Message, nt.ID) {
+					t.Fatalf("ttl %v: second rotation of %s: %v; want 409 naming %s", ttl, old.ID, err, nt.ID)
+				}
+				n2, _, err := admin.RotateToken(ctx, st, tenant, nt.ID, "", 24*time.Hour, later)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := n2.ExpiresAt.Sub(n2.Created); ttl == 0 && !n2.ExpiresAt.IsZero() || ttl > 0 && got != ttl {
+					t.Fatalf("ttl %v: the replacement's replacement has lifetime %v", ttl, got)
+				}
+			}
+		})
+	}
+}

@@ -58,21 +58,31 @@ func CreateToken(ctx context.Context, st store.State, tenant, name string, ttl t
 	if err != nil {
 		return TokenView{}, err
 	}
+	return created(ctx, st, secret, t, now), nil
+}
+
+// created records the creation of t, a token just stored, in its tenant's
+// provisioning log (never the secret) and returns its view with secret.
+func created(ctx context.Context, st store.State, secret string, t store.Token, now time.Time) TokenView {
 	e := store.LogEntry{ResourceType: "Token", ResourceID: t.ID, Name: t.Name, Operation: "create_token", Status: http.StatusCreated}
 	if !t.ExpiresAt.IsZero() {
 		e.Changes = []mapping.AttrChange{{Attr: "expiresAt", After: t.ExpiresAt.UTC().Format(time.RFC3339)}}
 	}
-	recordOperator(ctx, st, tenant, e) // never the secret
+	recordOperator(ctx, st, t.Tenant, e)
 	v := view(t, now)
 	v.Secret = secret
-	return v, nil
+	return v
 }
 
 // RotateToken creates a new token for the tenant and makes the old one
 // expire after grace (it keeps working until then, so Okta can be switched
 // to the new token without a gap). A grace of 0 expires the old token now.
-// The old token must exist and be valid. Returns the new token with its
-// secret and the old token as updated.
+// The new token gets the old one's lifetime (created to expiry; none if it
+// never expired) and the given name (the old one's if ""). The old token
+// must exist, be valid and not have been rotated before (409 naming its
+// replacement, which is the one to rotate): a second rotation would
+// otherwise take the first one's grace as the lifetime. Returns the new
+// token with its secret and the old token as updated.
 func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string, grace time.Duration, now time.Time) (TokenView, TokenView, error) {
 	if grace < 0 {
 		return TokenView{}, TokenView{}, Invalid("grace must not be negative")
@@ -84,6 +94,10 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 	if !old.Valid(now) {
 		return TokenView{}, TokenView{}, &APIError{Status: 409, Code: CodeConflict, Message: "token " + oldID + " is already expired or revoked; create a new token instead"}
 	}
+	if old.ReplacedBy != "" {
+		return TokenView{}, TokenView{}, &APIError{Status: 409, Code: CodeConflict, Message: "token " + oldID + " was already rotated: token " +
+			old.ReplacedBy + " replaces it and it expires at " + old.ExpiresAt.UTC().Format(time.RFC3339) + "; rotate " + old.ReplacedBy + " instead"}
+	}
 	if name == "" {
 		name = old.Name
 	}
@@ -94,34 +108,39 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 	if !old.ExpiresAt.IsZero() {
 		ttl = old.ExpiresAt.Sub(old.Created) // keep the same lifetime policy
 	}
+	secret, nt, err := store.NewToken(tenant, name, ttl, now)
+	if err != nil {
+		return TokenView{}, TokenView{}, err
+	}
 	exp := now.Add(grace).UTC()
 	if !old.ExpiresAt.IsZero() && old.ExpiresAt.Before(exp) {
 		exp = old.ExpiresAt // rotation never extends a token's life
 	}
-	// The old token's expiry first: it is the step a Redis user without the
-	// token-cache channel is refused (see redisstore's SetTokenExpiry), and
-	// then nothing has changed. If creating the new token fails after it,
-	// the old expiry is put back, so a failed rotation leaves neither a
-	// shortened token nor a new one whose secret nobody saw.
-	if err := st.SetTokenExpiry(ctx, tenant, oldID, exp); err != nil {
+	// The old token's expiry (and its replacement's id) first: it is the
+	// step a Redis user without the token-cache channel is refused (see
+	// redisstore's SetTokenExpiry), and then nothing has changed. If
+	// storing the new token fails after it, the old expiry is put back, so
+	// a failed rotation leaves neither a shortened token nor a new one
+	// whose secret nobody saw.
+	if err := st.SetTokenExpiry(ctx, tenant, oldID, exp, nt.ID); err != nil {
 		return TokenView{}, TokenView{}, err
 	}
-	nt, err := CreateToken(ctx, st, tenant, name, ttl, now)
-	if err != nil {
-		if rerr := st.SetTokenExpiry(context.WithoutCancel(ctx), tenant, oldID, old.ExpiresAt); rerr != nil {
-			return TokenView{}, TokenView{}, fmt.Errorf("%w; putting token %s's expiry back failed too (%v): it now expires at %s: rotate it again before then",
+	if err := st.CreateToken(ctx, nt); err != nil {
+		if rerr := st.SetTokenExpiry(context.WithoutCancel(ctx), tenant, oldID, old.ExpiresAt, ""); rerr != nil {
+			return TokenView{}, TokenView{}, fmt.Errorf("%w; putting token %s's expiry back failed too (%v): it now expires at %s, so create a new token before then",
 				err, oldID, rerr, exp.Format(time.RFC3339))
 		}
 		return TokenView{}, TokenView{}, err
 	}
+	nv := created(ctx, st, secret, nt, now)
 	var before any
 	if !old.ExpiresAt.IsZero() {
 		before = old.ExpiresAt.UTC().Format(time.RFC3339)
 	}
 	recordOperator(ctx, st, tenant, store.LogEntry{ResourceType: "Token", ResourceID: oldID, Name: old.Name, Operation: "rotate_token",
 		Detail: "replaced by token " + nt.ID, Changes: []mapping.AttrChange{{Attr: "expiresAt", Before: before, After: exp.Format(time.RFC3339)}}})
-	old.ExpiresAt = exp
-	return nt, view(old, now), nil
+	old.ExpiresAt, old.ReplacedBy = exp, nt.ID
+	return nv, view(old, now), nil
 }
 
 // RevokeToken revokes a tenant's token at now. On the embedded store it

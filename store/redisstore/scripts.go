@@ -295,8 +295,9 @@ return {'OK'}
 `)
 
 // scriptUpdateToken (global slot): KEYS tokens:<hash>; ARGV tenant, id, op,
-// value, channel, hash. op revoke: set revoked unless set; expiry: set exp
-// ("" clears); touch: set used. revoke and expiry PUBLISH hash on channel
+// value, channel, hash, replacedBy. op revoke: set revoked unless set;
+// expiry: set exp and repl to value and replacedBy ("" clears each); touch:
+// set used. revoke and expiry PUBLISH hash on channel
 // (the token caches' invalidation, atomic with the change; PUBLISH has no
 // key, so it runs in any slot). The PUBLISH comes first: one the ACL user
 // may not make (no access to the channel) returns NOPUBLISH and changes
@@ -314,6 +315,7 @@ if ARGV[3] == 'revoke' then
   redis.call('HSETNX', KEYS[1], 'revoked', ARGV[4])
 elseif ARGV[3] == 'expiry' then
   if ARGV[4] == '' then redis.call('HDEL', KEYS[1], 'exp') else redis.call('HSET', KEYS[1], 'exp', ARGV[4]) end
+  if ARGV[7] == '' then redis.call('HDEL', KEYS[1], 'repl') else redis.call('HSET', KEYS[1], 'repl', ARGV[7]) end
 else
   redis.call('HSET', KEYS[1], 'used', ARGV[4])
 end

@@ -104,7 +104,7 @@ func testTokenCacheTwoStores(t *testing.T, a, b *Store, ca, cb *testredis.Trips)
 
 	// Expiry change (rotation sets the old token's expiry).
 	exp := now.Add(time.Hour).UTC().Truncate(time.Second)
-	if err := a.SetTokenExpiry(ctx, tn, tok.ID, exp); err != nil {
+	if err := a.SetTokenExpiry(ctx, tn, tok.ID, exp, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got, err, _ := tokenOf(t, a, ca, tok.Hash); err != nil || !got.ExpiresAt.Equal(exp) {
@@ -463,7 +463,7 @@ func TestTokenCacheWithoutChannelAccess(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	for name, change := range map[string]func() error{
-		"SetTokenExpiry": func() error { return s.SetTokenExpiry(ctx, tn, tok.ID, time.Now().Add(time.Hour)) },
+		"SetTokenExpiry": func() error { return s.SetTokenExpiry(ctx, tn, tok.ID, time.Now().Add(time.Hour), "") },
 		"RevokeToken":    func() error { return s.RevokeToken(ctx, tn, tok.ID, time.Now()) },
 	} {
 		err := change()

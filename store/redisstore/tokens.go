@@ -114,7 +114,7 @@ func scriptStatus(r any, values map[string]string) error {
 	return statusErr(st, rest, values)
 }
 
-var tokenFields = []string{"tenant", "id", "name", "prefix", "created", "exp", "used", "revoked"}
+var tokenFields = []string{"tenant", "id", "name", "prefix", "created", "exp", "used", "revoked", "repl"}
 
 // decodeToken builds a Token from an HMGET of tokenFields; ok is false if
 // the record does not exist.
@@ -129,6 +129,7 @@ func decodeToken(hash string, v []any) (store.Token, bool, error) {
 			return store.Token{}, false, err
 		}
 	}
+	t.ReplacedBy = str(v[8])
 	return t, true, nil
 }
 
@@ -224,15 +225,15 @@ func (s *Store) ListTokens(ctx context.Context, tenant string) ([]store.Token, e
 // (TokenByHash). Two round trips (three on a Cluster: see
 // publishTokenChange).
 func (s *Store) RevokeToken(ctx context.Context, tenant, tokenID string, at time.Time) error {
-	return s.updateToken(ctx, tenant, tokenID, "revoke", fmtTime(at))
+	return s.updateToken(ctx, tenant, tokenID, "revoke", fmtTime(at), "")
 }
 
-// SetTokenExpiry sets the token's expiry (zero: never expires).
-// store.ErrNotFound if the tenant has no such token. The change is
+// SetTokenExpiry sets the token's expiry (zero: never expires) and its
+// ReplacedBy ("": none), in one script. store.ErrNotFound if the tenant has no such token. The change is
 // published to every Store's token cache (TokenByHash). Two round trips
 // (three on a Cluster: see publishTokenChange).
-func (s *Store) SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time) error {
-	return s.updateToken(ctx, tenant, tokenID, "expiry", fmtTime(at))
+func (s *Store) SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time, replacedBy string) error {
+	return s.updateToken(ctx, tenant, tokenID, "expiry", fmtTime(at), replacedBy)
 }
 
 // TouchToken records that the token was used at at. store.ErrNotFound if the
@@ -241,17 +242,17 @@ func (s *Store) SetTokenExpiry(ctx context.Context, tenant, tokenID string, at t
 // to 10 s. Two round trips (HGET of the id's hash, then the
 // update of tokens:<hash>); callers on the request path should throttle it.
 func (s *Store) TouchToken(ctx context.Context, tenant, tokenID string, at time.Time) error {
-	return s.updateToken(ctx, tenant, tokenID, "touch", fmtTime(at))
+	return s.updateToken(ctx, tenant, tokenID, "touch", fmtTime(at), "")
 }
 
-func (s *Store) updateToken(ctx context.Context, tenant, id, op, value string) error {
+func (s *Store) updateToken(ctx context.Context, tenant, id, op, value, replacedBy string) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	hash, err := s.c.HGet(ctx, s.tk(tenant).tokens(), id).Result()
 	if err != nil {
 		return wrap(err)
 	}
-	r, err := scriptUpdateToken.Run(ctx, s.c, []string{s.tokenKey(hash)}, tenant, id, op, value, s.tokenChannel(), hash).Result()
+	r, err := scriptUpdateToken.Run(ctx, s.c, []string{s.tokenKey(hash)}, tenant, id, op, value, s.tokenChannel(), hash, replacedBy).Result()
 	if err != nil {
 		return wrap(err)
 	}

@@ -14,9 +14,13 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// undoV9 drops what schema step 9 (console_sessions_ended) creates, for
+// undoV10 drops what schema step 10 (tokens.replaced_by) adds, for tests
+// of migrations from before it.
+var undoV10 = []string{`ALTER TABLE tokens DROP COLUMN replaced_by`}
+
+// undoV9 drops what schema steps 10 and 9 (console_sessions_ended) create, for
 // tests that turn a new file into one of version 8 or older.
-var undoV9 = []string{`DROP TABLE console_sessions_ended`}
+var undoV9 = append(slices.Clone(undoV10), `DROP TABLE console_sessions_ended`)
 
 // undoV6 drops what schema steps 9, 7 (reconcile_plans) and 6
 // (provisioning_log_rejected) create.
@@ -123,5 +127,38 @@ func TestVerifyCounts(t *testing.T) {
 	wantCounts(t, s, "a", 1, 0)
 	if r, err := s.Verify(ctx, "a", false); err != nil || len(r.Problems) != 0 {
 		t.Errorf("Verify after repair = %+v, %v", r, err)
+	}
+}
+
+// TestMigrateTokensReplacedBy opens a file left at schema version 9 with a
+// token and checks that step 10 keeps it (never rotated) and that a
+// rotation's replacement can then be recorded.
+func TestMigrateTokensReplacedBy(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := Open(ctx, path, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := store.IssueToken(ctx, s, "acme", "okta", 0, time.Unix(5, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append(slices.Clone(undoV10), `UPDATE schema_version SET version = 9`) {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s = openTB(t, path)
+	toks, err := s.ListTokens(ctx, "acme")
+	if err != nil || len(toks) != 1 || toks[0].ID != tok.ID || toks[0].ReplacedBy != "" {
+		t.Fatalf("tokens after migration = %+v, %v", toks, err)
+	}
+	if err := s.SetTokenExpiry(ctx, "acme", tok.ID, time.Unix(50, 0), "tok_next"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.TokenByHash(ctx, tok.Hash); err != nil || got.ReplacedBy != "tok_next" {
+		t.Fatalf("after SetTokenExpiry: %+v, %v", got, err)
 	}
 }

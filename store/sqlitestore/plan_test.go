@@ -130,7 +130,7 @@ var planCases = []planCase{
 		"SCAN tokens": "lists the tenant's tokens; with statistics the planner scans the (small: a few per tenant) table instead",
 	}},
 	{name: "qRevokeToken", q: qRevokeToken, args: []any{1, "big", "t3"}},
-	{name: "qSetTokenExpiry", q: qSetTokenExpiry, args: []any{1, "big", "t3"}},
+	{name: "qSetTokenExpiry", q: qSetTokenExpiry, args: []any{1, "tok_next", "big", "t3"}},
 	{name: "qTouchToken", q: qTouchToken, args: []any{1, "big", "t3"}},
 	// Leases and runs.
 	{name: "qGetLease", q: qGetLease, args: []any{"big", "reconcile"}},

@@ -26,7 +26,7 @@ package sqlitestore
 const (
 	userColumns  = `id, doc, origin, created, last_modified, version`
 	groupColumns = `id, doc, okta_id, origin, created, last_modified, version`
-	tokenColumns = `tenant, id, name, prefix, hash, created, expires_at, last_used_at, revoked_at`
+	tokenColumns = `tenant, id, name, prefix, hash, created, expires_at, last_used_at, revoked_at, replaced_by`
 )
 
 // Users (users.go).
@@ -182,7 +182,7 @@ const (
 	qTokenByHash    = `SELECT ` + tokenColumns + ` FROM tokens WHERE hash = ?`
 	qListTokens     = `SELECT ` + tokenColumns + ` FROM tokens WHERE tenant = ? ORDER BY created, rowid`
 	qRevokeToken    = `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant = ? AND id = ?`
-	qSetTokenExpiry = `UPDATE tokens SET expires_at = ? WHERE tenant = ? AND id = ?`
+	qSetTokenExpiry = `UPDATE tokens SET expires_at = ?, replaced_by = NULLIF(?, '') WHERE tenant = ? AND id = ?`
 	qTouchToken     = `UPDATE tokens SET last_used_at = ? WHERE tenant = ? AND id = ?`
 )
 

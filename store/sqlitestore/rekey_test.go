@@ -56,7 +56,7 @@ func TestMigrateRekeyFolded(t *testing.T) {
 		`UPDATE role_mappings SET map_key = 'name:` + strings.ToLower("Ｏｐｓ Team") + `'`,
 		`UPDATE provisioning_log SET name_key = '` + strings.ToLower("ＡＤＡ@example.com") + `'`,
 		`UPDATE provisioning_log_rejected SET name_key = '` + strings.ToLower("ＡＤＡ@example.com") + `'`,
-		undoV9[0],
+		undoV9[0], undoV9[1],
 		fmt.Sprintf(`UPDATE schema_version SET version = %d`, rekeyVersion-1),
 	} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
@@ -113,7 +113,7 @@ func TestMigrateRekeyVerifyReportsClash(t *testing.T) {
 	nfd := "jose\u0301@example.com"
 	for _, q := range []string{
 		`UPDATE scim_users SET user_name_key = '` + nfd + `', doc = json_set(doc, '$.userName', '` + nfd + `') WHERE id = 'u3'`,
-		undoV9[0],
+		undoV9[0], undoV9[1],
 		fmt.Sprintf(`UPDATE schema_version SET version = %d`, rekeyVersion-1),
 	} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {

@@ -225,6 +225,9 @@ CREATE INDEX reconcile_plans_order ON reconcile_plans (tenant, created_at DESC, 
 	until INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX console_sessions_ended_until ON console_sessions_ended (until);`,
+
+	// 10: the token a rotation replaced a token with (store.Token.ReplacedBy).
+	`ALTER TABLE tokens ADD COLUMN replaced_by TEXT; -- NULL: never rotated`,
 }
 
 // goSteps are migrations done in Go, run right after the SQL of the same

@@ -70,13 +70,13 @@ func TestTokenCacheOtherPool(t *testing.T) {
 	a, b := openTB(t, path), openTB(t, path)
 	cachedToken(t, a)
 	ctx := context.Background()
-	if err := b.SetTokenExpiry(ctx, "acme", "t1", time.Unix(50, 0)); err != nil {
+	if err := b.SetTokenExpiry(ctx, "acme", "t1", time.Unix(50, 0), ""); err != nil {
 		t.Fatal(err)
 	}
 	if tok, err := a.TokenByHash(ctx, "h1"); err != nil || tok.Valid(time.Unix(60, 0)) {
 		t.Errorf("token after another pool set its expiry: %+v, %v; want expired at 50 s", tok, err)
 	}
-	if err := b.SetTokenExpiry(ctx, "acme", "t1", time.Time{}); err != nil {
+	if err := b.SetTokenExpiry(ctx, "acme", "t1", time.Time{}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.TokenByHash(ctx, "h1"); err != nil { // cached again

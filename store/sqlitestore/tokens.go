@@ -71,10 +71,12 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	var t store.Token
 	var c, e, l, r sql.NullInt64
-	if err := sc.Scan(&t.Tenant, &t.ID, &t.Name, &t.Prefix, &t.Hash, &c, &e, &l, &r); err != nil {
+	var rb sql.NullString
+	if err := sc.Scan(&t.Tenant, &t.ID, &t.Name, &t.Prefix, &t.Hash, &c, &e, &l, &r, &rb); err != nil {
 		return t, err
 	}
 	t.Created, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromNanos(c), fromNanos(e), fromNanos(l), fromNanos(r)
+	t.ReplacedBy = rb.String
 	return t, nil
 }
 
@@ -126,10 +128,10 @@ func (s *Store) ListTokens(ctx context.Context, tenant string) ([]store.Token, e
 }
 
 // updateToken runs q, one UPDATE of the tenant's token tokenID with
-// arguments (at, tenant, tokenID), and returns store.ErrNotFound if no such
-// token exists in that tenant.
-func (s *Store) updateToken(ctx context.Context, op, q string, tenant, tokenID string, at time.Time) error {
-	res, err := s.exec(ctx, q, nanos(at), tenant, tokenID)
+// arguments (vals..., tenant, tokenID), and returns store.ErrNotFound if no
+// such token exists in that tenant.
+func (s *Store) updateToken(ctx context.Context, op, q string, tenant, tokenID string, vals ...any) error {
+	res, err := s.exec(ctx, q, append(vals, tenant, tokenID)...)
 	if err != nil {
 		return s.fail(op, err)
 	}
@@ -145,17 +147,18 @@ func (s *Store) updateToken(ctx context.Context, op, q string, tenant, tokenID s
 // revoked keeps its first revocation time. Errors: store.ErrNotFound if
 // the tenant has no token tokenID.
 func (s *Store) RevokeToken(ctx context.Context, tenant, tokenID string, at time.Time) error {
-	return s.updateToken(ctx, "revoke token", qRevokeToken, tenant, tokenID, at)
+	return s.updateToken(ctx, "revoke token", qRevokeToken, tenant, tokenID, nanos(at))
 }
 
-// SetTokenExpiry sets the tenant's token's expiry to at (zero: never).
-// Errors: store.ErrNotFound if the tenant has no token tokenID.
-func (s *Store) SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time) error {
-	return s.updateToken(ctx, "set token expiry", qSetTokenExpiry, tenant, tokenID, at)
+// SetTokenExpiry sets the tenant's token's expiry to at (zero: never) and
+// its ReplacedBy to replacedBy ("": none). Errors: store.ErrNotFound if the
+// tenant has no token tokenID.
+func (s *Store) SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time, replacedBy string) error {
+	return s.updateToken(ctx, "set token expiry", qSetTokenExpiry, tenant, tokenID, nanos(at), replacedBy)
 }
 
 // TouchToken sets the tenant's token's last use to at. Errors:
 // store.ErrNotFound if the tenant has no token tokenID.
 func (s *Store) TouchToken(ctx context.Context, tenant, tokenID string, at time.Time) error {
-	return s.updateToken(ctx, "touch token", qTouchToken, tenant, tokenID, at)
+	return s.updateToken(ctx, "touch token", qTouchToken, tenant, tokenID, nanos(at))
 }

@@ -66,7 +66,7 @@ func (f *fixture) tokenByHash(hash string) store.Token {
 func wantToken(t *testing.T, what string, got, want store.Token) {
 	t.Helper()
 	if got.ID != want.ID || got.Tenant != want.Tenant || got.Name != want.Name ||
-		got.Prefix != want.Prefix || got.Hash != want.Hash {
+		got.Prefix != want.Prefix || got.Hash != want.Hash || got.ReplacedBy != want.ReplacedBy {
 		t.Errorf("%s = %+v; want %+v", what, got, want)
 	}
 	wantTime(t, what+".Created", got.Created, want.Created)
@@ -119,8 +119,14 @@ func testTokens(t *testing.T, f *fixture) {
 		t.Errorf("revoked token is Valid")
 	}
 
-	// Expiry: set, then clear.
-	if err := f.s.SetTokenExpiry(f.ctx, f.tenant, b.ID, at(30)); err != nil {
+	// Expiry: set (with the token a rotation replaced it by), then
+	// cleared (and its replacement with it).
+	if err := f.s.SetTokenExpiry(f.ctx, f.tenant, c.ID, at(25), "tok_next"); err != nil {
+		t.Fatalf("SetTokenExpiry(rotation): %v", err)
+	}
+	c.ExpiresAt, c.ReplacedBy = at(25), "tok_next"
+	wantToken(t, "rotated token", f.tokenByHash(c.Hash), c)
+	if err := f.s.SetTokenExpiry(f.ctx, f.tenant, b.ID, at(30), ""); err != nil {
 		t.Fatalf("SetTokenExpiry: %v", err)
 	}
 	b.ExpiresAt = at(30)
@@ -128,10 +134,10 @@ func testTokens(t *testing.T, f *fixture) {
 	if got := f.tokenByHash(b.Hash); got.Valid(at(31)) || !got.Valid(at(29)) {
 		t.Errorf("expiry at(30): Valid(at31)=%v Valid(at29)=%v", got.Valid(at(31)), got.Valid(at(29)))
 	}
-	if err := f.s.SetTokenExpiry(f.ctx, f.tenant, c.ID, zeroTime); err != nil {
+	if err := f.s.SetTokenExpiry(f.ctx, f.tenant, c.ID, zeroTime, ""); err != nil {
 		t.Fatalf("SetTokenExpiry(zero): %v", err)
 	}
-	c.ExpiresAt = zeroTime
+	c.ExpiresAt, c.ReplacedBy = zeroTime, ""
 	wantToken(t, "token with expiry cleared", f.tokenByHash(c.Hash), c)
 
 	// Touch: last use recorded, later touch overwrites.
@@ -156,7 +162,7 @@ func testTokens(t *testing.T, f *fixture) {
 	// Unknown ids.
 	unknown := newID("tok")
 	wantNotFound(t, f.s.RevokeToken(f.ctx, f.tenant, unknown, at(1)), "RevokeToken(unknown)")
-	wantNotFound(t, f.s.SetTokenExpiry(f.ctx, f.tenant, unknown, at(1)), "SetTokenExpiry(unknown)")
+	wantNotFound(t, f.s.SetTokenExpiry(f.ctx, f.tenant, unknown, at(1), ""), "SetTokenExpiry(unknown)")
 	wantNotFound(t, f.s.TouchToken(f.ctx, f.tenant, unknown, at(1)), "TouchToken(unknown)")
 }
 
@@ -175,7 +181,7 @@ func testTokenIsolation(t *testing.T, f *fixture) {
 	}
 	// Tenant A cannot touch tenant B's token.
 	wantNotFound(t, f.s.RevokeToken(f.ctx, ta, b.ID, at(5)), "RevokeToken(B's token via A)")
-	wantNotFound(t, f.s.SetTokenExpiry(f.ctx, ta, b.ID, at(5)), "SetTokenExpiry(B's token via A)")
+	wantNotFound(t, f.s.SetTokenExpiry(f.ctx, ta, b.ID, at(5), ""), "SetTokenExpiry(B's token via A)")
 	wantNotFound(t, f.s.TouchToken(f.ctx, ta, b.ID, at(5)), "TouchToken(B's token via A)")
 	wantToken(t, "B's token after A's attempts", f.tokenByHash(b.Hash), b)
 	for tenant, want := range map[string]store.Token{ta: a, tb: b} {
