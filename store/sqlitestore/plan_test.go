@@ -147,6 +147,39 @@ var planCases = []planCase{
 		"SEARCH runs USING INDEX runs_order (tenant=?)": "the newest limit run records (at most the kept ones)",
 	}},
 	{name: "qGetRun", q: qGetRun, args: []any{"big", "r1"}},
+	// Held plans.
+	{name: "qPlanExists", q: qPlanExists, args: []any{"big", "p1"}},
+	{name: "qInsertPlan", q: qInsertPlan, args: []any{"big", "p9", 1, []byte("{}")}},
+	{name: "qPrunePlans", q: qPrunePlans, args: []any{"big", 20}, walks: plansWalks},
+	{name: "qPlanVersion", q: qPlanVersion, args: []any{"big", "p1"}},
+	{name: "qUpdatePlan", q: qUpdatePlan, args: []any{[]byte("{}"), 2, "big", "p1"}},
+	{name: "qListPlans", q: qListPlans, args: []any{"big", 20}, walks: plansWalks},
+	{name: "qGetPlan", q: qGetPlan, args: []any{"big", "p1"}},
+	// Console sessions.
+	{name: "qEndSession", q: qEndSession, args: []any{"s1", 1}},
+	{name: "qDropEndedSessions", q: qDropEndedSessions, args: []any{1}},
+	{name: "qSessionEnded", q: qSessionEnded, args: []any{"s1", 1}},
+	// Provisioning log writes.
+	{name: "qNextLogN", q: qNextLogN, args: []any{"big"}, walks: map[string]string{
+		"SEARCH provisioning_log USING COVERING INDEX sqlite_autoindex_provisioning_log_1 (tenant=?)": "max(n) of the (tenant, n) key: SQLite's min/max optimisation seeks the tenant's last key",
+	}},
+	{name: "qNextRejectedN", q: qNextRejectedN, args: []any{"big"}, walks: map[string]string{
+		"SEARCH provisioning_log_rejected USING COVERING INDEX sqlite_autoindex_provisioning_log_rejected_1 (tenant=?)": "max(n) of the (tenant, n) key: SQLite's min/max optimisation seeks the tenant's last key",
+	}},
+	{name: "qInsertLog", q: qInsertLog, args: []any{"big", 9, 1, "k", "User", "okta-push", 200, "{}"}},
+	{name: "qInsertRejected", q: qInsertRejected, args: []any{"big", 9, 1, "k", "User", "okta-push", 409, "{}"}},
+	{name: "qTrimLog", q: qTrimLog, args: []any{"big", 1}},
+	{name: "qTrimRejected", q: qTrimRejected, args: []any{"big", 1}},
+	{name: "qExpireLog", q: qExpireLog, args: []any{1}},
+	{name: "qExpireRejected", q: qExpireRejected, args: []any{1}},
+}
+
+// plansWalks: the held plans a tenant keeps are bounded (store.Plans'
+// keep), so reading them all is bounded too.
+var plansWalks = map[string]string{
+	"SEARCH reconcile_plans USING PRIMARY KEY (tenant=?)":                          "the tenant's held plans, at most keep+1 of them",
+	"SEARCH reconcile_plans USING COVERING INDEX reconcile_plans_order (tenant=?)": "the newest keep held plans",
+	"SEARCH reconcile_plans USING INDEX reconcile_plans_order (tenant=?)":          "the newest limit held plans (at most the kept ones)",
 }
 
 // planFixture returns a store with tenant "big" holding planUsers users
@@ -306,7 +339,7 @@ func TestBadPlanLines(t *testing.T) {
 }
 
 // sqlFiles are the files whose statements all come from queries.go.
-var sqlFiles = []string{"users.go", "groups.go", "roles.go", "tokens.go", "leases.go"}
+var sqlFiles = []string{"users.go", "groups.go", "roles.go", "tokens.go", "leases.go", "plans.go", "sessions.go", "provlog.go"}
 
 // TestPlanCasesComplete checks that planCases names every q* constant of
 // queries.go exactly once, and that the files in sqlFiles pass the
@@ -365,5 +398,45 @@ func TestPlanCasesComplete(t *testing.T) {
 			}
 			return true
 		})
+	}
+}
+
+// TestLogQueryPlans plans the provisioning log queries (logQuerySQL) for
+// each filter on both tables: a name filter goes through the (tenant,
+// name_key, n) index; without one the query walks the tenant's entries
+// newest first (its primary key (tenant, n) backwards) and stops at the limit, which
+// the retention bounds; none sorts the tenant's entries (a temporary
+// B-tree) or scans a table.
+func TestLogQueryPlans(t *testing.T) {
+	s := planFixture(t)
+	for _, table := range []string{"provisioning_log", "provisioning_log_rejected"} {
+		byName := "SEARCH " + table + " USING INDEX " + table + "_name (tenant=? AND name_key=?)"
+		walk := "SEARCH " + table + " USING INDEX sqlite_autoindex_" + table + "_1 (tenant=?)" // its primary key (tenant, n)
+		for name, c := range map[string]struct {
+			q    store.LogQuery
+			want string
+		}{
+			"no filter":     {store.LogQuery{}, walk},
+			"name":          {store.LogQuery{Name: "Ada@example.com"}, byName},
+			"name and type": {store.LogQuery{Name: "ada@example.com", ResourceType: "User", Actor: store.ActorOktaPush}, byName},
+			"type":          {store.LogQuery{ResourceType: "Group"}, walk},
+			"actor":         {store.LogQuery{Actor: store.ActorOktaPush, Outcome: store.OutcomeRejected}, walk},
+			"since":         {store.LogQuery{Since: time.Unix(100, 0)}, walk},
+		} {
+			q, args := logQuerySQL(table, "big", c.q)
+			plan := explain(t, s, q, args...)
+			ok := false
+			for _, l := range plan {
+				if strings.HasPrefix(l, c.want) {
+					ok = true
+				}
+				if strings.Contains(l, "TEMP B-TREE") || scanRE.MatchString(l) {
+					t.Errorf("%s, %s: %q\nplan:\n  %s", table, name, l, strings.Join(plan, "\n  "))
+				}
+			}
+			if !ok {
+				t.Errorf("%s, %s: want %q\nplan:\n  %s", table, name, c.want, strings.Join(plan, "\n  "))
+			}
+		}
 	}
 }

@@ -9,18 +9,6 @@ import (
 	"github.com/axonflow/axonflow-sync/store"
 )
 
-// The statements of store.Plans (small, per-tenant tables read by an
-// operator; not on a hot path, so not in queries.go's plan test).
-const (
-	qPlanExists  = `SELECT 1 FROM reconcile_plans WHERE tenant = ? AND id = ?`
-	qInsertPlan  = `INSERT INTO reconcile_plans (tenant, id, created_at, version, data) VALUES (?, ?, ?, 1, ?)`
-	qPrunePlans  = `DELETE FROM reconcile_plans WHERE tenant = ?1 AND id NOT IN (SELECT id FROM reconcile_plans WHERE tenant = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2)`
-	qPlanVersion = `SELECT version FROM reconcile_plans WHERE tenant = ? AND id = ?`
-	qUpdatePlan  = `UPDATE reconcile_plans SET data = ?, version = ? WHERE tenant = ? AND id = ?`
-	qListPlans   = `SELECT id, created_at, version, data FROM reconcile_plans WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?`
-	qGetPlan     = `SELECT created_at, version, data FROM reconcile_plans WHERE tenant = ? AND id = ?`
-)
-
 // CreatePlan stores p with version 1 and prunes the tenant's plans beyond
 // the newest keep, in one transaction (see store.Plans).
 func (s *Store) CreatePlan(ctx context.Context, tenant string, p store.PlanRecord, keep int) error {

@@ -200,3 +200,37 @@ const (
 	qListRuns = `SELECT id, started_at, data FROM runs WHERE tenant = ? ORDER BY started_at DESC, id DESC LIMIT ?`
 	qGetRun   = `SELECT started_at, data FROM runs WHERE tenant = ? AND id = ?`
 )
+
+// Held reconcile plans (plans.go; store.Plans).
+const (
+	qPlanExists  = `SELECT 1 FROM reconcile_plans WHERE tenant = ? AND id = ?`
+	qInsertPlan  = `INSERT INTO reconcile_plans (tenant, id, created_at, version, data) VALUES (?, ?, ?, 1, ?)`
+	qPrunePlans  = `DELETE FROM reconcile_plans WHERE tenant = ?1 AND id NOT IN (SELECT id FROM reconcile_plans WHERE tenant = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2)`
+	qPlanVersion = `SELECT version FROM reconcile_plans WHERE tenant = ? AND id = ?`
+	qUpdatePlan  = `UPDATE reconcile_plans SET data = ?, version = ? WHERE tenant = ? AND id = ?`
+	qListPlans   = `SELECT id, created_at, version, data FROM reconcile_plans WHERE tenant = ? ORDER BY created_at DESC, id DESC LIMIT ?`
+	qGetPlan     = `SELECT created_at, version, data FROM reconcile_plans WHERE tenant = ? AND id = ?`
+)
+
+// Console sessions ended by Sign out (sessions.go; store.Sessions).
+const (
+	qEndSession = `INSERT INTO console_sessions_ended (id, until) VALUES (?1, ?2)
+	ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)`
+	qDropEndedSessions = `DELETE FROM console_sessions_ended WHERE until <= ?`
+	qSessionEnded      = `SELECT 1 FROM console_sessions_ended WHERE id = ? AND until > ?`
+)
+
+// Provisioning log writes (provlog.go), made in the transaction of every
+// write that is logged: each on the accepted entries' table and on the
+// rejections' (store.LogEntry.Rejected). Queries (logquery.go) are built
+// from the filters given; TestLogQueryPlans plans them.
+const (
+	qNextLogN       = `SELECT COALESCE(MAX(n), 0) + 1 FROM provisioning_log WHERE tenant = ?`
+	qNextRejectedN  = `SELECT COALESCE(MAX(n), 0) + 1 FROM provisioning_log_rejected WHERE tenant = ?`
+	qInsertLog      = `INSERT INTO provisioning_log (tenant, n, at, name_key, resource_type, actor, status, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertRejected = `INSERT INTO provisioning_log_rejected (tenant, n, at, name_key, resource_type, actor, status, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qTrimLog        = `DELETE FROM provisioning_log WHERE tenant = ? AND n <= ?`
+	qTrimRejected   = `DELETE FROM provisioning_log_rejected WHERE tenant = ? AND n <= ?`
+	qExpireLog      = `DELETE FROM provisioning_log WHERE at < ?`
+	qExpireRejected = `DELETE FROM provisioning_log_rejected WHERE at < ?`
+)

@@ -7,13 +7,6 @@ import (
 	"time"
 )
 
-const (
-	qEndSession = `INSERT INTO console_sessions_ended (id, until) VALUES (?1, ?2)
-	ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)`
-	qDropEndedSessions = `DELETE FROM console_sessions_ended WHERE until <= ?`
-	qSessionEnded      = `SELECT 1 FROM console_sessions_ended WHERE id = ? AND until > ?`
-)
-
 // EndSession records the console session id as ended until until (see
 // store.Sessions) and drops the records that have expired, in one
 // transaction.
