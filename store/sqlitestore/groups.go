@@ -367,33 +367,14 @@ func (s *Store) FindGroup(ctx context.Context, tenant string, idx store.Index, v
 
 // ListGroups returns up to limit of the tenant's groups (without members)
 // from the 0-based offset, in creation order, with Total the tenant's group
-// count, from one snapshot. limit <= 0 returns only Total.
+// count, from one snapshot. limit <= 0 returns only Total. Pages in a row
+// are read as ListUsers's are (listPage).
 func (s *Store) ListGroups(ctx context.Context, tenant string, offset, limit int) (store.Page[*mapping.Group], error) {
-	var p store.Page[*mapping.Group]
-	err := s.read(ctx, "list groups", func(tx *txn) error {
-		if err := tx.QueryRowContext(ctx, qCountGroups, tenant).Scan(&p.Total); err != nil {
-			return err
-		}
-		if limit <= 0 || offset >= p.Total {
-			return nil
-		}
-		rows, err := tx.QueryContext(ctx, qListGroups,
-			tenant, limit, max(offset, 0))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		p.Items = make([]*mapping.Group, 0, min(limit, p.Total))
-		for rows.Next() {
-			g, _, err := scanGroup(rows)
-			if err != nil {
-				return err
-			}
-			p.Items = append(p.Items, g)
-		}
-		return rows.Err()
-	})
-	return p, err
+	return listPage(ctx, s, "list groups", pageKey{tenant: tenant, groups: true, offset: offset}, limit, qCountGroups, qListGroups, qListGroupsAfter,
+		func(sc interface{ Scan(...any) error }) (*mapping.Group, error) {
+			g, _, err := scanGroup(sc)
+			return g, err
+		})
 }
 
 // GroupMembers returns the user ids of the tenant's group id, sorted.

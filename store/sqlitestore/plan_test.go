@@ -58,8 +58,9 @@ var planCases = []planCase{
 		"SEARCH record_counts USING PRIMARY KEY (tenant=?)": "tenant is the whole key: one row",
 	}},
 	{name: "qListUsers", q: qListUsers, args: []any{"big", 100, 1000}, walks: map[string]string{
-		"SEARCH scim_users USING COVERING INDEX scim_users_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq",
+		"SEARCH scim_users USING COVERING INDEX scim_users_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq; only when no page ended there since the last commit (listPage)",
 	}},
+	{name: "qListUsersAfter", q: qListUsersAfter, args: []any{"big", 100, 1000}},
 	{name: "qScanUsers", q: qScanUsers, args: []any{"big", 1000, 100}},
 	{name: "qUserGroups", q: qUserGroups, args: []any{"big", `["u7","u8"]`}},
 	{name: "qUserContext", q: qUserContext, args: []any{"big", `["u7","u8","u1999","nope"]`, true}, walks: ucWalks},
@@ -94,8 +95,9 @@ var planCases = []planCase{
 		"SEARCH record_counts USING PRIMARY KEY (tenant=?)": "tenant is the whole key: one row",
 	}},
 	{name: "qListGroups", q: qListGroups, args: []any{"big", 100, 0}, walks: map[string]string{
-		"SEARCH scim_groups USING COVERING INDEX scim_groups_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq",
+		"SEARCH scim_groups USING COVERING INDEX scim_groups_order (tenant=?)": "the offset: skips offset index entries (no row reads) to the page's first seq; only when no page ended there since the last commit (listPage)",
 	}},
+	{name: "qListGroupsAfter", q: qListGroupsAfter, args: []any{"big", 100, 0}},
 	{name: "qScanGroups", q: qScanGroups, args: []any{"big", 10, 100}},
 	{name: "qScanGroupMembers", q: qScanGroupMembers, args: []any{"big", 10, 110}, walks: map[string]string{
 		"SEARCH m USING PRIMARY KEY (tenant=? AND group_id=?)": "the members of each group of the page",
@@ -339,7 +341,7 @@ func TestBadPlanLines(t *testing.T) {
 }
 
 // sqlFiles are the files whose statements all come from queries.go.
-var sqlFiles = []string{"users.go", "groups.go", "roles.go", "tokens.go", "leases.go", "plans.go", "sessions.go", "provlog.go"}
+var sqlFiles = []string{"users.go", "groups.go", "roles.go", "tokens.go", "leases.go", "plans.go", "sessions.go", "provlog.go", "page.go"}
 
 // TestPlanCasesComplete checks that planCases names every q* constant of
 // queries.go exactly once, and that the files in sqlFiles pass the

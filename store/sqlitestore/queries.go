@@ -52,9 +52,11 @@ const (
 	qFindUserByName       = `SELECT id FROM scim_users WHERE tenant = ? AND user_name_key = ?`
 	qFindUserByExternalID = `SELECT id FROM scim_users WHERE tenant = ? AND external_id = ?`
 	qCountUsers           = `SELECT COALESCE((SELECT user_count FROM record_counts WHERE tenant = ?), 0)`
-	qListUsers            = `SELECT ` + userColumns + ` FROM scim_users INDEXED BY scim_users_order
+	qListUsers            = `SELECT ` + userColumns + `, seq FROM scim_users INDEXED BY scim_users_order
 		WHERE tenant = ?1 AND seq >= (SELECT seq FROM scim_users INDEXED BY scim_users_order WHERE tenant = ?1 ORDER BY seq LIMIT 1 OFFSET ?3)
 		ORDER BY seq LIMIT ?2`
+	qListUsersAfter = `SELECT ` + userColumns + `, seq FROM scim_users INDEXED BY scim_users_order
+		WHERE tenant = ?1 AND seq > ?3 ORDER BY seq LIMIT ?2`
 	qScanUsers = `SELECT seq, id, doc, origin, version FROM scim_users INDEXED BY scim_users_order
 		WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?`
 	qUserGroups = `SELECT m.user_id, m.group_id FROM memberships m
@@ -142,9 +144,11 @@ const (
 	qFindGroupByName       = `SELECT id FROM scim_groups WHERE tenant = ? AND display_name_key = ?`
 	qFindGroupByExternalID = `SELECT id FROM scim_groups WHERE tenant = ? AND external_id = ?`
 	qCountGroups           = `SELECT COALESCE((SELECT group_count FROM record_counts WHERE tenant = ?), 0)`
-	qListGroups            = `SELECT ` + groupColumns + ` FROM scim_groups INDEXED BY scim_groups_order
+	qListGroups            = `SELECT ` + groupColumns + `, seq FROM scim_groups INDEXED BY scim_groups_order
 		WHERE tenant = ?1 AND seq >= (SELECT seq FROM scim_groups INDEXED BY scim_groups_order WHERE tenant = ?1 ORDER BY seq LIMIT 1 OFFSET ?3)
 		ORDER BY seq LIMIT ?2`
+	qListGroupsAfter = `SELECT ` + groupColumns + `, seq FROM scim_groups INDEXED BY scim_groups_order
+		WHERE tenant = ?1 AND seq > ?3 ORDER BY seq LIMIT ?2`
 	qScanGroups = `SELECT seq, id, doc, okta_id, origin, version FROM scim_groups INDEXED BY scim_groups_order
 		WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?`
 	qScanGroupMembers = `SELECT g.id, m.user_id FROM scim_groups g INDEXED BY scim_groups_order

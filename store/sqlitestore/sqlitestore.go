@@ -85,6 +85,8 @@ type Store struct {
 	wal *walIndex
 	// tokens caches TokenByHash, checked against the WAL-index header.
 	tokens *tokenCache
+	// cursors: where the list pages served end (see listPage).
+	cursors *pageCursors
 	// snaps runs the hot reads (hotQuery); nil without wal.
 	snaps *snapshots
 	path  string
@@ -185,6 +187,7 @@ func (s *Store) openWALIndex(ctx context.Context, dsn string) error {
 		s.log.Warn().Err(err).Msg("WAL-index not mapped: the token cache is off, every request reads its token")
 	}
 	s.tokens = newTokenCache(s.wal)
+	s.cursors = newWALCache[pageKey, int64](s.wal, pageCursorsMax)
 	if _, ok := s.wal.header(); ok {
 		sdb, err := sql.Open("sqlite", dsn)
 		if err != nil {

@@ -223,33 +223,12 @@ func (s *Store) findID(ctx context.Context, op, q, tenant, value string) (string
 
 // ListUsers returns up to limit of the tenant's users from the 0-based
 // offset, in creation order, with Total the tenant's user count; page and
-// count come from one snapshot. limit <= 0 returns only Total.
+// count come from one snapshot. limit <= 0 returns only Total. A page that
+// starts where one served since the last commit ended (Okta's import
+// reads startIndex 1, 101, 201, ...) is read from there (listPage).
 func (s *Store) ListUsers(ctx context.Context, tenant string, offset, limit int) (store.Page[*mapping.User], error) {
-	var p store.Page[*mapping.User]
-	err := s.read(ctx, "list users", func(tx *txn) error {
-		if err := tx.QueryRowContext(ctx, qCountUsers, tenant).Scan(&p.Total); err != nil {
-			return err
-		}
-		if limit <= 0 || offset >= p.Total {
-			return nil
-		}
-		rows, err := tx.QueryContext(ctx, qListUsers,
-			tenant, limit, max(offset, 0))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		p.Items = make([]*mapping.User, 0, min(limit, p.Total))
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			p.Items = append(p.Items, u)
-		}
-		return rows.Err()
-	})
-	return p, err
+	return listPage(ctx, s, "list users", pageKey{tenant: tenant, offset: offset}, limit, qCountUsers, qListUsers, qListUsersAfter,
+		func(sc interface{ Scan(...any) error }) (*mapping.User, error) { return scanUser(sc) })
 }
 
 // UserGroups returns, for each of uids that belongs to at least one group

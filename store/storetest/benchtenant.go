@@ -76,6 +76,8 @@ func (t *tenantBench) spread(i int) int { return (i * 7919) % len(t.users) }
 //     `userName eq` filter)
 //   - ListUsers100: a page of 100 among the first 1,000 (with Total)
 //   - ListUsers100Last: the last page of 100 (startIndex = n-99)
+//   - ListUsersWalk: the next page of 100 of a walk through the whole
+//     tenant, page after page (Okta's import: startIndex 1, 101, ...)
 //   - CreateUser: the tenant grows by at most 1,000 (they are deleted
 //     outside the timer)
 //   - UpdateUser: a full replace with the expected version
@@ -96,6 +98,7 @@ func BenchTenant(b *testing.B, open func(tb testing.TB) store.State, seed Seeder
 			b.Run("LookupUserContext", func(b *testing.B) { t.benchLookupUserContext(b) })
 			b.Run("ListUsers100", func(b *testing.B) { t.benchListUsers(b, false) })
 			b.Run("ListUsers100Last", func(b *testing.B) { t.benchListUsers(b, true) })
+			b.Run("ListUsersWalk", func(b *testing.B) { t.benchListUsersWalk(b) })
 			b.Run("CreateUser", func(b *testing.B) { t.benchCreateUser(b) })
 			b.Run("UpdateUser", func(b *testing.B) { t.benchUpdateUser(b) })
 			b.Run("UpdateGroupAdd", func(b *testing.B) { t.benchUpdateGroupAdd(b) })
@@ -226,6 +229,22 @@ func (t *tenantBench) benchListUsers(b *testing.B, last bool) {
 			b.Fatalf("ListUsers: %d items of %d, %v", len(p.Items), p.Total, err)
 		}
 		i++
+	}
+}
+
+func (t *tenantBench) benchListUsersWalk(b *testing.B) {
+	f := t.f
+	n := len(t.users)
+	b.ReportAllocs()
+	off := 0
+	for b.Loop() {
+		p, err := f.s.ListUsers(f.ctx, f.tenant, off, 100)
+		if err != nil || len(p.Items) != min(100, n-off) || p.Total != n {
+			b.Fatalf("ListUsers at %d: %d items of %d, %v", off, len(p.Items), p.Total, err)
+		}
+		if off += 100; off >= n {
+			off = 0
+		}
 	}
 }
 
