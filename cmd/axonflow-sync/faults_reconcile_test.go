@@ -131,11 +131,16 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 		// The run's slice grows with the time a read takes (3–50 ms), so
 		// that on a loaded machine, where a read can take hundreds of
 		// milliseconds, the run still gets a fair share of the wall time.
+		// It shrinks again when the run's pace (corrections per second of
+		// slice, from the last slice) would carry it more than a third of
+		// what is left in one slice, so that a run that went fast on a
+		// loaded machine is still stopped before it finishes.
 		// The deadline only guards against a hang: a frozen run has no
 		// wall-clock deadline of its own (killedBin, killedEnv).
 		const hangGuard = 5 * time.Minute
 		deadline := time.Now().Add(hangGuard)
 		var at int
+		last := start
 		slice := 3 * time.Millisecond
 		for {
 			time.Sleep(slice)
@@ -146,7 +151,15 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 			}
 			readStart := time.Now()
 			n, ok := tryProgress(500 * time.Millisecond)
+			ran := slice
 			slice = min(max(time.Since(readStart), 3*time.Millisecond), 50*time.Millisecond)
+			if ok && n > last {
+				perSlice := float64(n-last) / float64(ran) // corrections per ns of run time
+				if budget := time.Duration(float64(total-n) / 3 / perSlice); budget < slice {
+					slice = max(budget, time.Millisecond)
+				}
+				last = n
+			}
 			if at = n; ok && at >= target {
 				break
 			}
