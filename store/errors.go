@@ -42,6 +42,11 @@ var ErrVersionMismatch error = &Error{Code: mapping.CodeConcurrentChange, Messag
 // mapping.CodeUnavailable.
 var ErrUnavailable error = &Error{Code: mapping.CodeUnavailable, Message: "store: unavailable"}
 
+// ErrTokenReplaced is returned by SetTokenExpiry recording a replacement
+// for a token that already has one (a concurrent rotation won); nothing
+// was changed. Code mapping.CodeConcurrentChange.
+var ErrTokenReplaced error = &Error{Code: mapping.CodeConcurrentChange, Message: "store: the token was already replaced"}
+
 // ErrLeaseLost is returned by RenewLease when the caller no longer holds the
 // lease: it expired, another owner acquired it, or it was released. Code
 // mapping.CodeConcurrentChange.

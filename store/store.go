@@ -152,7 +152,9 @@ type State interface {
 	RevokeToken(ctx context.Context, tenant, tokenID string, at time.Time) error
 	// SetTokenExpiry sets a token's expiry time (zero: never) and its
 	// ReplacedBy (the token a rotation replaces it with; "" for none), in
-	// one change.
+	// one change. With replacedBy set, only a token without a replacement
+	// is changed: ErrTokenReplaced otherwise, so of two rotations at once
+	// one wins.
 	SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time, replacedBy string) error
 	// TouchToken records that a token was used at the given time.
 	TouchToken(ctx context.Context, tenant, tokenID string, at time.Time) error

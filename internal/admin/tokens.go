@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/axonflow/axonflow-sync/mapping"
@@ -81,8 +82,12 @@ func created(ctx context.Context, st store.State, secret string, t store.Token, 
 // never expired) and the given name (the old one's if ""). The old token
 // must exist, be valid and not have been rotated before (409 naming its
 // replacement, which is the one to rotate): a second rotation would
-// otherwise take the first one's grace as the lifetime. Returns the new
-// token with its secret and the old token as updated.
+// otherwise take the first one's grace as the lifetime. A rotation is
+// known by the token's ReplacedBy, or, for one made by an older build, by
+// its rotate_token entry in the provisioning log (rotatedInLog); of two
+// rotations at once one wins (store.ErrTokenReplaced) and the other gets
+// the 409. Returns the new token with its secret and the old token as
+// updated.
 func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string, grace time.Duration, now time.Time) (TokenView, TokenView, error) {
 	if grace < 0 {
 		return TokenView{}, TokenView{}, Invalid("grace must not be negative")
@@ -94,9 +99,11 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 	if !old.Valid(now) {
 		return TokenView{}, TokenView{}, &APIError{Status: 409, Code: CodeConflict, Message: "token " + oldID + " is already expired or revoked; create a new token instead"}
 	}
+	if old.ReplacedBy == "" {
+		old.ReplacedBy = rotatedInLog(ctx, st, tenant, old)
+	}
 	if old.ReplacedBy != "" {
-		return TokenView{}, TokenView{}, &APIError{Status: 409, Code: CodeConflict, Message: "token " + oldID + " was already rotated: token " +
-			old.ReplacedBy + " replaces it and it expires at " + old.ExpiresAt.UTC().Format(time.RFC3339) + "; rotate " + old.ReplacedBy + " instead"}
+		return TokenView{}, TokenView{}, alreadyRotated(ctx, st, tenant, old, now)
 	}
 	if name == "" {
 		name = old.Name
@@ -123,6 +130,11 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 	// a failed rotation leaves neither a shortened token nor a new one
 	// whose secret nobody saw.
 	if err := st.SetTokenExpiry(ctx, tenant, oldID, exp, nt.ID); err != nil {
+		if errors.Is(err, store.ErrTokenReplaced) { // a rotation at the same time won
+			if cur, ferr := findToken(ctx, st, tenant, oldID); ferr == nil && cur.ReplacedBy != "" {
+				return TokenView{}, TokenView{}, alreadyRotated(ctx, st, tenant, cur, now)
+			}
+		}
 		return TokenView{}, TokenView{}, err
 	}
 	if err := st.CreateToken(ctx, nt); err != nil {
@@ -141,6 +153,42 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 		Detail: "replaced by token " + nt.ID, Changes: []mapping.AttrChange{{Attr: "expiresAt", Before: before, After: exp.Format(time.RFC3339)}}})
 	old.ExpiresAt, old.ReplacedBy = exp, nt.ID
 	return nv, view(old, now), nil
+}
+
+// alreadyRotated is the 409 for rotating old, which a rotation replaced
+// with old.ReplacedBy: rotate that one, or, if it is no longer valid,
+// create a new token.
+func alreadyRotated(ctx context.Context, st store.State, tenant string, old store.Token, now time.Time) error {
+	msg := "token " + old.ID + " was already rotated: token " + old.ReplacedBy + " replaces it"
+	if !old.ExpiresAt.IsZero() {
+		msg += " (" + old.ID + " expires at " + old.ExpiresAt.UTC().Format(time.RFC3339) + ")"
+	}
+	if repl, err := findToken(ctx, st, tenant, old.ReplacedBy); err == nil && !repl.Valid(now) {
+		msg += "; " + old.ReplacedBy + " is expired or revoked, so create a new token"
+	} else {
+		msg += "; rotate " + old.ReplacedBy + " instead"
+	}
+	return &APIError{Status: 409, Code: CodeConflict, Message: msg}
+}
+
+// rotatedInLog returns the token that replaced t according to the tenant's
+// provisioning log (its rotate_token entry, "replaced by token <id>"), or
+// "". It finds rotations made before tokens recorded their replacement
+// (store.Token.ReplacedBy; a data directory or Redis written by an older
+// build) while their entry is within the log's retention.
+func rotatedInLog(ctx context.Context, st store.State, tenant string, t store.Token) string {
+	entries, err := st.QueryLog(ctx, tenant, store.LogQuery{Name: t.Name, ResourceType: "Token", Limit: 1000})
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if e.ResourceID == t.ID && e.Operation == "rotate_token" && !e.Rejected() {
+			if id, ok := strings.CutPrefix(e.Detail, "replaced by token "); ok && id != "" {
+				return id
+			}
+		}
+	}
+	return ""
 }
 
 // RevokeToken revokes a tenant's token at now. On the embedded store it

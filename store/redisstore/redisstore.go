@@ -590,6 +590,8 @@ func statusErr(st string, rest []any, values map[string]string) error {
 		return store.ErrNotFound
 	case "VERSION":
 		return store.ErrVersionMismatch
+	case "REPLACED":
+		return store.ErrTokenReplaced
 	case "RETRY":
 		return errRetry
 	case "NOPUBLISH":

@@ -296,8 +296,9 @@ return {'OK'}
 
 // scriptUpdateToken (global slot): KEYS tokens:<hash>; ARGV tenant, id, op,
 // value, channel, hash, replacedBy. op revoke: set revoked unless set;
-// expiry: set exp and repl to value and replacedBy ("" clears each); touch:
-// set used. revoke and expiry PUBLISH hash on channel
+// expiry: set exp and repl to value and replacedBy ("" clears each), but
+// with a replacedBy only if repl is not set (else REPLACED, nothing
+// changed); touch: set used. revoke and expiry PUBLISH hash on channel
 // (the token caches' invalidation, atomic with the change; PUBLISH has no
 // key, so it runs in any slot). The PUBLISH comes first: one the ACL user
 // may not make (no access to the channel) returns NOPUBLISH and changes
@@ -307,6 +308,7 @@ return {'OK'}
 var scriptUpdateToken = redis.NewScript(`
 local cur = redis.call('HMGET', KEYS[1], 'tenant', 'id')
 if cur[1] ~= ARGV[1] or cur[2] ~= ARGV[2] then return {'NOTFOUND'} end
+if ARGV[3] == 'expiry' and ARGV[7] ~= '' and redis.call('HEXISTS', KEYS[1], 'repl') == 1 then return {'REPLACED'} end
 if ARGV[3] == 'revoke' or ARGV[3] == 'expiry' then
   local p = redis.pcall('PUBLISH', ARGV[5], ARGV[6])
   if type(p) == 'table' and p.err then return {'NOPUBLISH', p.err} end

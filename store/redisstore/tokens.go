@@ -229,7 +229,8 @@ func (s *Store) RevokeToken(ctx context.Context, tenant, tokenID string, at time
 }
 
 // SetTokenExpiry sets the token's expiry (zero: never expires) and its
-// ReplacedBy ("": none), in one script. store.ErrNotFound if the tenant has no such token. The change is
+// ReplacedBy ("": none), in one script; with replacedBy set, only if the
+// token has no replacement yet (store.ErrTokenReplaced). store.ErrNotFound if the tenant has no such token. The change is
 // published to every Store's token cache (TokenByHash). Two round trips
 // (three on a Cluster: see publishTokenChange).
 func (s *Store) SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time, replacedBy string) error {

@@ -133,6 +133,7 @@ var planCases = []planCase{
 	}},
 	{name: "qRevokeToken", q: qRevokeToken, args: []any{1, "big", "t3"}},
 	{name: "qSetTokenExpiry", q: qSetTokenExpiry, args: []any{1, "tok_next", "big", "t3"}},
+	{name: "qTokenExists", q: qTokenExists, args: []any{"big", "t3"}},
 	{name: "qTouchToken", q: qTouchToken, args: []any{1, "big", "t3"}},
 	// Leases and runs.
 	{name: "qGetLease", q: qGetLease, args: []any{"big", "reconcile"}},

@@ -186,8 +186,10 @@ const (
 	qTokenByHash    = `SELECT ` + tokenColumns + ` FROM tokens WHERE hash = ?`
 	qListTokens     = `SELECT ` + tokenColumns + ` FROM tokens WHERE tenant = ? ORDER BY created, rowid`
 	qRevokeToken    = `UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant = ? AND id = ?`
-	qSetTokenExpiry = `UPDATE tokens SET expires_at = ?, replaced_by = NULLIF(?, '') WHERE tenant = ? AND id = ?`
-	qTouchToken     = `UPDATE tokens SET last_used_at = ? WHERE tenant = ? AND id = ?`
+	qSetTokenExpiry = `UPDATE tokens SET expires_at = ?1, replaced_by = NULLIF(?2, '')
+		WHERE tenant = ?3 AND id = ?4 AND (?2 = '' OR replaced_by IS NULL)`
+	qTokenExists = `SELECT 1 FROM tokens WHERE tenant = ? AND id = ?`
+	qTouchToken  = `UPDATE tokens SET last_used_at = ? WHERE tenant = ? AND id = ?`
 )
 
 // Leases and reconcile runs (leases.go).

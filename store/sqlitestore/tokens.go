@@ -151,10 +151,22 @@ func (s *Store) RevokeToken(ctx context.Context, tenant, tokenID string, at time
 }
 
 // SetTokenExpiry sets the tenant's token's expiry to at (zero: never) and
-// its ReplacedBy to replacedBy ("": none). Errors: store.ErrNotFound if the
-// tenant has no token tokenID.
+// its ReplacedBy to replacedBy ("": none); with replacedBy set, only if the
+// token has no replacement yet (one statement, so of two rotations one
+// wins). Errors: store.ErrNotFound if the tenant has no token tokenID,
+// store.ErrTokenReplaced if it already has a replacement.
 func (s *Store) SetTokenExpiry(ctx context.Context, tenant, tokenID string, at time.Time, replacedBy string) error {
-	return s.updateToken(ctx, "set token expiry", qSetTokenExpiry, tenant, tokenID, nanos(at), replacedBy)
+	err := s.updateToken(ctx, "set token expiry", qSetTokenExpiry, tenant, tokenID, nanos(at), replacedBy)
+	if errors.Is(err, store.ErrNotFound) && replacedBy != "" {
+		var one int
+		switch qerr := s.queryRow(ctx, qTokenExists, tenant, tokenID).Scan(&one); {
+		case qerr == nil:
+			return store.ErrTokenReplaced
+		case !errors.Is(qerr, sql.ErrNoRows):
+			return s.fail("set token expiry", qerr)
+		}
+	}
+	return err
 }
 
 // TouchToken sets the tenant's token's last use to at. Errors:

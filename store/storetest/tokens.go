@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -126,6 +127,12 @@ func testTokens(t *testing.T, f *fixture) {
 	}
 	c.ExpiresAt, c.ReplacedBy = at(25), "tok_next"
 	wantToken(t, "rotated token", f.tokenByHash(c.Hash), c)
+	// A second replacement is refused and changes nothing (of two
+	// rotations at once, one wins).
+	if err := f.s.SetTokenExpiry(f.ctx, f.tenant, c.ID, at(26), "tok_other"); !errors.Is(err, store.ErrTokenReplaced) {
+		t.Fatalf("SetTokenExpiry(second replacement) = %v; want ErrTokenReplaced", err)
+	}
+	wantToken(t, "token after a refused second replacement", f.tokenByHash(c.Hash), c)
 	if err := f.s.SetTokenExpiry(f.ctx, f.tenant, b.ID, at(30), ""); err != nil {
 		t.Fatalf("SetTokenExpiry: %v", err)
 	}
