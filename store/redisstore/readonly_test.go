@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,5 +103,39 @@ func TestReadOnlyScriptsWithoutEvalshaRO(t *testing.T) {
 	}
 	if err := readUser(ctx, s, id); err != nil {
 		t.Fatalf("read after SCRIPT FLUSH on a Redis without EVALSHA_RO: %v", err)
+	}
+}
+
+// TestReadOnlyScriptsWithoutPermission: an ACL user that may not run
+// EVALSHA_RO and EVAL_RO (NOPERM) gets its reads as EVALSHA and EVAL,
+// and a warning, instead of failed reads.
+func TestReadOnlyScriptsWithoutPermission(t *testing.T) {
+	srv := testredis.Start(t)
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	if err := c.Do(ctx, "ACL", "SETUSER", "noro", "on", "nopass", "~*", "&*", "+@all", "-evalsha_ro", "-eval_ro").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var warned []error
+	s, err := OpenUniversal(ctx, Config{URL: srv.URL(), Username: "noro", Password: "x"}, Options{Warn: func(err error) { warned = append(warned, err) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.EnsureTenant(ctx, "acme", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	u := &mapping.User{ID: "u1", Attrs: mapping.Attrs{"userName": "ada@example.com"}, Created: time.Now()}
+	if err := s.CreateUser(ctx, "acme", u); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := readUser(ctx, s, u.ID); err != nil {
+			t.Fatalf("read by a user without EVALSHA_RO: %v", err)
+		}
+	}
+	if !s.noRO.Load() || len(warned) != 1 || !strings.Contains(warned[0].Error(), "EVALSHA_RO") {
+		t.Fatalf("noRO %v, warnings %v; want one warning naming EVALSHA_RO", s.noRO.Load(), warned)
 	}
 }

@@ -262,8 +262,9 @@ type Store struct {
 	ctxMu   sync.RWMutex
 	ctxKeys map[string]*userCtxKeys // tenant → its user-context script keys
 
-	// noRO is set once the server answered EVALSHA_RO with "unknown
-	// command" (Redis before 7.0): read-only scripts then go as EVALSHA.
+	// noRO is set once the server refused EVALSHA_RO: "unknown command"
+	// (Redis before 7.0, or a proxy that lacks it) or NOPERM (an ACL user
+	// without it); read-only scripts then go as EVALSHA.
 	noRO atomic.Bool
 }
 
@@ -317,16 +318,20 @@ func scriptHead(name string, sc *redis.Script, keys []string, extra []any) []any
 // NOSCRIPT (a Redis that lost its script cache) the script's EVAL.
 //
 // A read-only script's command (evalHeadRO) goes as EVALSHA_RO, its EVAL
-// as EVAL_RO; to a Redis that does not know EVALSHA_RO (before 7.0, "ERR
-// unknown command") as EVALSHA and EVAL, from the first such answer on.
+// as EVAL_RO; to a Redis that refuses EVALSHA_RO (before 7.0 or behind a
+// proxy without it: "ERR unknown command"; an ACL user without it:
+// NOPERM) as EVALSHA and EVAL, from the first such answer on (warned
+// once: reads then wait while writes are paused).
 func (s *Store) runScript(ctx context.Context, sc *redis.Script, cmd []any, nkeys int) *redis.Cmd {
 	ro := cmd[0] == cmdEvalSHARO
 	if ro && s.noRO.Load() {
 		cmd, ro = withCommand(cmd, cmdEvalSHA), false
 	}
 	c := s.processScript(ctx, cmd, nkeys)
-	if ro && isUnknownCommand(c.Err()) {
-		s.noRO.Store(true)
+	if ro && refusesCommand(c.Err()) {
+		if s.noRO.CompareAndSwap(false, true) && s.warn != nil {
+			s.warn(fmt.Errorf("Redis refuses EVALSHA_RO (%v): reads go as EVALSHA from now on, and wait while writes are paused (a failover); grant the Redis user +evalsha_ro +eval_ro", c.Err()))
+		}
 		cmd, ro = withCommand(cmd, cmdEvalSHA), false
 		c = s.processScript(ctx, cmd, nkeys)
 	}
@@ -361,11 +366,16 @@ func withCommand(cmd []any, name string) []any {
 	return c
 }
 
-// isUnknownCommand reports whether err is Redis's answer to a command it
-// does not have ("ERR unknown command 'evalsha_ro', with args ...").
-func isUnknownCommand(err error) bool {
+// refusesCommand reports whether err is Redis's answer to a command it
+// does not have ("ERR unknown command 'evalsha_ro', with args ...") or
+// that the ACL user may not run ("NOPERM ... 'evalsha_ro' command").
+func refusesCommand(err error) bool {
 	var re redis.Error
-	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "ERR unknown command")
+	if !errors.As(err, &re) {
+		return false
+	}
+	msg := re.Error()
+	return strings.HasPrefix(msg, "ERR unknown command") || strings.HasPrefix(msg, "NOPERM")
 }
 
 // userCtx returns tenant's userCtxKeys, built once per tenant (a GET
