@@ -3,6 +3,7 @@ package scimserver
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -594,6 +595,17 @@ func (s *Server) writePrelude(w http.ResponseWriter, r *http.Request, rt *mappin
 	rc.ev.ResourceID = id
 	name, err := load()
 	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// No resource to file the refusal under: the name the body
+			// asks for (a PUT's userName or displayName), as a POST's is.
+			nameAttr := "displayName"
+			if rt == mapping.UserType {
+				nameAttr = "userName"
+			}
+			if b, rerr := io.ReadAll(io.LimitReader(r.Body, s.maxBody)); rerr == nil {
+				rc.ev.Name = nameFromBody(b, nameAttr)
+			}
+		}
 		s.fail(w, r, notFoundAs(err, rt.Name, id))
 		return proj, nil, false
 	}

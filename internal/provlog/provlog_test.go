@@ -297,6 +297,10 @@ func TestRecordsRequests(t *testing.T) {
 			uid2, _ := res.body["id"].(string)
 			expect(res, 201, &store.LogEntry{ResourceType: "User", ResourceID: uid2, Name: "cy@example.com", Operation: "create",
 				Changes: createdUser("cy@example.com", "Cy")})
+			// A replace of an unknown id is filed under the name asked for.
+			res = e.do(t, "", "PUT", "/Users/no-such-id", userBody("ghost@example.com", "Ghost", true))
+			expect(res, 404, &store.LogEntry{ResourceType: "User", ResourceID: "no-such-id", Name: "ghost@example.com", Operation: "replace",
+				Detail: "User no-such-id not found"})
 			// A replace refused for another user's userName is filed under
 			// the user's own name, not the one asked for.
 			res = e.do(t, "", "PUT", "/Users/"+uid2, userBody("ADA@example.com", "Cy", true))
@@ -373,8 +377,8 @@ func TestRecordsRequests(t *testing.T) {
 					t.Errorf("entry %d:\n got %s\nwant %s", i, jsonOf(t, g), jsonOf(t, w))
 				}
 			}
-			if n := testutil.ToFloat64(counter(t, e.reg, "axonflow_provisioning_log_entries_total", "rejected")); n != 8 {
-				t.Errorf("rejected entries metric = %v; want 8", n)
+			if n := testutil.ToFloat64(counter(t, e.reg, "axonflow_provisioning_log_entries_total", "rejected")); n != 9 {
+				t.Errorf("rejected entries metric = %v; want 9", n)
 			}
 
 			// The password is in no stored byte (and neither is the token secret).
