@@ -32,12 +32,13 @@ func (e env) token(ctx context.Context, args []string) int {
 		fs.StringVar(&name, "name", "okta", "a label for the token, e.g. okta-prod")
 		fs.DurationVar(&expiresIn, "expires-in", 0, "lifetime, e.g. 720h (default: no expiry)")
 	case "rotate":
-		fs.StringVar(&oldID, "token-id", "", "the id of the token to replace (see token list)")
+		fs.StringVar(&oldID, "token-id", "", "the id of the token to replace (see token list); or give it as the argument, as to revoke")
 		fs.DurationVar(&grace, "grace", 24*time.Hour, "how long the old token keeps working")
 		fs.StringVar(&name, "name", "", "a label for the new token (default: the old token's)")
 	case "list":
 		fs.StringVar(&output, "output", "table", "table or json")
 	case "revoke":
+		fs.StringVar(&oldID, "token-id", "", "the id of the token to revoke (see token list); or give it as the argument")
 	default:
 		termtext.Fprintf(e.stderr, "axonflow-sync token: unknown subcommand %q (create, list, revoke, rotate)\n", sub)
 		return exitConfig
@@ -48,6 +49,14 @@ func (e env) token(ctx context.Context, args []string) int {
 	}
 	if err := admin.CheckTenantID(*tenant); err != nil {
 		termtext.Fprintf(e.stderr, "axonflow-sync token %s: --tenant: %v\n", sub, err)
+		return exitConfig
+	}
+	// rotate and revoke take the token id as --token-id or as their one
+	// argument, whichever the operator remembers.
+	if (sub == "rotate" || sub == "revoke") && oldID == "" && fs.NArg() == 1 {
+		oldID = fs.Arg(0)
+	} else if (sub == "rotate" || sub == "revoke") && fs.NArg() != 0 {
+		termtext.Fprintf(e.stderr, "axonflow-sync token %s: unexpected argument %q (flags go before the token id, which goes once: --token-id ID or as the last argument)\n", sub, fs.Arg(min(1, fs.NArg()-1)))
 		return exitConfig
 	}
 	if sub == "rotate" && oldID == "" {
@@ -66,11 +75,11 @@ func (e env) token(ctx context.Context, args []string) int {
 		termtext.Fprintln(e.stderr, "axonflow-sync token list: --output must be table or json")
 		return exitConfig
 	}
-	if sub == "revoke" && fs.NArg() != 1 {
+	if sub == "revoke" && oldID == "" {
 		fmt.Fprintln(e.stderr, "usage: axonflow-sync token revoke --tenant ID TOKEN_ID")
 		return exitConfig
 	}
-	if sub != "revoke" && fs.NArg() != 0 {
+	if sub != "revoke" && sub != "rotate" && fs.NArg() != 0 {
 		termtext.Fprintf(e.stderr, "axonflow-sync token %s: unexpected argument %q\n", sub, fs.Arg(0))
 		return exitConfig
 	}
@@ -125,15 +134,19 @@ func (e env) token(ctx context.Context, args []string) int {
 			return exitOK
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tREVOKED") // constant header: tabs are columns
+		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tREVOKED\tREPLACED BY") // constant header: tabs are columns
 		for _, t := range toks {
-			termtext.Fprintf(tw, "%s\t%s\t%s...\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, when(t.Created, "-"),
-				when(t.ExpiresAt, "never"), when(t.LastUsedAt, "never"), when(t.RevokedAt, "-"))
+			replacedBy := t.ReplacedBy
+			if replacedBy == "" {
+				replacedBy = "-"
+			}
+			termtext.Fprintf(tw, "%s\t%s\t%s...\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, when(t.Created, "-"),
+				when(t.ExpiresAt, "never"), when(t.LastUsedAt, "never"), when(t.RevokedAt, "-"), replacedBy)
 		}
 		_ = tw.Flush()
 		return exitOK
 	default: // revoke
-		id := fs.Arg(0)
+		id := oldID
 		if _, err := admin.RevokeToken(ctx, st, *tenant, id, now); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				termtext.Fprintf(e.stderr, "axonflow-sync token revoke: tenant %s has no token %s (see: axonflow-sync token list --tenant %s)\n", *tenant, id, *tenant)
