@@ -21,7 +21,8 @@ import (
 // binary run as "axonflow-bench __floor-server", that answers
 // GET /scim/v2/Users/{id} with the Redis work of axonflow-sync's GET once
 // its token is verified from the in-process cache, and nothing else: ONE
-// round trip, the user-context read as a read-only script (EVALSHA) on the
+// round trip, the user-context read as a read-only script (EVALSHA_RO, as
+// the server sends it) on the
 // same keys (HMGET of the user record, SMEMBERS of its groups, HMGET of
 // each of those groups, SMEMBERS of its roles, HGETALL of the role
 // mappings, GET of the default role: the commands of redisstore's
