@@ -328,7 +328,7 @@ func (s *Store) runScript(ctx context.Context, sc *redis.Script, cmd []any, nkey
 		cmd, ro = withCommand(cmd, cmdEvalSHA), false
 	}
 	c := s.processScript(ctx, cmd, nkeys)
-	if ro && refusesCommand(c.Err()) {
+	if ro && c.Err() != nil && refusesCommand(c.Err()) { // (errors.As would allocate for every call)
 		if s.noRO.CompareAndSwap(false, true) && s.warn != nil {
 			s.warn(fmt.Errorf("Redis refuses EVALSHA_RO (%v): reads go as EVALSHA from now on, and wait while writes are paused (a failover); grant the Redis user +evalsha_ro +eval_ro", c.Err()))
 		}
