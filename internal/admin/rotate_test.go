@@ -43,6 +43,17 @@ func tokensOf(t *testing.T, st store.State, tenant string) map[string]time.Time 
 	return m
 }
 
+// forEachStore runs f on a fresh store of each backend, with a tenant id
+// of its own (prefix and the time) and now truncated to the second.
+func forEachStore(t *testing.T, prefix string, f func(t *testing.T, st store.State, tenant string, now time.Time)) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			now := time.Now().UTC().Truncate(time.Second)
+			f(t, open(t), prefix+strings.ReplaceAll(now.Format("150405.000000000"), ".", ""), now)
+		})
+	}
+}
+
 // TestRotateTokenFailureChangesNothing: when the new token cannot be made,
 // the old token's expiry is put back; on both stores.
 func TestRotateTokenFailureChangesNothing(t *testing.T) {
@@ -107,95 +118,85 @@ func TestRotateTokenWithoutChannelAccess(t *testing.T) {
 // a third token the first rotation's grace as its lifetime; the
 // replacement rotates with the original lifetime. On both stores.
 func TestRotateTokenTwice(t *testing.T) {
-	for name, open := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			st := open(t)
-			now := time.Now().UTC().Truncate(time.Second)
-			tenant := "twice-" + strings.ReplaceAll(now.Format("150405.000000000"), ".", "")
-			for _, ttl := range []time.Duration{0, 720 * time.Hour} {
-				old, err := admin.CreateToken(ctx, st, tenant, "okta", ttl, now)
-				if err != nil {
-					t.Fatal(err)
-				}
-				nt, ov, err := admin.RotateToken(ctx, st, tenant, old.ID, "", 24*time.Hour, now)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if ov.ReplacedBy != nt.ID || !tokensOf(t, st, tenant)[nt.ID].Equal(nt.ExpiresAt) {
-					t.Fatalf("ttl %v: old token %+v, new %+v", ttl, ov, nt)
-				}
-				if got := nt.ExpiresAt.Sub(nt.Created); ttl == 0 && !nt.ExpiresAt.IsZero() || ttl > 0 && got != ttl {
-					t.Fatalf("ttl %v: the new token's lifetime is %v", ttl, got)
-				}
-				later := now.Add(time.Hour)
-				_, _, err = admin.RotateToken(ctx, st, tenant, old.ID, "", 24*time.Hour, later)
-				var ae *admin.APIError
-				if !errors.As(err, &ae) || ae.Status != 409 || !strings.Contains(ae.Message, nt.ID) {
-					t.Fatalf("ttl %v: second rotation of %s: %v; want 409 naming %s", ttl, old.ID, err, nt.ID)
-				}
-				n2, _, err := admin.RotateToken(ctx, st, tenant, nt.ID, "", 24*time.Hour, later)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := n2.ExpiresAt.Sub(n2.Created); ttl == 0 && !n2.ExpiresAt.IsZero() || ttl > 0 && got != ttl {
-					t.Fatalf("ttl %v: the replacement's replacement has lifetime %v", ttl, got)
-				}
+	forEachStore(t, "twice-", func(t *testing.T, st store.State, tenant string, now time.Time) {
+		ctx := context.Background()
+		for _, ttl := range []time.Duration{0, 720 * time.Hour} {
+			old, err := admin.CreateToken(ctx, st, tenant, "okta", ttl, now)
+			if err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
+			nt, ov, err := admin.RotateToken(ctx, st, tenant, old.ID, "", 24*time.Hour, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ov.ReplacedBy != nt.ID || !tokensOf(t, st, tenant)[nt.ID].Equal(nt.ExpiresAt) {
+				t.Fatalf("ttl %v: old token %+v, new %+v", ttl, ov, nt)
+			}
+			if got := nt.ExpiresAt.Sub(nt.Created); ttl == 0 && !nt.ExpiresAt.IsZero() || ttl > 0 && got != ttl {
+				t.Fatalf("ttl %v: the new token's lifetime is %v", ttl, got)
+			}
+			later := now.Add(time.Hour)
+			_, _, err = admin.RotateToken(ctx, st, tenant, old.ID, "", 24*time.Hour, later)
+			var ae *admin.APIError
+			if !errors.As(err, &ae) || ae.Status != 409 || !strings.Contains(ae.Message, nt.ID) {
+				t.Fatalf("ttl %v: second rotation of %s: %v; want 409 naming %s", ttl, old.ID, err, nt.ID)
+			}
+			n2, _, err := admin.RotateToken(ctx, st, tenant, nt.ID, "", 24*time.Hour, later)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := n2.ExpiresAt.Sub(n2.Created); ttl == 0 && !n2.ExpiresAt.IsZero() || ttl > 0 && got != ttl {
+				t.Fatalf("ttl %v: the replacement's replacement has lifetime %v", ttl, got)
+			}
+		}
+	})
 }
 
 // TestRotateTokenConcurrently: of rotations of one token at the same time,
 // exactly one succeeds and the others get the 409 naming its replacement;
 // on both stores.
 func TestRotateTokenConcurrently(t *testing.T) {
-	for name, open := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			st := open(t)
-			now := time.Now().UTC().Truncate(time.Second)
-			tenant := "conc-" + strings.ReplaceAll(now.Format("150405.000000000"), ".", "")
-			for round := range 5 {
-				old, err := admin.CreateToken(ctx, st, tenant, "okta", 720*time.Hour, now)
-				if err != nil {
-					t.Fatal(err)
-				}
-				const n = 6
-				var wg sync.WaitGroup
-				start := make(chan struct{})
-				errs := make([]error, n)
-				ids := make([]string, n)
-				for i := range n {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						<-start
-						nt, _, err := admin.RotateToken(ctx, st, tenant, old.ID, "", time.Hour, now)
-						errs[i], ids[i] = err, nt.ID
-					}()
-				}
-				close(start)
-				wg.Wait()
-				var won string
-				for i, err := range errs {
-					var ae *admin.APIError
-					switch {
-					case err == nil && won == "":
-						won = ids[i]
-					case err == nil:
-						t.Fatalf("round %d: two rotations of %s succeeded: %s and %s", round, old.ID, won, ids[i])
-					case !errors.As(err, &ae) || ae.Status != 409:
-						t.Fatalf("round %d: a losing rotation: %v; want a 409", round, err)
-					}
-				}
-				toks := tokensOf(t, st, tenant)
-				if won == "" || len(toks) != 2*(round+1) {
-					t.Fatalf("round %d: winner %q, %d tokens; want one new token per round", round, won, len(toks))
+	forEachStore(t, "conc-", func(t *testing.T, st store.State, tenant string, now time.Time) {
+		ctx := context.Background()
+		for round := range 5 {
+			old, err := admin.CreateToken(ctx, st, tenant, "okta", 720*time.Hour, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 6
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			errs := make([]error, n)
+			ids := make([]string, n)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					nt, _, err := admin.RotateToken(ctx, st, tenant, old.ID, "", time.Hour, now)
+					errs[i], ids[i] = err, nt.ID
+				}()
+			}
+			close(start)
+			wg.Wait()
+			var won string
+			for i, err := range errs {
+				var ae *admin.APIError
+				switch {
+				case err == nil && won == "":
+					won = ids[i]
+				case err == nil:
+					t.Fatalf("round %d: two rotations of %s succeeded: %s and %s", round, old.ID, won, ids[i])
+				case !errors.As(err, &ae) || ae.Status != 409:
+					t.Fatalf("round %d: a losing rotation: %v; want a 409", round, err)
 				}
 			}
-		})
-	}
+			toks := tokensOf(t, st, tenant)
+			if won == "" || len(toks) != 2*(round+1) {
+				t.Fatalf("round %d: winner %q, %d tokens; want one new token per round", round, won, len(toks))
+			}
+		}
+	})
 }
 
 // TestRotateTokenRotatedByOlderBuild: a token rotated before tokens
@@ -203,41 +204,36 @@ func TestRotateTokenConcurrently(t *testing.T) {
 // entry) is known as rotated from the log; and a rotated token whose
 // replacement is revoked says to create a new token.
 func TestRotateTokenRotatedByOlderBuild(t *testing.T) {
-	for name, open := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			st := open(t)
-			now := time.Now().UTC().Truncate(time.Second)
-			tenant := "older-" + strings.ReplaceAll(now.Format("150405.000000000"), ".", "")
-			old, err := admin.CreateToken(ctx, st, tenant, "okta", 720*time.Hour, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			repl, err := admin.CreateToken(ctx, st, tenant, "okta", 720*time.Hour, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// What an older build's rotation left: the shortened expiry and
-			// the log entry.
-			if err := st.SetTokenExpiry(ctx, tenant, old.ID, now.Add(24*time.Hour), ""); err != nil {
-				t.Fatal(err)
-			}
-			if err := st.AppendLog(ctx, tenant, store.LogEntry{Time: now, ResourceType: "Token", ResourceID: old.ID, Name: old.Name,
-				Operation: "rotate_token", Detail: "replaced by token " + repl.ID, Actor: store.ActorOperator, Status: 200}); err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = admin.RotateToken(ctx, st, tenant, old.ID, "", time.Hour, now)
-			var ae *admin.APIError
-			if !errors.As(err, &ae) || ae.Status != 409 || !strings.Contains(ae.Message, "rotate "+repl.ID) {
-				t.Fatalf("rotating a token an older build rotated: %v; want 409 naming %s", err, repl.ID)
-			}
-			if _, err := admin.RevokeToken(ctx, st, tenant, repl.ID, now); err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = admin.RotateToken(ctx, st, tenant, old.ID, "", time.Hour, now)
-			if !errors.As(err, &ae) || ae.Status != 409 || !strings.Contains(ae.Message, "create a new token") {
-				t.Fatalf("rotating a token whose replacement is revoked: %v; want 409 saying to create a new token", err)
-			}
-		})
-	}
+	forEachStore(t, "older-", func(t *testing.T, st store.State, tenant string, now time.Time) {
+		ctx := context.Background()
+		old, err := admin.CreateToken(ctx, st, tenant, "okta", 720*time.Hour, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		repl, err := admin.CreateToken(ctx, st, tenant, "okta", 720*time.Hour, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What an older build's rotation left: the shortened expiry and
+		// the log entry.
+		if err := st.SetTokenExpiry(ctx, tenant, old.ID, now.Add(24*time.Hour), ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AppendLog(ctx, tenant, store.LogEntry{Time: now, ResourceType: "Token", ResourceID: old.ID, Name: old.Name,
+			Operation: "rotate_token", Detail: "replaced by token " + repl.ID, Actor: store.ActorOperator, Status: 200}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = admin.RotateToken(ctx, st, tenant, old.ID, "", time.Hour, now)
+		var ae *admin.APIError
+		if !errors.As(err, &ae) || ae.Status != 409 || !strings.Contains(ae.Message, "rotate "+repl.ID) {
+			t.Fatalf("rotating a token an older build rotated: %v; want 409 naming %s", err, repl.ID)
+		}
+		if _, err := admin.RevokeToken(ctx, st, tenant, repl.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = admin.RotateToken(ctx, st, tenant, old.ID, "", time.Hour, now)
+		if !errors.As(err, &ae) || ae.Status != 409 || !strings.Contains(ae.Message, "create a new token") {
+			t.Fatalf("rotating a token whose replacement is revoked: %v; want 409 saying to create a new token", err)
+		}
+	})
 }
