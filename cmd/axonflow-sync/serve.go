@@ -144,8 +144,12 @@ func (e env) serve(ctx context.Context, args []string) int {
 		}
 		lns[i] = ln
 	}
+	metricsURL := "http://" + cfg.AdminListen + "/metrics"
+	if cfg.MetricsListen != "" {
+		metricsURL = "http://" + cfg.MetricsListen + "/metrics"
+	}
 	log.Info().Str("scim", "http://"+cfg.Listen+scimserver.BasePath).Str("admin", "http://"+cfg.AdminListen).
-		Str("store", desc).Msg("axonflow-sync serving")
+		Str("metrics", metricsURL).Str("store", desc).Msg("axonflow-sync serving")
 	// The start-up lines are out before the first request is served.
 	if f, ok := logOut.(interface{ Flush() }); ok {
 		f.Flush()
