@@ -595,7 +595,7 @@ func (s *Server) writePrelude(w http.ResponseWriter, r *http.Request, rt *mappin
 	rc.ev.ResourceID = id
 	name, err := load()
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) && r.Method == http.MethodPut {
 			// No resource to file the refusal under: the name the body
 			// asks for (a PUT's userName or displayName), as a POST's is.
 			nameAttr := "displayName"

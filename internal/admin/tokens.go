@@ -52,14 +52,23 @@ func CreateToken(ctx context.Context, st store.State, tenant, name string, ttl t
 	if name == "" {
 		name = "okta"
 	}
-	if _, bad := mapping.BadIdentifierRune(name); bad {
-		return TokenView{}, Invalid("token name must not contain control or bidirectional formatting characters")
+	if err := checkTokenName(name); err != nil {
+		return TokenView{}, err
 	}
 	secret, t, err := store.IssueToken(ctx, st, tenant, name, ttl, now)
 	if err != nil {
 		return TokenView{}, err
 	}
 	return created(ctx, st, secret, t, now), nil
+}
+
+// checkTokenName refuses a token name that could not be shown safely
+// (invalid_request).
+func checkTokenName(name string) error {
+	if _, bad := mapping.BadIdentifierRune(name); bad {
+		return Invalid("token name must not contain control or bidirectional formatting characters")
+	}
+	return nil
 }
 
 // created records the creation of t, a token just stored, in its tenant's
@@ -108,8 +117,8 @@ func RotateToken(ctx context.Context, st store.State, tenant, oldID, name string
 	if name == "" {
 		name = old.Name
 	}
-	if _, bad := mapping.BadIdentifierRune(name); bad {
-		return TokenView{}, TokenView{}, Invalid("token name must not contain control or bidirectional formatting characters")
+	if err := checkTokenName(name); err != nil {
+		return TokenView{}, TokenView{}, err
 	}
 	var ttl time.Duration
 	if !old.ExpiresAt.IsZero() {

@@ -23,7 +23,7 @@ type pageKey struct {
 // (walCache): the next page of a client reading page after page starts
 // right after that seq, a search of the (tenant, seq) index, instead of
 // counting offset index entries from the tenant's first record (OFFSET,
-// whose cost grows with the offset: 8 ms for the last page of 100,000
+// whose cost grows with the offset: 5–8 ms for the last page of 100,000
 // users). Any commit, by any process, forgets them all, so a page is
 // always the one OFFSET would return.
 type pageCursors = walCache[pageKey, int64]
