@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -65,14 +64,12 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 	env := append([]string{"AXONFLOW_SYNC_CONFIG=" + cfg, "OKTA_API_TOKEN=" + oktatest.DefaultToken}, be.env...)
 	correct := []string{"reconcile", "--tenant", tenant, "--mode", "correct", "--max-changes", "100000",
 		"--output", "json", "--detailed-exitcode"}
-	// The runs the test kills are held stopped (SIGSTOP) most of the wall
-	// time while the test reads their progress, so every wall-clock deadline
-	// they have must be far longer than the test: the binary is built with a
-	// 1 h lease (its renewals are bounded by a third of it, 10 s by
-	// default) and, on Redis, store calls get 1 h (redis.timeout, 2 s by
-	// default; go-redis's socket read and write timeouts, 3 s by default).
-	killedBin := overlayBinary(t, "long-lease", "reconcileLeaseTTL = time.Hour")
-	killedEnv := stoppedRunEnv(env)
+	// The runs the test kills are built with a store wrapper (killAtOverlay)
+	// that SIGKILLs the process at an exact count of corrections, so the
+	// kill lands where the test wants it however fast the run goes, and
+	// with a 1 h lease, so the dead run's lease is still held when the
+	// test looks.
+	killedBin := overlaySource(t, "kill-at", killAtOverlay)
 
 	// The store the runs write, opened by the test to watch their progress.
 	if _, stderr, code := cli(t, env, "token", "create", "--tenant", tenant); code != 0 {
@@ -80,32 +77,23 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 	}
 	st := be.open(t)
 	total := len(org.UserIDs) + len(org.GroupIDs) + org.Memberships
-	// tryProgress counts the corrections applied so far (users, groups,
-	// memberships); ok is false when the store did not answer in time: a
-	// run frozen inside SQLite's WAL bookkeeping can hold a lock readers
-	// wait for, so the caller lets it run on and looks again.
-	tryProgress := func(timeout time.Duration) (n int, ok bool) {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	// progress counts the corrections applied so far (users, groups,
+	// memberships).
+	progress := func() int {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		us, err1 := st.ListUsers(ctx, tenant, 0, 1)
 		gs, err2 := st.ListGroups(ctx, tenant, 0, 1000)
-		if err1 != nil || err2 != nil {
-			return 0, false
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatalf("reading the progress of the run from the store: %v", err)
 		}
-		n = us.Total + gs.Total
+		n := us.Total + gs.Total
 		for _, g := range gs.Items {
 			ms, err := st.GroupMembers(ctx, tenant, g.ID)
 			if err != nil {
-				return 0, false
+				t.Fatalf("reading the progress of the run from the store: %v", err)
 			}
 			n += len(ms)
-		}
-		return n, true
-	}
-	progress := func() int { // with no run frozen
-		n, ok := tryProgress(10 * time.Second)
-		if !ok {
-			t.Fatal("reading the progress of the run from the store failed")
 		}
 		return n
 	}
@@ -117,7 +105,7 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 		start := progress()
 		target := int(frac * float64(total))
 		cmd := exec.Command(killedBin, correct...)
-		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, killedEnv...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), fmt.Sprintf("AXONFLOW_TEST_KILL_AT=%d", target-start)}, env...)
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
 		if err := cmd.Start(); err != nil {
@@ -125,56 +113,22 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		// Let the run work in short slices and look at the store while it
-		// is frozen (SIGSTOP), so the kill lands exactly past the target
-		// however fast the run is compared with the test's reads.
-		// The run's slice grows with the time a read takes (3–50 ms), so
-		// that on a loaded machine, where a read can take hundreds of
-		// milliseconds, the run still gets a fair share of the wall time.
-		// It shrinks again when the run's pace (corrections per second of
-		// slice, from the last slice) would carry it more than a third of
-		// what is left in one slice, so that a run that went fast on a
-		// loaded machine is still stopped before it finishes.
-		// The deadline only guards against a hang: a frozen run has no
-		// wall-clock deadline of its own (killedBin, killedEnv).
-		const hangGuard = 5 * time.Minute
-		deadline := time.Now().Add(hangGuard)
-		var at int
-		last := start
-		slice := 3 * time.Millisecond
-		for {
-			time.Sleep(slice)
-			if err := freeze(cmd.Process.Pid); err != nil {
-				<-done // the run has exited: its stderr is complete
-				t.Fatalf("run %d exited (%v) before %d/%d corrections were applied (progress %d; if it converged, make the org bigger)\n%s",
-					i+1, err, target, total, progress(), errb.String())
-			}
-			readStart := time.Now()
-			n, ok := tryProgress(500 * time.Millisecond)
-			ran := slice
-			slice = min(max(time.Since(readStart), 3*time.Millisecond), 50*time.Millisecond)
-			if ok && n > last {
-				perSlice := float64(n-last) / float64(ran) // corrections per ns of run time
-				if budget := time.Duration(float64(total-n) / 3 / perSlice); budget < slice {
-					slice = max(budget, time.Millisecond)
-				}
-				last = n
-			}
-			if at = n; ok && at >= target {
-				break
-			}
-			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
-				<-done
-				t.Fatalf("run %d: progress %d after %v, waiting for %d\n%s", i+1, at, hangGuard, target, errb.String())
-			}
-			_ = cmd.Process.Signal(syscall.SIGCONT)
+		const hangGuard = 5 * time.Minute // only against a hang
+		select {
+		case <-done:
+		case <-time.After(hangGuard):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("run %d: still running after %v (progress %d, kill point %d)\n%s", i+1, hangGuard, progress(), target, errb.String())
 		}
-		_ = cmd.Process.Kill() // SIGKILL (while frozen): no cleanup, the lease stays
-		<-done
-		t.Logf("run %d: SIGKILL at %d/%d corrections applied (the run started at %d)", i+1, at, total, start)
-		if at >= total {
-			t.Fatalf("run %d applied everything before the kill: make the org bigger", i+1)
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+			t.Fatalf("run %d ended with %v before its kill point (%d/%d corrections; progress %d)\n%s",
+				i+1, cmd.ProcessState, target, total, progress(), errb.String())
+		}
+		at := progress()
+		t.Logf("run %d: SIGKILL at %d/%d corrections applied (the run started at %d, kill point %d)", i+1, at, total, start, target)
+		if at >= total || at <= start {
+			t.Fatalf("run %d: %d/%d corrections applied at the kill, want between %d and %d", i+1, at, total, start, total)
 		}
 
 		// The dead run still holds the tenant: the next run is refused
@@ -206,24 +160,6 @@ func testReconcileKilled(t *testing.T, be storeBackend) {
 	}
 	checkConverged(t, st, tenant, okta, org)
 	verifyClean(t, be.env, tenant)
-}
-
-// stoppedRunEnv is env for a run the test holds stopped: on Redis, with a
-// 1 h deadline per store call (AXONFLOW_SYNC_REDIS_TIMEOUT) and per socket
-// read and write (the URL's read_timeout and write_timeout).
-func stoppedRunEnv(env []string) []string {
-	out := slices.Clone(env)
-	for i, kv := range out {
-		if u, ok := strings.CutPrefix(kv, "AXONFLOW_SYNC_REDIS_URL="); ok {
-			sep := "?"
-			if strings.Contains(u, "?") {
-				sep = "&"
-			}
-			out[i] = "AXONFLOW_SYNC_REDIS_URL=" + u + sep + "read_timeout=1h&write_timeout=1h"
-			out = append(out, "AXONFLOW_SYNC_REDIS_TIMEOUT=1h")
-		}
-	}
-	return out
 }
 
 // expireLease does what the expiry of its lease (sync.DefaultLeaseTTL
@@ -324,26 +260,73 @@ func checkConverged(t *testing.T, st store.State, tenant string, okta *oktatest.
 	t.Logf("converged: %d users, %d groups, %d memberships", len(users.Items), len(groups.Items), nMembers)
 }
 
-// freeze stops process pid (SIGSTOP) and waits until it is stopped; an error
-// means it has exited.
-func freeze(pid int) error {
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		return err
+// killAtOverlay is the source file (go build -overlay) that makes a
+// reconcile run kill itself: with AXONFLOW_TEST_KILL_AT=N set, the write that
+// brings the run's applied corrections (users and groups created or
+// updated, members added or removed) to N or past it starts a SIGKILL of
+// the process within 0–3 ms, so the kill lands during that write or right
+// after it, and the run makes no further call. Its lease is 1 h, so the
+// dead run still holds the tenant when the test looks.
+const killAtOverlay = `package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/axonflow/axonflow-sync/mapping"
+	"github.com/axonflow/axonflow-sync/store"
+)
+
+func init() {
+	reconcileLeaseTTL = time.Hour
+	at, err := strconv.Atoi(os.Getenv("AXONFLOW_TEST_KILL_AT"))
+	if err != nil {
+		return
 	}
-	for range 1000 {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return err
-		}
-		// pid (comm) state ...: the state follows the last ')'.
-		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-		switch {
-		case len(f) > 0 && (f[0] == "T" || f[0] == "t"):
-			return nil
-		case len(f) > 0 && (f[0] == "Z" || f[0] == "X"):
-			return fmt.Errorf("process %d has exited", pid)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return fmt.Errorf("process %d did not stop", pid)
+	reconcileStore = func(st store.State) store.State { return &killAt{State: st, at: int64(at)} }
 }
+
+type killAt struct {
+	store.State
+	at int64
+	n  atomic.Int64
+}
+
+func (k *killAt) write(n int, f func() error) error {
+	if k.n.Add(int64(n)) < k.at {
+		return f()
+	}
+	go func() {
+		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	}()
+	_ = f()
+	time.Sleep(time.Hour)
+	return nil
+}
+
+func (k *killAt) CreateUser(ctx context.Context, tenant string, u *mapping.User) error {
+	return k.write(1, func() error { return k.State.CreateUser(ctx, tenant, u) })
+}
+
+func (k *killAt) UpdateUser(ctx context.Context, tenant string, u *mapping.User, expectVersion int64) error {
+	return k.write(1, func() error { return k.State.UpdateUser(ctx, tenant, u, expectVersion) })
+}
+
+func (k *killAt) CreateGroup(ctx context.Context, tenant string, g *mapping.Group, members []string) error {
+	return k.write(1+len(members), func() error { return k.State.CreateGroup(ctx, tenant, g, members) })
+}
+
+func (k *killAt) UpdateGroup(ctx context.Context, tenant, id string, c store.GroupChange) (g *mapping.Group, err error) {
+	err = k.write(max(len(c.Add)+len(c.Remove), 1), func() error {
+		g, err = k.State.UpdateGroup(ctx, tenant, id, c)
+		return err
+	})
+	return g, err
+}
+`

@@ -50,6 +50,14 @@ type overlayBin struct {
 // binary's path, next to the test's regular binary.
 func overlayBinary(t *testing.T, name, stmts string) string {
 	t.Helper()
+	return overlaySource(t, name, "package main\n\nimport \"time\"\n\nvar _ = time.Second\n\nfunc init() {\n\t"+stmts+"\n}\n")
+}
+
+// overlaySource builds, once per test binary and name, axonflow-sync with
+// code, a whole extra source file of package main, and returns the binary's
+// path, next to the test's regular binary.
+func overlaySource(t *testing.T, name, code string) string {
+	t.Helper()
 	overlayBins.mu.Lock()
 	if overlayBins.bins == nil {
 		overlayBins.bins = map[string]*overlayBin{}
@@ -69,7 +77,6 @@ func overlayBinary(t *testing.T, name, stmts string) string {
 		}
 		file := "zz_overlay_" + name + ".go"
 		src := filepath.Join(dir, file)
-		code := "package main\n\nimport \"time\"\n\nvar _ = time.Second\n\nfunc init() {\n\t" + stmts + "\n}\n"
 		overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(pkg, file): src}})
 		ovFile := filepath.Join(dir, "overlay-"+name+".json")
 		if err := os.WriteFile(src, []byte(code), 0o600); err != nil {

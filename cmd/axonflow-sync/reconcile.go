@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"os/signal"
 	"runtime/debug"
 	"slices"
@@ -14,6 +13,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/axonflow/axonflow-sync/internal/admin"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
+	"github.com/axonflow/axonflow-sync/store"
 	"github.com/axonflow/axonflow-sync/sync"
 )
 
@@ -35,6 +36,12 @@ const reconcileGCPercent = 50
 // fault tests can build the binary with a longer one (go build -overlay)
 // whose renewals do not time out while the test holds the run stopped.
 var reconcileLeaseTTL = sync.DefaultLeaseTTL
+
+// reconcileStore wraps the store a reconcile command run reads and writes
+// through; it returns st unchanged. It is a variable only so that fault
+// tests can build the binary with a wrapper (go build -overlay) that kills
+// the run at an exact point of its writes, however fast the machine runs it.
+var reconcileStore = func(st store.State) store.State { return st }
 
 // reconcileGC sets the GC target of a one-shot reconcile run and returns the
 // function that restores the previous one. The run holds Okta's and the
@@ -129,7 +136,7 @@ func (e env) reconcile(ctx context.Context, args []string) int {
 	st, _ = withProvLog(st, log, nil) // failed log writes: a warning on stderr
 
 	defer reconcileGC(e.getenv)()
-	runner := sync.NewRunner(sync.RunnerOptions{Store: st, Logger: log, LeaseTTL: reconcileLeaseTTL})
+	runner := sync.NewRunner(sync.RunnerOptions{Store: reconcileStore(st), Logger: log, LeaseTTL: reconcileLeaseTTL})
 	rep, err := runner.Run(ctx, opts)
 	if rep == nil {
 		termtext.Fprintf(e.stderr, "axonflow-sync reconcile: %v\n", err)
