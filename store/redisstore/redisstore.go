@@ -68,11 +68,6 @@
 //
 // One round trip is one network exchange (a command, a pipeline or an
 // EVALSHA; the very first EVALSHA of a script on a server adds one EVAL).
-// The counts below are per call; the read-only scripts of concurrent calls
-// (UserContext, LookupUserContext) share round trips: they are sent
-// together, one pipeline per batch (batch.go), so under load a GET or a
-// lookup costs a fraction of one (0.1 in the load benchmark's get phase,
-// 64 connections).
 //
 //	TokenByHash                                                            0 (cached, see Token cache), else 1
 //	Ping, GetUser, GetGroup, FindUser, FindGroup, ListTenants              1
@@ -271,8 +266,6 @@ type Store struct {
 	// (Redis before 7.0, or a proxy that lacks it) or NOPERM (an ACL user
 	// without it); read-only scripts then go as EVALSHA.
 	noRO atomic.Bool
-
-	batch batcher // read-only script calls (batch.go)
 }
 
 // userCtxKeys are what every user-context script call of one tenant
@@ -356,15 +349,11 @@ func (s *Store) runScript(ctx context.Context, sc *redis.Script, cmd []any, nkey
 }
 
 // processScript sends cmd, a script command whose keys start at its 4th
-// element when nkeys > 0: a read-only one (EVALSHA_RO) in a batch with the
-// reads of other requests (batchedProcess), any other alone.
+// element when nkeys > 0.
 func (s *Store) processScript(ctx context.Context, cmd []any, nkeys int) *redis.Cmd {
 	c := redis.NewCmd(ctx, cmd...)
 	if nkeys > 0 {
 		c.SetFirstKeyPos(3)
-	}
-	if cmd[0] == cmdEvalSHARO {
-		return s.batchedProcess(ctx, c)
 	}
 	_ = s.c.Process(ctx, c)
 	return c
@@ -485,7 +474,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // errors wrapping store.ErrUnavailable.
 func (s *Store) Close() error {
 	s.stopTokenSub()
-	s.stopBatcher()
 	return s.c.Close()
 }
 
