@@ -14,7 +14,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"io"
 	"os"
 	"os/signal"
@@ -27,7 +26,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/axonflow/axonflow-sync/config"
+	"github.com/axonflow/axonflow-sync/internal/logbuf"
 	"github.com/axonflow/axonflow-sync/internal/provlog"
+	"github.com/axonflow/axonflow-sync/internal/termtext"
 	"github.com/axonflow/axonflow-sync/mapping"
 	"github.com/axonflow/axonflow-sync/store"
 	"github.com/axonflow/axonflow-sync/store/redisstore"
@@ -192,8 +193,9 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 	}
 	// Millisecond timestamps (zerolog's default is seconds), to line
 	// request lines up with Okta's provisioning events.
+	// The text of the time is kept for its millisecond (logbuf.Timestamp).
 	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
-	l := zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	l := zerolog.New(w).Level(lvl).Hook(&logbuf.Timestamp{})
 	// go-redis logs connection-pool trouble itself; route it through
 	// zerolog so every log line has the configured format.
 	redis.SetLogger(redisLog{l.With().Str("component", "go-redis").Logger()})

@@ -284,7 +284,8 @@ func TestServeReconcile(t *testing.T) {
 }
 
 // TestReconcileGCTarget: a reconcile run lowers the GC target to
-// reconcileGCPercent unless GOGC is set, and restores it afterwards.
+// reconcileGCPercent, and serve raises it to serveGCPercent, unless GOGC
+// is set; each restores it afterwards.
 func TestReconcileGCTarget(t *testing.T) {
 	prev := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(prev)
@@ -301,4 +302,13 @@ func TestReconcileGCTarget(t *testing.T) {
 		t.Errorf("GC target with GOGC=200 set %d; want it left alone", got)
 	}
 	restore()
+	// serve's, the same way.
+	restore = gcTarget(func(string) string { return "" }, serveGCPercent)
+	if got := debug.SetGCPercent(serveGCPercent); got != serveGCPercent {
+		t.Errorf("GC target of serve %d; want %d", got, serveGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC target after serve %d; want 100 restored", got)
+	}
 }

@@ -40,6 +40,7 @@ var (
 
 func (e env) serve(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	defer gcTarget(e.getenv, serveGCPercent)()
 	cfg, ok := e.parse(fs, args)
 	if !ok {
 		return exitConfig
