@@ -47,6 +47,13 @@ type RunnerOptions struct {
 	KeepRuns int
 	// Now is the clock of reports (default time.Now).
 	Now func() time.Time
+	// RunGCPercent, if > 0, is the GC target (debug.SetGCPercent) of the
+	// process while any run of this Runner holds its lease, restored when
+	// the last one ends (serve's reconciler sets RunGCPercent, 50, under
+	// serve's own 200 %); GOGC set in the environment wins. 0 leaves the
+	// target alone (the one-shot reconcile command sets its own for the
+	// whole process).
+	RunGCPercent int
 
 	// beforeApply, for tests, runs after planning and before the first write.
 	beforeApply func(runID string)
@@ -258,6 +265,7 @@ const (
 // execute is the pipeline of one run holding the lease.
 func (r *Runner) execute(ctx context.Context, o RunOptions, runID string, started time.Time,
 	keeper *leaseKeeper, log zerolog.Logger) (*Report, error) {
+	defer lowerGC(r.o.RunGCPercent)()
 	rep := newReport(o.Tenant, runID, o.Mode, o.Trigger, started)
 	result := resultOK
 	var runErr error

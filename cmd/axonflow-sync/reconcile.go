@@ -58,7 +58,9 @@ func reconcileGC(getenv func(string) string) (restore func()) {
 // requests in flight) and every request allocates: at Go's default 100 %
 // the collector ran every few thousand GETs and took about 6 % of a GET's
 // CPU; at 200 % it runs half as often, for a peak heap of three times the
-// live one instead of two (README: Memory and GC).
+// live one instead of two. While a reconcile run inside serve holds its
+// lease the target is sync.RunGCPercent (50 %) instead, as for the
+// one-shot command (README: Memory and GC).
 const serveGCPercent = 200
 
 // gcTarget sets the GC target (debug.SetGCPercent) to percent unless GOGC

@@ -281,6 +281,11 @@ func TestServeReconcile(t *testing.T) {
 			t.Errorf("/metrics lacks %s", m)
 		}
 	}
+	// serve's GC target (Memory and GC), back from the runs' 50 % once
+	// they ended.
+	if os.Getenv("GOGC") == "" && !strings.Contains(string(metrics), "\ngo_gc_gogc_percent 200\n") {
+		t.Errorf("/metrics lacks go_gc_gogc_percent 200 (serve's GC target after its runs)")
+	}
 }
 
 // TestReconcileGCTarget: a reconcile run lowers the GC target to

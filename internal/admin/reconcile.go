@@ -95,7 +95,7 @@ func StartReconciler(cfg *config.Config, st store.State, reg prometheus.Register
 		return nil, fmt.Errorf("reconcile metrics: %w", err)
 	}
 	rlog := log.With().Str("component", "reconcile").Logger()
-	rc := &Reconciler{runner: sync.NewRunner(sync.RunnerOptions{Store: st, Logger: rlog, Metrics: m}),
+	rc := &Reconciler{runner: sync.NewRunner(sync.RunnerOptions{Store: st, Logger: rlog, Metrics: m, RunGCPercent: sync.RunGCPercent}),
 		running: map[string]string{}}
 	rc.sched = sync.NewScheduler(rc.runner, rlog)
 	for _, id := range cfg.TenantIDs() {
