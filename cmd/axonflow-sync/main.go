@@ -170,7 +170,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // returns exitConfig.
 func (e env) parse(fs *flag.FlagSet, args []string) (*config.Config, bool) {
 	fs.SetOutput(e.stderr)
+	own := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { own[f.Name] = true })
 	gf := config.RegisterFlags(fs)
+	if len(own) > 0 {
+		fs.Usage = func() { commandUsage(e.stderr, fs, own) }
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, false
 	}
@@ -180,6 +185,27 @@ func (e env) parse(fs *flag.FlagSet, args []string) (*config.Config, bool) {
 		return nil, false
 	}
 	return cfg, true
+}
+
+// commandUsage is the usage text of a command with flags of its own (own,
+// by name): those flags with their help, then only the names of the
+// configuration flags every command takes (config.RegisterFlags), which
+// "axonflow-sync serve -h" describes, instead of all of them again.
+func commandUsage(w io.Writer, fs *flag.FlagSet, own map[string]bool) {
+	fmt.Fprintf(w, "Usage of %s:\n", fs.Name())
+	sub := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	sub.SetOutput(w)
+	var common []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if !own[f.Name] {
+			common = append(common, "-"+f.Name)
+			return
+		}
+		sub.Var(f.Value, f.Name, f.Usage)
+		sub.Lookup(f.Name).DefValue = f.DefValue
+	})
+	sub.PrintDefaults()
+	fmt.Fprintf(w, "Configuration flags, as for every command (axonflow-sync serve -h describes them):\n  %s\n", strings.Join(common, " "))
 }
 
 // newLogger builds the zerolog logger the configuration asks for.

@@ -575,3 +575,29 @@ func hmgets(t *testing.T, addr string) int64 {
 	}
 	return 0
 }
+
+// TestCommandUsage: a flag error in a command with flags of its own (token
+// create, reconcile) prints those flags with their help and only the names
+// of the configuration flags every command takes, not their whole help
+// again; serve, which has none of its own, prints them all.
+func TestCommandUsage(t *testing.T) {
+	env := []string{"AXONFLOW_SYNC_DATA_DIR=" + t.TempDir()}
+	for _, args := range [][]string{{"token", "create", "--bogus"}, {"reconcile", "--bogus"}} {
+		_, stderr, code := cli(t, env, args...)
+		if code == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+		for _, want := range []string{"flag provided but not defined: -bogus", "Usage of " + args[0], "-tenant", "\n    \ttenant id",
+			"Configuration flags, as for every command", " -data-dir "} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%v: stderr lacks %q:\n%s", args, want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "directory of the embedded SQLite store") {
+			t.Errorf("%v: stderr repeats the configuration flags' help:\n%s", args, stderr)
+		}
+	}
+	if _, stderr, _ := cli(t, env, "serve", "--bogus"); !strings.Contains(stderr, "directory of the embedded SQLite store") {
+		t.Errorf("serve --bogus: stderr lacks the configuration flags' help:\n%s", stderr)
+	}
+}
