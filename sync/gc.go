@@ -24,8 +24,11 @@ var runGC struct {
 }
 
 // lowerGC sets the GC target to percent for the duration of a run and
-// returns the function that ends it; with percent <= 0, or GOGC set in the
-// environment (the operator's choice wins), it changes nothing.
+// returns the function that ends it (once; later calls do nothing); with
+// percent <= 0, or GOGC set in the environment (the operator's choice
+// wins), it changes nothing. Runs that overlap share the first one's
+// target, and the target found before the first is put back when the last
+// ends, whatever was set in between.
 func lowerGC(percent int) (done func()) {
 	if percent <= 0 || os.Getenv("GOGC") != "" {
 		return func() {}
