@@ -23,7 +23,8 @@ import (
 // TestFaultReconcileKilledMidApply: `reconcile --mode correct` against a
 // fake Okta org whose first synchronisation is thousands of corrections is
 // SIGKILLed twice while applying them (early, among the user creates, and
-// later, among the groups and memberships). The tenant stays busy until the
+// later, among the membership adds), each time by itself at an exact count
+// of corrections (killAtOverlay). The tenant stays busy until the
 // dead run's lease expires; then the next run converges: a report run
 // afterwards finds no drift, and the store holds exactly Okta's users,
 // groups and memberships, none twice, with store verify clean. On the

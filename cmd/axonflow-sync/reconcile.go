@@ -26,15 +26,16 @@ const (
 )
 
 // reconcileGCPercent is the GC target (debug.SetGCPercent) of a reconcile
-// command run without GOGC in its environment.
-const reconcileGCPercent = 50
+// command run without GOGC in its environment: the one serve's runs use
+// while they hold their lease (sync.RunGCPercent, 50 %).
+const reconcileGCPercent = sync.RunGCPercent
 
 // reconcileLeaseTTL is the tenant lease lifetime of a reconcile command run
 // (sync.RunnerOptions.LeaseTTL; the run renews it every third of it and
 // before every write, each renewal bounded by a third of it): a killed run
 // keeps the tenant busy for at most this long. It is a variable only so that
-// fault tests can build the binary with a longer one (go build -overlay)
-// whose renewals do not time out while the test holds the run stopped.
+// fault tests can build the binary with a longer one (go build -overlay),
+// so that a run they killed still holds the tenant when they look.
 var reconcileLeaseTTL = sync.DefaultLeaseTTL
 
 // reconcileStore wraps the store a reconcile command run reads and writes
